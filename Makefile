@@ -1,0 +1,43 @@
+# Every target sets up .venv itself, so a fresh clone needs nothing but python3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= data
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint format refresh bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv with modelcat and the dev tools installed
+
+demo: $(STAMP) ## Serve the bundled demo mirror on 127.0.0.1, refresh a catalog from it, query it
+	$(BIN)/python -m modelcat.demo --data-dir $(DATA_DIR)/demo
+
+test: $(STAMP) ## Lint, check formatting, run the test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP) ## Lint and check formatting only
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+refresh: $(STAMP) ## Refresh the catalog from the live site (polite defaults)
+	$(BIN)/modelcat refresh --data-dir $(DATA_DIR)
+
+clean: ## Remove .venv, caches and generated data (keeps data/README.md)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	find $(DATA_DIR) -mindepth 1 ! -name README.md -exec rm -rf {} +

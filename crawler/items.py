@@ -1,0 +1,34 @@
+"""What the crawl yields: one PageItem per URL it touched, whatever happened to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from crawler.parse import Page
+
+
+class Outcome(StrEnum):
+    MODEL = "model"  # a model-detail-page, parsed
+    SKIPPED = "skipped"  # an index or another content type: links followed, no model
+    NOT_MODIFIED = "not_modified"  # 304: the archived copy still holds
+    QUARANTINED = "quarantined"  # answered, but not a usable markdown page; see error
+    FAILED = "failed"  # HTTP error or network failure after retries
+    DISALLOWED = "disallowed"  # robots.txt forbids it or it redirects off the site
+
+
+@dataclass(slots=True)
+class PageItem:
+    url: str  # as requested
+    final_url: str | None  # after redirects
+    http_status: int | None
+    outcome: Outcome
+    content_type: str | None  # the front matter's content_type
+    error: str | None
+    fetched_at: datetime
+    retries: int = 0
+    body: bytes | None = None
+    content_sha256: str | None = None
+    page: Page | None = None  # the parsed page, for models only
+    problems: list[str] = field(default_factory=list)  # what the parser could not read

@@ -1,0 +1,257 @@
+"""Page text -> structured record. Pure: no network, no Scrapy, no interpretation of values.
+
+A mirror page is YAML front matter followed by markdown: an H1 title, a preamble of
+``Key: value`` lines, then ``## Section`` blocks holding bullets, pipe tables and paragraphs.
+The parser keeps every value exactly as written; turning ``128K`` into 128000 is the job of
+``transforms.normalize``. Anything it cannot make sense of is reported in ``Page.problems``
+rather than raised, so one odd page never stops a crawl.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urljoin
+
+import yaml
+
+MODEL_CONTENT_TYPE = "model-detail-page"
+PREAMBLE = "preamble"
+
+# libyaml's C loader is ~8x faster; BaseLoader builds no Python objects and keeps every
+# scalar as the string written, which is both the safe choice and the raw text we want.
+_YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+_LINK = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_HTML_START = re.compile(rb"^\s*<(!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+
+
+class NotMarkdown(ValueError):
+    """The response body is not a markdown page; the message is the quarantine reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One value as the page wrote it, with where it stood."""
+
+    section: str  # "front matter", "title", PREAMBLE, or a "## heading" as written
+    row: int  # 1-based position within the section
+    row_label: str | None  # bullet label, or a table row's first cell
+    column: str | None  # table column header; None for bullets and paragraphs
+    raw: str
+
+
+@dataclass(slots=True)
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(slots=True)
+class Section:
+    heading: str
+    bullets: list[tuple[str | None, str]] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+
+    def bullet_values(self) -> dict[str, str]:
+        """Labelled bullets as {label: raw}; the first of a repeated label wins."""
+        values: dict[str, str] = {}
+        for label, raw in self.bullets:
+            if label is not None:
+                values.setdefault(label, raw)
+        return values
+
+
+@dataclass(slots=True)
+class Page:
+    url: str
+    front_matter: dict[str, str]
+    title: str | None
+    preamble: Section  # what stands between the title and the first "##" heading
+    sections: list[Section]
+    links: list[str]
+    problems: list[str]
+
+    @property
+    def content_type(self) -> str | None:
+        return self.front_matter.get("content_type")
+
+    @property
+    def is_model(self) -> bool:
+        return self.content_type == MODEL_CONTENT_TYPE
+
+    def section(self, heading_prefix: str) -> Section | None:
+        """The first section whose heading starts with ``heading_prefix`` (case-insensitive)."""
+        prefix = heading_prefix.casefold()
+        for section in self.sections:
+            if section.heading.casefold().startswith(prefix):
+                return section
+        return None
+
+    def cells(self) -> Iterator[Cell]:
+        """Every value on the page, in page order, as flat cells."""
+        for row, (key, raw) in enumerate(self.front_matter.items(), 1):
+            yield Cell("front matter", row, key, None, raw)
+        if self.title is not None:
+            yield Cell("title", 1, None, None, self.title)
+        for section in (self.preamble, *self.sections):
+            row = 0
+            for label, raw in section.bullets:
+                row += 1
+                yield Cell(section.heading, row, label, None, raw)
+            for table in section.tables:
+                for cells in table.rows:
+                    row += 1
+                    for column, raw in zip(table.header[1:], cells[1:], strict=False):
+                        yield Cell(section.heading, row, cells[0], column, raw)
+            for paragraph in section.paragraphs:
+                row += 1
+                yield Cell(section.heading, row, None, None, paragraph)
+
+
+def decode_markdown(body: bytes, content_type_header: str | None = None) -> str:
+    """Decode a response body that should be a markdown page, or raise ``NotMarkdown``."""
+    if not body.strip():
+        raise NotMarkdown("empty body")
+    declared = (content_type_header or "").split(";")[0].strip().lower()
+    if declared in {"text/html", "application/xhtml+xml"} or _HTML_START.match(body[:512]):
+        raise NotMarkdown("HTML page, not markdown (login wall or error page?)")
+    if b"\x00" in body:
+        raise NotMarkdown("binary body (NUL bytes)")
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise NotMarkdown(f"invalid UTF-8 at byte {error.start}") from None
+
+
+def parse_page(text: str, url: str) -> Page:
+    """Parse one mirror page. Never raises on malformed input; reports it in ``problems``."""
+    problems: list[str] = []
+    front_matter, body = _split_front_matter(text, problems)
+    page = Page(url, front_matter, None, Section(PREAMBLE), [], _links(body, url), problems)
+
+    section = page.preamble
+    table_lines: list[str] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if table_lines:
+            _add_table(section, table_lines, problems)
+            table_lines.clear()
+        if paragraph:
+            section.paragraphs.append(" ".join(paragraph))
+            paragraph.clear()
+
+    seen_headings: set[str] = set()
+    for raw_line in body.splitlines():
+        line = raw_line.strip()
+        if line.startswith("|"):
+            if paragraph:
+                flush()
+            table_lines.append(line)
+            continue
+        if table_lines:
+            flush()
+        if not line:
+            flush()
+        elif line.startswith("#"):
+            flush()
+            level = len(line) - len(line.lstrip("#"))
+            heading = line[level:].strip()
+            if level == 1 and page.title is None and not page.sections:
+                page.title = heading
+                continue
+            if heading.casefold() in seen_headings:
+                problems.append(f"section {heading!r} appears more than once; the first is used")
+            seen_headings.add(heading.casefold())
+            section = Section(heading)
+            page.sections.append(section)
+        elif line[:2] in {"- ", "* ", "+ "}:
+            flush()
+            section.bullets.append(_bullet(line[2:].strip()))
+        elif section is page.preamble and ": " in line:
+            flush()
+            section.bullets.append(_bullet(line))
+        else:
+            paragraph.append(line)
+    flush()
+    return page
+
+
+def _bullet(item: str) -> tuple[str | None, str]:
+    """``Label: value`` -> (label, value); anything else is an unlabelled bullet."""
+    label, sep, value = item.partition(": ")
+    if sep and label.strip():
+        return label.strip(), value.strip()
+    if item.endswith(":") and len(item) > 1:
+        return item[:-1].strip(), ""
+    return None, item
+
+
+def _split_front_matter(text: str, problems: list[str]) -> tuple[dict[str, str], str]:
+    text = text.removeprefix("\ufeff")
+    lines = text.split("\n", 1)
+    if lines[0].strip() != "---" or len(lines) == 1:
+        return {}, text
+    rest = lines[1]
+    match = re.search(r"^---[ \t]*\r?$", rest, re.MULTILINE)
+    if match is None:
+        problems.append("front matter is not closed by a '---' line")
+        return {}, text
+    yaml_text, body = rest[: match.start()], rest[match.end() :]
+    try:
+        loaded = yaml.load(yaml_text, Loader=_YAML_LOADER)
+    except yaml.YAMLError as error:
+        problems.append(f"front matter is not valid YAML: {str(error).splitlines()[0]}")
+        return {}, body
+    if loaded is None:
+        return {}, body
+    if not isinstance(loaded, dict):
+        problems.append("front matter is not a mapping")
+        return {}, body
+    front_matter: dict[str, str] = {}
+    for key, value in loaded.items():
+        if isinstance(key, str) and isinstance(value, str):
+            front_matter[key] = value
+        else:
+            problems.append(f"front matter key {key!r} is not a plain scalar")
+    return front_matter, body
+
+
+def _split_row(line: str) -> list[str]:
+    inner = line.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
+    cells = re.split(r"(?<!\\)\|", inner)
+    return [cell.strip().replace("\\|", "|") for cell in cells]
+
+
+def _add_table(section: Section, lines: list[str], problems: list[str]) -> None:
+    if len(lines) < 2 or not _TABLE_SEPARATOR.match(lines[1]):
+        problems.append(f"table in {section.heading!r} has no header separator row")
+        return
+    header = _split_row(lines[0])
+    table = Table(header, [])
+    for line in lines[2:]:
+        cells = _split_row(line)
+        if len(cells) != len(header):
+            problems.append(
+                f"table row in {section.heading!r} has {len(cells)} cells, header has "
+                f"{len(header)}: {line[:80]!r}"
+            )
+        table.rows.append(cells)
+    section.tables.append(table)
+
+
+def _links(body: str, base_url: str) -> list[str]:
+    links: list[str] = []
+    seen: set[str] = set()
+    for match in _LINK.finditer(body):
+        target = urldefrag(urljoin(base_url, match.group(1)))[0]
+        if target not in seen:
+            seen.add(target)
+            links.append(target)
+    return links

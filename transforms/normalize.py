@@ -1,0 +1,214 @@
+"""The value grammar: vectorized functions from raw page text to typed values.
+
+Every function takes a Series of raw strings and returns a Series of typed values of the
+same length. A value is NULL when the page shows none (``—``, ``-``, ``N/A``, ``Unknown``,
+empty) *or* when the text does not parse; ``unreadable()`` tells the two apart so the
+caller can record a quality issue. Nothing here guesses: a number comes out only when the
+text is exactly a number in the grammar, and money never touches a binary float.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+STRING = pd.StringDtype("pyarrow")
+BOOLEAN = pd.BooleanDtype()
+INT64 = pd.Int64Dtype()
+USD_ARROW = pa.decimal128(18, 9)
+USD = pd.ArrowDtype(USD_ARROW)
+DATE = pd.ArrowDtype(pa.date32())
+TIMESTAMP = pd.ArrowDtype(pa.timestamp("us"))  # UTC, stored without a zone
+STRING_LIST = pd.ArrowDtype(pa.list_(pa.string()))
+
+# Text meaning "the page shows no value". Dashes of every width are all used for "none".
+MISSING_MARKERS = frozenset({"", "—", "–", "-", "n/a", "unknown"})
+
+# ASCII digits only: ``\d`` would also accept other scripts' digits, which int() then reads.
+_INTEGER = r"[0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{1,13}"
+TOKENS_PATTERN = re.compile(
+    rf"^(?P<int>{_INTEGER})(?:\.(?P<frac>[0-9]{{1,6}}))?\s*(?P<unit>[kKmM])?$"
+)
+USD_PATTERN = re.compile(
+    r"^\$\s?(?P<int>[0-9]{1,3}(?:,[0-9]{3}){1,2}|[0-9]{1,9})(?:\.(?P<frac>[0-9]{1,9}))?$"
+)
+DATE_PATTERN = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# ISO 8601 with a zone (Z or ±hh:mm), as front matter writes ``generated_at``.
+TIMESTAMP_PATTERN = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
+)
+_UNIT = {"k": 1_000, "m": 1_000_000}
+_BOOLEANS = {"yes": True, "no": False, "true": True, "false": False}
+
+
+def text(raw: pd.Series) -> pd.Series:
+    """Trimmed text; missing markers become NULL."""
+    stripped = raw.astype(STRING).str.strip()
+    return stripped.mask(is_missing(stripped))
+
+
+def is_missing(raw: pd.Series) -> pd.Series:
+    """True where the page shows no value."""
+    stripped = raw.astype(STRING).str.strip().str.casefold()
+    return (stripped.isna() | stripped.isin(MISSING_MARKERS)).astype(bool)
+
+
+def unreadable(raw: pd.Series, parsed: pd.Series) -> pd.Series:
+    """True where the page shows a value but it did not parse: each is a quality issue."""
+    return (~is_missing(raw) & parsed.isna()).astype(bool)
+
+
+def tokens(raw: pd.Series) -> pd.Series:
+    """Token counts: ``128K``, ``1.05M``, ``1,047,576``, ``32768`` (K = 1,000, M = 1,000,000)."""
+    parts = raw.astype(STRING).str.strip().str.extract(TOKENS_PATTERN)
+    whole = parts["int"].str.replace(",", "", regex=False).astype(INT64)
+    unit = parts["unit"].str.lower().map(_UNIT, na_action="ignore").astype(INT64).fillna(1)
+    frac = parts["frac"].fillna("")
+    denominator = (10 ** frac.str.len()).astype(INT64)
+    numerator = frac.replace("", "0").astype(INT64) * unit
+    # 131.1K is 131,100 exactly; 1.0005K would be 1,000.5 tokens, which is not a count.
+    exact = numerator % denominator == 0
+    value = whole * unit + numerator // denominator
+    return value.where(exact).astype(INT64)
+
+
+def usd(raw: pd.Series) -> pd.Series:
+    """US dollars: ``$0.8``, ``$1.60``, ``$1,250``, ``$0`` -> DECIMAL(18,9), exactly."""
+    parts = raw.astype(STRING).str.strip().str.extract(USD_PATTERN)
+    digits = parts["int"].str.replace(",", "", regex=False) + ("." + parts["frac"]).fillna("")
+    # Arrow parses decimal text exactly and refuses to round; no float is ever formed.
+    decimals = pc.cast(
+        pa.array(digits.to_numpy(dtype=object, na_value=None), pa.string()), USD_ARROW
+    )
+    return pd.Series(pd.array(decimals, dtype=USD), index=raw.index)
+
+
+def yes_no(raw: pd.Series) -> pd.Series:
+    """``Yes``/``No`` -> boolean; ``Unknown`` and anything else -> NULL."""
+    key = raw.astype(STRING).str.strip().str.casefold()
+    return key.map(_BOOLEANS, na_action="ignore").astype(BOOLEAN)
+
+
+def iso_date(raw: pd.Series) -> pd.Series:
+    """``YYYY-MM-DD`` -> date; impossible dates such as 2025-02-30 are unreadable."""
+    stripped = raw.astype(STRING).str.strip()
+    candidate = stripped.where(stripped.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool))
+    parsed = pd.to_datetime(candidate.astype(object), format="%Y-%m-%d", errors="coerce")
+    return pd.Series(
+        pa.array(parsed.dt.date.astype(object), pa.date32()), index=raw.index, dtype=DATE
+    )
+
+
+def utc_timestamp(raw: pd.Series) -> pd.Series:
+    """ISO 8601 timestamps with a zone -> UTC timestamp without zone (microseconds)."""
+    stripped = raw.astype(STRING).str.strip()
+    candidate = stripped.where(stripped.str.fullmatch(TIMESTAMP_PATTERN).fillna(False).astype(bool))
+    parsed = pd.to_datetime(candidate.astype(object), format="ISO8601", utc=True, errors="coerce")
+    naive = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+    return naive.astype(TIMESTAMP)
+
+
+def modalities(raw: pd.Series) -> pd.Series:
+    """``text, image`` -> ["text", "image"], each item trimmed and kept as written."""
+    present = text(raw)
+    items = present.str.split(",").map(
+        lambda parts: [p.strip() for p in parts if p.strip()], na_action="ignore"
+    )
+    return pd.Series(
+        pa.array(items.astype(object).where(items.notna(), None), pa.list_(pa.string())),
+        index=raw.index,
+        dtype=STRING_LIST,
+    )
+
+
+def slug(raw: pd.Series, separator: str = "-") -> pd.Series:
+    """Lower-case; each run of characters other than a-z and 0-9 becomes one separator."""
+    lowered = raw.astype(STRING).str.lower()
+    slugged = lowered.str.replace(r"[^a-z0-9]+", separator, regex=True).str.strip(separator)
+    return slugged.mask(slugged == "")
+
+
+# --- Context tiers -------------------------------------------------------------------------
+
+_TIER = re.compile(
+    r"^(?P<op><=|≤|<|>=|≥|>)?\s*(?P<low>[0-9][0-9.,]*\s*[kKmM]?)"
+    r"(?:\s*(?:-|–|to)\s*(?P<high>[0-9][0-9.,]*\s*[kKmM]?))?\s*(?:context|tokens)?$",
+    re.IGNORECASE,
+)
+
+
+def token_count(text_value: str) -> int | None:
+    """One token count by the same grammar as ``tokens``."""
+    value = tokens(pd.Series([text_value], dtype=STRING)).iloc[0]
+    return None if pd.isna(value) else int(value)
+
+
+@functools.lru_cache(maxsize=256)
+def tier_bounds(labels: tuple[str, ...]) -> tuple[tuple[int, int | None] | None, ...]:
+    """Bounds (exclusive min, inclusive max or None) of each context-tier column label.
+
+    ``<=200K Context`` -> (0, 200000); ``>200K Context`` -> (200000, None);
+    ``128K-1M`` -> (128000, 1000000). A table with a single column whose label names no
+    bound applies at every context length: (0, None). A label that cannot be read -> None.
+    """
+    bounds: list[tuple[int, int | None] | None] = []
+    previous_max: int | None = 0
+    for label in labels:
+        bound = _one_tier(label.strip(), previous_max)
+        if bound is None and len(labels) == 1 and not re.search(r"[0-9]", label):
+            bound = (0, None)
+        bounds.append(bound)
+        previous_max = bound[1] if bound else None
+    return tuple(bounds)
+
+
+def _one_tier(label: str, previous_max: int | None) -> tuple[int, int | None] | None:
+    match = _TIER.match(label)
+    if match is None:
+        return None
+    low = token_count(match["low"])
+    high = token_count(match["high"]) if match["high"] else None
+    if low is None or (match["high"] and high is None):
+        return None
+    op = match["op"]
+    if high is not None:
+        return (low, high) if op is None and low < high else None
+    if op in {"<=", "≤"}:
+        return None if previous_max is None else (previous_max, low)
+    if op == "<":
+        return None if previous_max is None else (previous_max, low - 1)
+    if op == ">":
+        return (low, None)
+    if op in {">=", "≥"}:
+        return (low - 1, None)
+    return None
+
+
+# --- Price metrics -------------------------------------------------------------------------
+
+KNOWN_METRICS = (
+    "input",
+    "output",
+    "cache_read",
+    "cache_write",
+    "image_input",
+    "image_output",
+    "audio_input",
+    "audio_output",
+)
+
+
+def metric(label: pd.Series) -> pd.Series:
+    """Price row label -> metric name: ``Input Price`` -> input, ``Cache Read`` -> cache_read.
+
+    A known metric may be written with or without a trailing "Price"; any other label is
+    kept as its snake_case slug.
+    """
+    snake = slug(label, "_")
+    known = snake.str.removesuffix("_price")
+    return known.where(known.isin(KNOWN_METRICS), snake)

@@ -1,0 +1,353 @@
+"""The data contract: every published table, its columns, types, units and meaning.
+
+This module is the single source of truth. Publishing casts frames to these Arrow types,
+validation checks them with pandera, the catalog carries the descriptions as column
+comments, and a test keeps the README's data contract in step with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa_schema
+import pyarrow as pa
+
+USD = pa.decimal128(18, 9)
+TS = pa.timestamp("us")
+TEXT_LIST = pa.list_(pa.string())
+
+SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+METRIC = r"^[a-z0-9]+(_[a-z0-9]+)*$"
+SHA256 = r"^[0-9a-f]{64}$"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    description: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _c(name: str, type_: pa.DataType, description: str, *, nullable: bool = True) -> Column:
+    return Column(name, type_, description, nullable)
+
+
+MODELS = Table(
+    "models",
+    "One row per model: what its model-detail page says, typed.",
+    (
+        _c("model_id", pa.string(), "The page's 'Model ID'; unique.", nullable=False),
+        _c("display_name", pa.string(), "'Display name' as written."),
+        _c("provider_family", pa.string(), "'Provider family' as written."),
+        _c(
+            "provider_family_key",
+            pa.string(),
+            "provider_family lower-cased, non-[a-z0-9] runs -> '-'.",
+        ),
+        _c("release_date", pa.date32(), "'Release date'; NULL when Unknown."),
+        _c(
+            "context_window_tokens",
+            pa.int64(),
+            "Context window in tokens (K = 1,000; M = 1,000,000).",
+        ),
+        _c("max_output_tokens", pa.int64(), "Maximum output in tokens."),
+        _c("input_modalities", TEXT_LIST, "Input modalities, e.g. [text, image]."),
+        _c("output_modalities", TEXT_LIST, "Output modalities."),
+        _c("supports_tool_use", pa.bool_(), "Tool use support; NULL when Unknown."),
+        _c("supports_computer_use", pa.bool_(), "Computer use support; NULL when Unknown."),
+        _c("supports_cache_control", pa.bool_(), "Cache control support; NULL when Unknown."),
+        _c("overview", pa.string(), "The Overview section's text as written."),
+        _c(
+            "page_url",
+            pa.string(),
+            "The URL the page was fetched from (after redirects).",
+            nullable=False,
+        ),
+        _c("canonical_url", pa.string(), "The page's canonical (HTML) URL from its front matter."),
+        _c(
+            "page_generated_at",
+            TS,
+            "When the site generated the page (front matter generated_at), UTC.",
+        ),
+        _c(
+            "fetched_at",
+            TS,
+            "When this pipeline fetched or revalidated the page, UTC.",
+            nullable=False,
+        ),
+        _c("content_sha256", pa.string(), "SHA-256 of the page body, hex.", nullable=False),
+    ),
+    key=("model_id",),
+)
+
+OFFICIAL_PRICES = Table(
+    "official_prices",
+    "One row per model x context tier x metric whose Official Pricing cell holds a price.",
+    (
+        _c("model_id", pa.string(), "models.model_id.", nullable=False),
+        _c(
+            "tier_label",
+            pa.string(),
+            "The tier's column header as written, e.g. '<=200K Context'.",
+            nullable=False,
+        ),
+        _c(
+            "tier_min_tokens",
+            pa.int64(),
+            "Exclusive lower bound of the tier in prompt tokens; 0 for the first tier.",
+        ),
+        _c("tier_max_tokens", pa.int64(), "Inclusive upper bound in tokens; NULL when open-ended."),
+        _c(
+            "metric",
+            pa.string(),
+            "input, output, cache_read, cache_write, image_input, image_output, audio_input, "
+            "audio_output, or another row label's snake_case slug.",
+            nullable=False,
+        ),
+        _c(
+            "usd_per_mtok",
+            USD,
+            "US dollars per 1,000,000 tokens, exact; NULL when the cell could not be read.",
+        ),
+        _c("raw_value", pa.string(), "The cell as written, e.g. '$0.8'.", nullable=False),
+    ),
+    key=("model_id", "tier_label", "metric"),
+)
+
+PROVIDER_OFFERS = Table(
+    "provider_offers",
+    "One row per Provider Availability row: who sells the model, where, at what price.",
+    (
+        _c("model_id", pa.string(), "models.model_id.", nullable=False),
+        _c("provider", pa.string(), "Provider as written.", nullable=False),
+        _c(
+            "provider_key",
+            pa.string(),
+            "provider lower-cased, non-[a-z0-9] runs -> '-'.",
+            nullable=False,
+        ),
+        _c("region", pa.string(), "Region as written; NULL for '—'."),
+        _c("context_window_tokens", pa.int64(), "This provider's context window in tokens."),
+        _c("max_output_tokens", pa.int64(), "This provider's maximum output in tokens."),
+        _c("input_usd_per_mtok", USD, "Input price, USD per 1M tokens; NULL for '—'."),
+        _c("output_usd_per_mtok", USD, "Output price, USD per 1M tokens; NULL for '—'."),
+        _c("cache_read_usd_per_mtok", USD, "Cache read price, USD per 1M tokens; NULL for '—'."),
+        _c("cache_write_usd_per_mtok", USD, "Cache write price, USD per 1M tokens; NULL for '—'."),
+    ),
+    key=("model_id", "provider", "region"),
+)
+
+PAGES = Table(
+    "pages",
+    "One row per URL the run touched, whatever happened to it.",
+    (
+        _c("run_id", pa.string(), "The run.", nullable=False),
+        _c("url", pa.string(), "The URL requested.", nullable=False),
+        _c(
+            "final_url",
+            pa.string(),
+            "The URL answered, after redirects; NULL when nothing answered.",
+        ),
+        _c("http_status", pa.int32(), "Final HTTP status; NULL on a network failure."),
+        _c(
+            "outcome",
+            pa.string(),
+            "model, skipped, not_modified, duplicate, quarantined, failed or disallowed.",
+            nullable=False,
+        ),
+        _c(
+            "content_type", pa.string(), "The front matter's content_type; NULL when there is none."
+        ),
+        _c(
+            "error",
+            pa.string(),
+            "Why the page failed, was quarantined or lost a duplicate; NULL otherwise.",
+        ),
+        _c("fetched_at", TS, "When the answer (or the failure) came, UTC.", nullable=False),
+        _c("retries", pa.int32(), "How many times the request was retried.", nullable=False),
+        _c("content_sha256", pa.string(), "SHA-256 of the body, hex; NULL when there was none."),
+    ),
+    key=("url",),
+)
+
+QUALITY_ISSUES = Table(
+    "quality_issues",
+    "Everything the run could not read or found contradictory. Flagged, never fixed.",
+    (
+        _c("run_id", pa.string(), "The run.", nullable=False),
+        _c("model_id", pa.string(), "The model, when known."),
+        _c("page_url", pa.string(), "The page the value came from."),
+        _c(
+            "kind",
+            pa.string(),
+            "A short code for the class of problem, e.g. unreadable_value.",
+            nullable=False,
+        ),
+        _c("field", pa.string(), "The field or table cell concerned."),
+        _c("raw_value", pa.string(), "The text as written."),
+        _c("problem", pa.string(), "What is wrong, in words.", nullable=False),
+    ),
+)
+
+PAGE_VALUES = Table(
+    "page_values",
+    "Every value of every model page exactly as written: the raw layer the typed tables come from.",
+    (
+        _c("page_url", pa.string(), "The page.", nullable=False),
+        _c(
+            "section",
+            pa.string(),
+            "'front matter', 'title', 'preamble' or the '## heading' as written.",
+            nullable=False,
+        ),
+        _c("row_number", pa.int32(), "1-based position within the section.", nullable=False),
+        _c("row_label", pa.string(), "Bullet label or the table row's first cell."),
+        _c("column_label", pa.string(), "Table column header; NULL for bullets and text."),
+        _c("raw_value", pa.string(), "The value as written.", nullable=False),
+    ),
+)
+
+RUNS = Table(
+    "runs",
+    "One row per refresh or rebuild, published or not.",
+    (
+        _c("run_id", pa.string(), "The run; sortable by time.", nullable=False),
+        _c("started_at", TS, "UTC.", nullable=False),
+        _c("finished_at", TS, "UTC."),
+        _c("start_urls", TEXT_LIST, "The index URLs the crawl started from."),
+        _c("pages_seen", pa.int64(), "URLs touched.", nullable=False),
+        _c(
+            "models_published",
+            pa.int64(),
+            "Rows in models when published; 0 otherwise.",
+            nullable=False,
+        ),
+        _c("status", pa.string(), "published, refused or failed.", nullable=False),
+        _c("message", pa.string(), "Why a run was refused or failed; NULL when published."),
+    ),
+    key=("run_id",),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (MODELS, OFFICIAL_PRICES, PROVIDER_OFFERS, PAGES, QUALITY_ISSUES, PAGE_VALUES, RUNS)
+}
+
+
+def conform(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """The frame with exactly the table's columns, in order, as Arrow-backed dtypes."""
+    missing = set(table.names) - set(frame.columns)
+    if missing:
+        raise ValueError(f"{table.name}: frame lacks columns {sorted(missing)}")
+    arrow = to_arrow(frame, table)
+    return arrow.to_pandas(types_mapper=pd.ArrowDtype).set_axis(frame.index)
+
+
+def to_arrow(frame: pd.DataFrame, table: Table) -> pa.Table:
+    """Cast a frame to the table's Arrow schema; fails loudly rather than drifting."""
+    arrays = [pa.array(frame[c.name], type=c.type, from_pandas=True) for c in table.columns]
+    return pa.Table.from_arrays(arrays, schema=table.arrow_schema)
+
+
+def empty(table: Table) -> pd.DataFrame:
+    return table.arrow_schema.empty_table().to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _dtype(column: Column) -> pd.ArrowDtype:
+    return pd.ArrowDtype(column.type)
+
+
+def _column(column: Column, *checks: pa_schema.Check, unique: bool = False) -> pa_schema.Column:
+    return pa_schema.Column(
+        _dtype(column), checks=list(checks), nullable=column.nullable, unique=unique
+    )
+
+
+def _non_negative(name: str) -> pa_schema.Check:
+    return pa_schema.Check.ge(0, name=f"{name} >= 0")
+
+
+def validator(table: Table) -> pa_schema.DataFrameSchema:
+    """The pandera schema for a table: types, nullability, keys, ranges, vocabularies."""
+    extra: dict[str, list[pa_schema.Check]] = {
+        "provider_family_key": [pa_schema.Check.str_matches(SLUG)],
+        "provider_key": [pa_schema.Check.str_matches(SLUG)],
+        "metric": [pa_schema.Check.str_matches(METRIC)],
+        "content_sha256": [pa_schema.Check.str_matches(SHA256)],
+    }
+    columns = {}
+    for column in table.columns:
+        checks = list(extra.get(column.name, []))
+        if column.type == USD or column.name.endswith("_tokens"):
+            checks.append(_non_negative(column.name))
+        unique = table.key == (column.name,)
+        columns[column.name] = _column(column, *checks, unique=unique)
+    frame_checks = []
+    if table is OFFICIAL_PRICES:
+        frame_checks.append(
+            pa_schema.Check(
+                lambda df: (
+                    df["tier_max_tokens"].isna()
+                    | df["tier_min_tokens"].isna()
+                    | (df["tier_min_tokens"] < df["tier_max_tokens"])
+                ),
+                name="tier_min_tokens < tier_max_tokens",
+            )
+        )
+    return pa_schema.DataFrameSchema(
+        columns,
+        checks=frame_checks,
+        strict=True,
+        ordered=True,
+        unique=list(table.key) if len(table.key) > 1 else None,
+        name=table.name,
+    )
+
+
+def validate(frame: pd.DataFrame, table: Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Conform and validate a frame; rows that fail any check are split off with the reason.
+
+    Returns (valid rows, one quality issue per failure). Every failure is collected at once
+    (lazy validation) so one bad row never hides another.
+    """
+    frame = conform(frame.reset_index(drop=True), table)
+    try:
+        validator(table).validate(frame, lazy=True)
+    except pa_schema.errors.SchemaErrors as errors:
+        failures = errors.failure_cases
+        if failures["index"].isna().any():  # a whole-table failure is our bug, not the data's
+            raise
+        rows = failures["index"].astype(int)
+        failed = frame.loc[rows].reset_index(drop=True)
+        issues = pd.DataFrame(
+            {
+                "model_id": failed["model_id"] if "model_id" in failed else None,
+                "page_url": failed["page_url"] if "page_url" in failed else None,
+                "kind": "rejected_row",
+                "field": table.name + "." + failures["column"].fillna("*").astype(str),
+                "raw_value": failures["failure_case"].astype(str).to_numpy(),
+                "problem": "fails "
+                + failures["check"].astype(str).to_numpy()
+                + "; row quarantined",
+            }
+        )
+        return frame.drop(index=rows.unique()).reset_index(drop=True), issues
+    return frame, pd.DataFrame()
