@@ -287,7 +287,7 @@ def _models(
         page_url=page_url,
         kind="missing_model_id",
         field="models.model_id",
-        raw_value=raw["model_id"] if "model_id" in raw else None,
+        raw_value=raw.get("model_id"),
         problem="model page has no readable Model ID; page quarantined",
     )
     quarantined = pages["final_url"].isin(model_urls[no_id.to_numpy()]) & (

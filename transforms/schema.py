@@ -339,8 +339,8 @@ def validate(frame: pd.DataFrame, table: Table) -> tuple[pd.DataFrame, pd.DataFr
         failed = frame.loc[rows].reset_index(drop=True)
         issues = pd.DataFrame(
             {
-                "model_id": failed["model_id"] if "model_id" in failed else None,
-                "page_url": failed["page_url"] if "page_url" in failed else None,
+                "model_id": failed.get("model_id"),
+                "page_url": failed.get("page_url"),
                 "kind": "rejected_row",
                 "field": table.name + "." + failures["column"].fillna("*").astype(str),
                 "raw_value": failures["failure_case"].astype(str).to_numpy(),
