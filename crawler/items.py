@@ -30,5 +30,7 @@ class PageItem:
     retries: int = 0
     body: bytes | None = None
     content_sha256: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
     page: Page | None = None  # the parsed page, for models only
     problems: list[str] = field(default_factory=list)  # what the parser could not read

@@ -26,6 +26,9 @@ _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _HTML_START = re.compile(rb"^\s*<(!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+# An ATX heading is 1-6 '#' then a space or the line's end; "#1 on evals" is paragraph text.
+_HEADING = re.compile(r"#{1,6}(?=[ \t]|$)")
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class NotMarkdown(ValueError):
@@ -114,6 +117,8 @@ class Page:
 
 def decode_markdown(body: bytes, content_type_header: str | None = None) -> str:
     """Decode a response body that should be a markdown page, or raise ``NotMarkdown``."""
+    # Drop the BOM first: it would hide an HTML start and make a blank body look non-empty.
+    body = body.removeprefix(_UTF8_BOM)
     if not body.strip():
         raise NotMarkdown("empty body")
     declared = (content_type_header or "").split(";")[0].strip().lower()
@@ -122,7 +127,7 @@ def decode_markdown(body: bytes, content_type_header: str | None = None) -> str:
     if b"\x00" in body:
         raise NotMarkdown("binary body (NUL bytes)")
     try:
-        return body.decode("utf-8-sig")
+        return body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise NotMarkdown(f"invalid UTF-8 at byte {error.start}") from None
 
@@ -131,7 +136,8 @@ def parse_page(text: str, url: str) -> Page:
     """Parse one mirror page. Never raises on malformed input; reports it in ``problems``."""
     problems: list[str] = []
     front_matter, body = _split_front_matter(text, problems)
-    page = Page(url, front_matter, None, Section(PREAMBLE), [], _links(body, url), problems)
+    links = _links(body, url, problems)
+    page = Page(url, front_matter, None, Section(PREAMBLE), [], links, problems)
 
     section = page.preamble
     table_lines: list[str] = []
@@ -157,9 +163,9 @@ def parse_page(text: str, url: str) -> Page:
             flush()
         if not line:
             flush()
-        elif line.startswith("#"):
+        elif marker := _HEADING.match(line):
             flush()
-            level = len(line) - len(line.lstrip("#"))
+            level = marker.end()
             heading = line[level:].strip()
             if level == 1 and page.title is None and not page.sections:
                 page.title = heading
@@ -204,7 +210,8 @@ def _split_front_matter(text: str, problems: list[str]) -> tuple[dict[str, str],
     yaml_text, body = rest[: match.start()], rest[match.end() :]
     try:
         loaded = yaml.load(yaml_text, Loader=_YAML_LOADER)
-    except yaml.YAMLError as error:
+    # A str with lone surrogates cannot be encoded for libyaml; it is no YAML either.
+    except (yaml.YAMLError, UnicodeEncodeError) as error:
         problems.append(f"front matter is not valid YAML: {str(error).splitlines()[0]}")
         return {}, body
     if loaded is None:
@@ -246,11 +253,15 @@ def _add_table(section: Section, lines: list[str], problems: list[str]) -> None:
     section.tables.append(table)
 
 
-def _links(body: str, base_url: str) -> list[str]:
+def _links(body: str, base_url: str, problems: list[str]) -> list[str]:
     links: list[str] = []
     seen: set[str] = set()
     for match in _LINK.finditer(body):
-        target = urldefrag(urljoin(base_url, match.group(1)))[0]
+        try:
+            target = urldefrag(urljoin(base_url, match.group(1)))[0]
+        except ValueError:  # e.g. "http://[::1" - urllib rejects a malformed IPv6 host
+            problems.append(f"link target {match.group(1)[:80]!r} is not a valid URL")
+            continue
         if target not in seen:
             seen.add(target)
             links.append(target)

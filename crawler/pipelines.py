@@ -1,5 +1,6 @@
 """Write the crawl to a staged run directory, streaming, so no body is held for long.
 
+Every body is also put in the page archive (``MODELCAT_ARCHIVE_DIR``), when one is set.
 A staged run is what ``transforms`` reads:
 - ``pages.jsonl``: one line per URL touched (``PageItem`` without body and parsed page);
 - ``page_values.parquet``: every value of every model page, as written (``Page.cells()``);
@@ -9,6 +10,8 @@ A staged run is what ``transforms`` reads:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -17,7 +20,9 @@ import pyarrow.parquet as pq
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from crawler.archive import PageArchive
 from crawler.items import PageItem
+from crawler.parse import Page
 
 PAGES_FILE = "pages.jsonl"
 PAGE_VALUES_FILE = "page_values.parquet"
@@ -26,6 +31,7 @@ CRAWL_STATS_FILE = "crawl_stats.json"
 PAGE_VALUES_SCHEMA = pa.schema(
     [
         ("page_url", pa.string()),
+        ("content_sha256", pa.string()),
         ("section", pa.string()),
         ("row_number", pa.int32()),
         ("row_label", pa.string()),
@@ -39,9 +45,10 @@ _BATCH_PAGES = 500
 class StagingWriter:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.run_dir = Path(crawler.settings["MODELCAT_RUN_DIR"])
-        self.buffer: dict[str, list[Any]] = {name: [] for name in PAGE_VALUES_SCHEMA.names}
-        self.buffered_pages = 0
+        self.run_dir = Path(crawler.settings["MODELCAT_RUN_DIR"] or default_run_dir())
+        archive = crawler.settings.get("MODELCAT_ARCHIVE_DIR")
+        self.archive = PageArchive(Path(archive)) if archive else None
+        self.batch: list[tuple[str, str | None, Page]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -57,28 +64,21 @@ class StagingWriter:
         )
 
     def process_item(self, item: PageItem) -> PageItem:
+        if self.archive is not None and item.body is not None and item.content_sha256:
+            self.archive.put(item.content_sha256, item.body)
         self.pages.write(json.dumps(page_record(item), ensure_ascii=False) + "\n")
         if item.page is not None:
-            url = item.final_url or item.url
-            for cell in item.page.cells():
-                self.buffer["page_url"].append(url)
-                self.buffer["section"].append(cell.section)
-                self.buffer["row_number"].append(cell.row)
-                self.buffer["row_label"].append(cell.row_label)
-                self.buffer["column_label"].append(cell.column)
-                self.buffer["raw_value"].append(cell.raw)
-            self.buffered_pages += 1
-            if self.buffered_pages >= _BATCH_PAGES:
+            self.batch.append((item.final_url or item.url, item.content_sha256, item.page))
+            if len(self.batch) >= _BATCH_PAGES:
                 self.flush()
         # The body and parsed page are written; drop them so the item costs no memory.
         item.body = item.page = None
         return item
 
     def flush(self) -> None:
-        if self.buffered_pages:
-            self.values.write_table(pa.table(self.buffer, schema=PAGE_VALUES_SCHEMA))
-            self.buffer = {name: [] for name in PAGE_VALUES_SCHEMA.names}
-            self.buffered_pages = 0
+        if self.batch:
+            self.values.write_table(page_values_table(self.batch))
+            self.batch = []
 
     def close_spider(self) -> None:
         self.flush()
@@ -91,6 +91,26 @@ class StagingWriter:
         (self.run_dir / CRAWL_STATS_FILE).write_text(
             json.dumps(stats, default=str, indent=2, sort_keys=True), encoding="utf-8"
         )
+
+
+def page_values_table(pages: Iterable[tuple[str, str | None, Page]]) -> pa.Table:
+    """Every value of the given (url, body hash, parsed page) as ``page_values`` rows."""
+    columns: dict[str, list[Any]] = {name: [] for name in PAGE_VALUES_SCHEMA.names}
+    for url, sha256, page in pages:
+        for cell in page.cells():
+            columns["page_url"].append(url)
+            columns["content_sha256"].append(sha256)
+            columns["section"].append(cell.section)
+            columns["row_number"].append(cell.row)
+            columns["row_label"].append(cell.row_label)
+            columns["column_label"].append(cell.column)
+            columns["raw_value"].append(cell.raw)
+    return pa.table(columns, schema=PAGE_VALUES_SCHEMA)
+
+
+def default_run_dir() -> Path:
+    """Where a plain ``scrapy crawl pipellm`` stages its run."""
+    return Path("data") / "runs" / datetime.now(UTC).strftime("scrapy-%Y%m%dT%H%M%SZ")
 
 
 def page_record(item: PageItem) -> dict[str, Any]:

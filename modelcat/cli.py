@@ -21,7 +21,7 @@ from rich.table import Table
 
 from crawler.items import PageItem
 from crawler.spiders.pipellm import DEFAULT_START_URLS
-from modelcat.refresh import CrawlOptions, RefreshLocked, RunSummary, refresh
+from modelcat.refresh import CrawlOptions, RefreshLocked, RunSummary, rebuild, refresh
 from transforms.publish import DataDir
 from transforms.schema import TABLES, USD
 
@@ -76,6 +76,18 @@ def refresh_command(
     concurrency: Annotated[
         int | None, typer.Option(min=1, help="Requests in flight (default: polite).")
     ] = None,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option("--set", "-s", help="Any Scrapy setting, NAME=VALUE; repeatable."),
+    ] = None,
+    allow_shrink: Annotated[
+        bool,
+        typer.Option(help="Publish even if the run lost over 25% of the previous models."),
+    ] = False,
+    keep: Annotated[
+        int | None,
+        typer.Option(min=1, help="Keep raw pages and snapshots of the last N runs only."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
 ) -> None:
     """Crawl the mirror, build the catalog and publish it (Parquet + DuckDB).
@@ -84,12 +96,17 @@ def refresh_command(
     3 when another refresh holds the data directory.
     """
     options = CrawlOptions(
-        start_urls=list(start_url or DEFAULT_START_URLS), delay=delay, concurrency=concurrency
+        start_urls=list(start_url or DEFAULT_START_URLS),
+        delay=delay,
+        concurrency=concurrency,
+        settings=dict(_name_value(s) for s in setting or []),
     )
     progress = _Progress(enabled=not quiet and err.is_terminal)
     try:
         with progress:
-            summary = refresh(DataDir(data_dir), options, progress.page)
+            summary = refresh(
+                DataDir(data_dir), options, progress.page, allow_shrink=allow_shrink, keep=keep
+            )
     except RefreshLocked as locked:
         err.print(f"[red]refresh refused:[/] {locked}")
         raise typer.Exit(EXIT_LOCKED) from None
@@ -97,14 +114,57 @@ def refresh_command(
     raise typer.Exit(EXIT_PUBLISHED if summary.status == "published" else EXIT_NOT_PUBLISHED)
 
 
+def _name_value(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise typer.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--set")
+    return name.strip(), value.strip()
+
+
+@app.command(name="rebuild")
+def rebuild_command(
+    run: Annotated[
+        str | None,
+        typer.Option(help="First run to re-derive (default: the latest published run)."),
+    ] = None,
+    data_dir: DataDirOption = Path("data"),
+) -> None:
+    """Re-run the transforms on archived pages, without the network; republish.
+
+    Re-derives RUN and every later published run, in order, so a parser fix reaches them.
+    """
+    try:
+        summaries = rebuild(DataDir(data_dir), run)
+    except RefreshLocked as locked:
+        err.print(f"[red]rebuild refused:[/] {locked}")
+        raise typer.Exit(EXIT_LOCKED) from None
+    except ValueError as error:
+        err.print(f"[red]rebuild refused:[/] {error}")
+        raise typer.Exit(EXIT_NOT_PUBLISHED) from None
+    for summary in summaries:
+        _print_summary(summary, data_dir)
+    published = summaries and all(s.status == "published" for s in summaries)
+    raise typer.Exit(EXIT_PUBLISHED if published else EXIT_NOT_PUBLISHED)
+
+
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run against the catalog.")],
     data_dir: DataDirOption = Path("data"),
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Answer as the catalog stood at this UTC time (e.g. 2026-03-01): models, "
+            "official_prices and provider_offers then come from the history tables.",
+        ),
+    ] = None,
 ) -> None:
     """Run a read-only SQL query against the catalog."""
     with _open_catalog(data_dir) as con:
+        if as_of is not None:
+            _travel(con, as_of)
         try:
             cursor = con.execute(query)
         except duckdb.Error as error:
@@ -174,6 +234,49 @@ def quality(
         _emit([d[0] for d in cursor.description], cursor.fetchall(), output)
 
 
+@app.command()
+def changes(
+    since: Annotated[
+        str | None,
+        typer.Option(help="A run id, or a date/time (UTC): changes after it. Default: all."),
+    ] = None,
+    data_dir: DataDirOption = Path("data"),
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """What changed between runs: models added and removed, prices and attributes changed."""
+    where, params = "", []
+    if since is not None:
+        # Run ids are UTC timestamps like 20261126T053411123Z and sort as they run.
+        if since[:8].isdigit() and "T" in since and since.endswith("Z"):
+            where, params = "WHERE run_id > ?", [since]
+        else:
+            where, params = "WHERE observed_at >= CAST(? AS TIMESTAMP)", [since]
+    with _open_catalog(data_dir) as con:
+        cursor = con.execute(
+            "SELECT observed_at, run_id, kind, model_id, provider, field, tier_min_tokens, "
+            f"old_value, new_value FROM changes {where} "
+            "ORDER BY observed_at, kind, model_id, provider, field",
+            params,
+        )
+        _emit([d[0] for d in cursor.description], cursor.fetchall(), output)
+
+
+def _travel(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
+    """Shadow the current tables with their state at ``as_of`` (temporary views)."""
+    try:
+        con.execute("SELECT CAST(? AS TIMESTAMP)", [as_of])
+    except duckdb.Error:
+        err.print(f"[red]--as-of {as_of!r} is not a date or time[/]")
+        raise typer.Exit(2) from None
+    literal = "'" + as_of.replace("'", "''") + "'"
+    for view, macro in (
+        ("models", "models_as_of"),
+        ("official_prices", "prices_as_of"),
+        ("provider_offers", "offers_as_of"),
+    ):
+        con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {macro}({literal})")
+
+
 def _open_catalog(data_dir: Path, *, external_access: bool = False) -> duckdb.DuckDBPyConnection:
     catalog = DataDir(data_dir).catalog
     if not catalog.exists():
@@ -208,7 +311,9 @@ def _emit(columns: Sequence[str], rows: Iterable[Sequence[Any]], output: OutputF
                 for v in map(_plain, row)
             )
     else:
-        table = Table(*columns, show_lines=False)
+        table = Table(show_lines=False)
+        for column in columns:
+            table.add_column(column, overflow="fold")  # wrap, never cut a value short
         for row in rows:
             table.add_row(*("" if v is None else str(_plain(v)) for v in row))
         Console(width=max(120, Console().width)).print(table)
@@ -258,6 +363,14 @@ def _print_summary(summary: RunSummary, data_dir: Path) -> None:
         out.print(f"  [red]{page['outcome']}[/] {page['url']}: {page['error']}")
     if len(summary.failed_pages) > 20:
         out.print(f"  … and {len(summary.failed_pages) - 20} more: SELECT * FROM pages")
+    if summary.models_carried_forward:
+        out.print(
+            f"  {summary.models_carried_forward} models carried forward from the previous "
+            "catalog: their pages failed this time"
+        )
+    if summary.status == "published":
+        changed = ", ".join(f"{n} {k}" for k, n in sorted(summary.changes_by_kind.items()))
+        out.print(f"  changes: {sum(summary.changes_by_kind.values())} ({changed or 'none'})")
     timing = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in summary.seconds.items())
     out.print(f"  time: {timing}")
     if summary.status == "published":

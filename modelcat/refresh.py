@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,16 +20,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 from scrapy import signals
 from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.archive import PageArchive
 from crawler.items import PageItem
-from crawler.pipelines import CRAWL_STATS_FILE
+from crawler.pipelines import CRAWL_STATS_FILE, PAGE_VALUES_FILE
 from crawler.spiders.pipellm import DEFAULT_START_URLS, PipeLLMSpider
-from transforms.catalog import build_catalog
+from transforms.catalog import Staged, build_catalog, read_pages, stage
+from transforms.history import Observation, advance_catalog
 from transforms.publish import DataDir, publish
-from transforms.schema import TABLES, conform
+from transforms.schema import HISTORY_TABLES, TABLES, conform, empty
 
 SUMMARY_FILE = "summary.json"
 LOG_FILE = "crawl.log"
@@ -45,10 +49,12 @@ class CrawlOptions:
     concurrency: int | None = None  # requests in flight; None = polite default
     settings: dict[str, Any] = field(default_factory=dict)  # any other Scrapy setting
 
-    def scrapy_settings(self, run_dir: Path) -> Settings:
+    def scrapy_settings(self, data_dir: DataDir, run_dir: Path) -> Settings:
         settings = Settings()
         settings.setmodule("crawler.settings", priority="project")
         settings.set("MODELCAT_RUN_DIR", str(run_dir), priority="cmdline")
+        settings.set("MODELCAT_ARCHIVE_DIR", str(data_dir.archive), priority="cmdline")
+        settings.set("MODELCAT_VALIDATORS_FILE", str(data_dir.validators), priority="cmdline")
         settings.set("LOG_FILE", str(run_dir / LOG_FILE), priority="cmdline")
         if self.delay is not None:
             settings.set("DOWNLOAD_DELAY", self.delay, priority="cmdline")
@@ -75,9 +81,11 @@ class RunSummary:
     pages_by_outcome: dict[str, int] = field(default_factory=dict)
     pages_retried: int = 0
     models_published: int = 0
+    models_carried_forward: int = 0
     official_prices: int = 0
     provider_offers: int = 0
     quality_issues_by_kind: dict[str, int] = field(default_factory=dict)
+    changes_by_kind: dict[str, int] = field(default_factory=dict)
     failed_pages: list[dict[str, str | None]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -114,10 +122,12 @@ def locked(data_dir: DataDir) -> Iterator[None]:
         yield
 
 
-def crawl(run_dir: Path, options: CrawlOptions, on_page: Callable[[PageItem], None]) -> dict:
+def crawl(
+    data_dir: DataDir, run_dir: Path, options: CrawlOptions, on_page: Callable[[PageItem], None]
+) -> dict:
     """Run the spider into ``run_dir``; returns Scrapy's stats. Blocks until done."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    process = AsyncCrawlerProcess(options.scrapy_settings(run_dir))
+    process = AsyncCrawlerProcess(options.scrapy_settings(data_dir, run_dir))
     crawler = process.create_crawler(PipeLLMSpider)
     crawler.signals.connect(lambda item, **_: on_page(item), signal=signals.item_scraped)
     process.crawl(crawler, start_urls=options.start_urls)
@@ -130,6 +140,9 @@ def refresh(
     data_dir: DataDir,
     options: CrawlOptions,
     on_page: Callable[[PageItem], None] = lambda _item: None,
+    *,
+    allow_shrink: bool = False,
+    keep: int | None = None,
 ) -> RunSummary:
     """Crawl, build and publish one run. Raises ``RefreshLocked``; never half-publishes."""
     with locked(data_dir):
@@ -139,10 +152,14 @@ def refresh(
         summary = RunSummary(run_id, _now(), list(options.start_urls))
         try:
             started = time.perf_counter()
-            stats = crawl(run_dir, options, on_page)
+            stats = crawl(data_dir, run_dir, options, on_page)
             summary.seconds["crawl"] = round(time.perf_counter() - started, 3)
             summary.crawl_finish_reason = stats.get("finish_reason")
-            _build_and_publish(data_dir, run_dir, summary)
+            previous = data_dir.current_snapshot()
+            staged = stage(run_dir, previous, PageArchive(data_dir.archive))
+            _finish(data_dir, staged, previous, summary, allow_shrink=allow_shrink)
+            if keep is not None and summary.status == "published":
+                prune(data_dir, keep)
         except Exception as error:
             summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
             raise
@@ -152,27 +169,156 @@ def refresh(
         return summary
 
 
-def _build_and_publish(data_dir: DataDir, run_dir: Path, summary: RunSummary) -> None:
+def rebuild(data_dir: DataDir, first_run_id: str | None = None) -> list[RunSummary]:
+    """Re-derive published runs from the page archive with today's parser and transforms.
+
+    Starts at ``first_run_id`` (default: the latest published run) and replays every later
+    published run in order, on top of the history published before it, so a parser fix
+    reaches the runs it concerns and everything that follows from them. No network.
+    """
+    with locked(data_dir):
+        data_dir.repair()
+        published = [s for s in read_summaries(data_dir) if s["status"] == "published"]
+        ids = [s["run_id"] for s in published]
+        if not ids:
+            raise ValueError("nothing to rebuild: no run has been published yet")
+        first = first_run_id or ids[-1]
+        if first not in ids:
+            raise ValueError(f"run {first} was not published; published runs: {', '.join(ids)}")
+        start = ids.index(first)
+        previous = data_dir.snapshot_of(ids[start - 1]) if start else None
+        if start and previous is None:
+            raise ValueError(f"the snapshot before {first} was pruned; rebuild from an earlier run")
+        archive = PageArchive(data_dir.archive)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        summaries = []
+        for original in published[start:]:
+            run_id = original["run_id"]
+            summary = RunSummary(run_id, original["started_at"], original["start_urls"])
+            summary.finished_at = original.get("finished_at")
+            staged = stage(data_dir.run(run_id), previous, archive, reparse=True)
+            snapshot = _finish(
+                data_dir,
+                staged,
+                previous,
+                summary,
+                allow_shrink=True,  # the shrink was accepted when the run was published
+                publication=f"{run_id}.rebuilt-{stamp}",
+                commit=run_id == ids[-1],
+            )
+            previous = snapshot
+            summaries.append(summary)
+        return summaries
+
+
+def _finish(
+    data_dir: DataDir,
+    staged: Staged,
+    previous: Path | None,
+    summary: RunSummary,
+    *,
+    allow_shrink: bool,
+    publication: str | None = None,
+    commit: bool = True,
+) -> Path | None:
+    """Build, check and publish a staged run; records the outcome in ``summary``."""
     started = time.perf_counter()
-    tables = build_catalog(run_dir, summary.run_id)
+    tables = build_catalog(staged, summary.run_id)
     summary.seconds["build"] = round(time.perf_counter() - started, 3)
+    models = tables["models"]
+    carried = set(
+        models.loc[
+            models["page_url"].isin(
+                staged.sources.loc[staged.sources["origin"] == "carried_forward", "page_url"]
+            ),
+            "model_id",
+        ]
+    )
+    summary.models_carried_forward = len(carried)
     _count(summary, tables)
 
-    if summary.crawl_finish_reason != "finished":
-        summary.status = "refused"
-        summary.message = f"crawl did not finish (finish reason: {summary.crawl_finish_reason})"
-        return
-    if tables["models"].empty:
-        summary.status = "refused"
-        summary.message = "the run found no models; the previous catalog is kept"
-        return
+    refusal = _refusal(summary, models, previous, allow_shrink)
+    if refusal:
+        summary.status, summary.message = "refused", refusal
+        return None
 
     started = time.perf_counter()
+    observation = Observation(summary.run_id, _timestamp(summary.started_at))
+    tables |= advance_catalog(_history(previous), tables, observation, carried)
+    summary.changes_by_kind = dict(
+        Counter(tables["changes"].loc[tables["changes"]["run_id"] == summary.run_id, "kind"])
+    )
     summary.status = "published"
-    summary.models_published = len(tables["models"])
+    summary.models_published = len(models)
     tables["runs"] = runs_table(data_dir, summary)
-    publish(tables, data_dir, summary.run_id)
+    snapshot = publish(tables, data_dir, publication or summary.run_id, commit=commit)
     summary.seconds["publish"] = round(time.perf_counter() - started, 3)
+    return snapshot
+
+
+SHRINK_LIMIT = 0.25  # share of the previous catalog's models a run may lose unasked
+
+
+def _refusal(
+    summary: RunSummary, models: pd.DataFrame, previous: Path | None, allow_shrink: bool
+) -> str | None:
+    """Why this run must not be published, or None."""
+    if summary.crawl_finish_reason not in (None, "finished"):
+        return f"the crawl did not finish (finish reason: {summary.crawl_finish_reason})"
+    if models.empty:
+        return "the run found no models"
+    if previous is None or allow_shrink:
+        return None
+    previous_models = pq.read_table(previous / "models.parquet", columns=["model_id"])
+    before = set(previous_models["model_id"].to_pylist())
+    lost = before - set(models["model_id"])
+    if before and len(lost) > SHRINK_LIMIT * len(before):
+        return (
+            f"the run lost {len(lost)} of the previous catalog's {len(before)} models "
+            f"({len(lost) / len(before):.0%}; the guard allows {SHRINK_LIMIT:.0%}): a site "
+            "outage, a login wall or a truncated index? If the site really dropped them, "
+            "refresh again with --allow-shrink"
+        )
+    return None
+
+
+def _history(previous: Path | None) -> dict[str, pd.DataFrame]:
+    """The history tables of the previous snapshot, or empty ones."""
+    return {
+        name: (
+            pq.read_table(previous / f"{name}.parquet").to_pandas(types_mapper=pd.ArrowDtype)
+            if previous is not None and (previous / f"{name}.parquet").exists()
+            else empty(TABLES[name])
+        )
+        for name in HISTORY_TABLES
+    }
+
+
+def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
+    """Keep the raw pages and snapshots of the last ``keep`` published runs; never history.
+
+    History tables, run summaries and page logs stay; archived bodies, Parquet snapshots and
+    staged page values of older runs go. Older runs can no longer be rebuilt.
+    """
+    published = [s["run_id"] for s in read_summaries(data_dir) if s["status"] == "published"]
+    kept = published[-keep:] if keep > 0 else []
+    wanted: set[str] = set()
+    for run_id in kept:
+        pages, _ = read_pages(data_dir.run(run_id))
+        wanted |= set(pages["content_sha256"].dropna())
+    current = data_dir.current_snapshot()
+    if current is not None:
+        values = pq.read_table(current / "page_values.parquet", columns=["content_sha256"])
+        wanted |= set(values["content_sha256"].drop_null().to_pylist())
+    removed = {"bodies": PageArchive(data_dir.archive).prune(wanted), "snapshots": 0}
+    for snapshot in sorted(data_dir.snapshots.iterdir()) if data_dir.snapshots.exists() else []:
+        run_id = snapshot.name.split(".")[0]
+        if run_id not in kept and snapshot != current:
+            shutil.rmtree(snapshot)
+            removed["snapshots"] += 1
+    for run_id in published[: len(published) - len(kept)]:
+        (data_dir.run(run_id) / PAGE_VALUES_FILE).unlink(missing_ok=True)
+    return removed
 
 
 def _count(summary: RunSummary, tables: dict[str, pd.DataFrame]) -> None:
@@ -192,14 +338,19 @@ def _count(summary: RunSummary, tables: dict[str, pd.DataFrame]) -> None:
     ]
 
 
+def read_summaries(data_dir: DataDir) -> list[dict[str, Any]]:
+    """Every run's summary.json, oldest first."""
+    return [
+        json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(data_dir.runs.glob(f"*/{SUMMARY_FILE}"))
+    ]
+
+
 def runs_table(data_dir: DataDir, current: RunSummary) -> pd.DataFrame:
     """Every run's summary, this one included, as the ``runs`` table."""
-    summaries = [
-        json.loads(path.read_text())
-        for path in sorted(data_dir.runs.glob(f"*/{SUMMARY_FILE}"))
-        if path.parent.name != current.run_id
-    ]
-    rows = [*summaries, {**asdict(current), "finished_at": current.finished_at or _now()}]
+    rows = [s for s in read_summaries(data_dir) if s["run_id"] != current.run_id]
+    rows.append({**asdict(current), "finished_at": current.finished_at or _now()})
+    rows.sort(key=lambda row: row["run_id"])
     frame = pd.DataFrame(
         {
             "run_id": [r["run_id"] for r in rows],
@@ -220,6 +371,6 @@ def _now() -> str:
 
 
 def _timestamp(text: str | None) -> datetime | None:
-    if text is None:
+    if not text:
         return None
     return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)

@@ -65,6 +65,8 @@ OFFER_COLUMNS = {
         for suffix in ("", "_price")
     },
 }
+# Page outcomes whose page holds a model; quarantine and duplicate checks re-label them.
+MODEL_OUTCOMES = ("model", "not_modified")
 ISSUE_COLUMNS = ["model_id", "page_url", "kind", "field", "raw_value", "problem"]
 
 
@@ -123,16 +125,22 @@ class Issues:
         return issues.assign(model_id=known)[ISSUE_COLUMNS]
 
 
-def build(pages: pd.DataFrame, values: pd.DataFrame, problems: pd.DataFrame) -> Catalog:
-    """Typed catalog frames from one run's pages, page values and page-structure problems.
+def build(
+    pages: pd.DataFrame, sources: pd.DataFrame, values: pd.DataFrame, problems: pd.DataFrame
+) -> Catalog:
+    """Typed catalog frames from one run.
 
-    ``problems`` has one row per structural problem the parser reported (page_url, problem).
+    - ``pages``: the run's page log, one row per URL touched;
+    - ``sources``: one row per model page to build a model from (page_url, content_sha256,
+      fetched_at): fetched this run, unchanged since the last (304), or carried forward;
+    - ``values``: every value of those pages as written;
+    - ``problems``: structural problems the parser reported (page_url, problem).
     """
     issues = Issues()
     pages = pages.copy()
     section = values["section"].str.casefold()
 
-    models = _models(pages, values, section, issues)
+    models = _models(pages, sources, values, section, issues)
     models, pages = _deduplicate(models, pages, issues)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
 
@@ -215,11 +223,14 @@ def _unknown_labels(
 
 
 def _models(
-    pages: pd.DataFrame, values: pd.DataFrame, section: pd.Series, issues: Issues
+    pages: pd.DataFrame,
+    sources: pd.DataFrame,
+    values: pd.DataFrame,
+    section: pd.Series,
+    issues: Issues,
 ) -> pd.DataFrame:
-    model_urls = pd.Index(
-        pages.loc[pages["outcome"] == "model", "final_url"].unique(), name="page_url"
-    )
+    sources = sources.drop_duplicates("page_url").set_index("page_url")
+    model_urls = sources.index
     page_url = pd.Series(model_urls, index=model_urls)
 
     bullets = values[section == METADATA_SECTION]
@@ -276,10 +287,9 @@ def _models(
         overview.groupby("page_url", sort=False)["raw_value"].agg("\n\n".join).reindex(model_urls)
     ).astype(n.STRING)
 
-    fetched = pages.drop_duplicates("final_url").set_index("final_url").reindex(model_urls)
     models["page_url"] = page_url
-    models["fetched_at"] = fetched["fetched_at"]
-    models["content_sha256"] = fetched["content_sha256"]
+    models["fetched_at"] = sources["fetched_at"]
+    models["content_sha256"] = sources["content_sha256"]
 
     no_id = models["model_id"].isna()
     issues.add(
@@ -290,8 +300,8 @@ def _models(
         raw_value=raw.get("model_id"),
         problem="model page has no readable Model ID; page quarantined",
     )
-    quarantined = pages["final_url"].isin(model_urls[no_id.to_numpy()]) & (
-        pages["outcome"] == "model"
+    quarantined = pages["final_url"].isin(model_urls[no_id.to_numpy()]) & pages["outcome"].isin(
+        MODEL_OUTCOMES
     )
     pages.loc[quarantined, "outcome"] = "quarantined"
     pages.loc[quarantined, "error"] = "model page without a readable Model ID"
@@ -333,7 +343,7 @@ def _deduplicate(
         + pd.Series(winner["page_generated_at"].astype(str).to_numpy(), index=losers.index)
         + ")",
     )
-    lost = pages["final_url"].isin(losers["page_url"]) & (pages["outcome"] == "model")
+    lost = pages["final_url"].isin(losers["page_url"]) & pages["outcome"].isin(MODEL_OUTCOMES)
     pages.loc[lost, "outcome"] = "duplicate"
     winner_url = pd.Series(winner["page_url"].to_numpy(), index=losers["page_url"].to_numpy())
     pages.loc[lost, "error"] = "same Model ID as " + pages.loc[lost, "final_url"].map(winner_url)

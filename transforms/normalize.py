@@ -43,6 +43,7 @@ TIMESTAMP_PATTERN = re.compile(
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
 )
 _UNIT = {"k": 1_000, "m": 1_000_000}
+_INT64_MAX = 2**63 - 1
 _BOOLEANS = {"yes": True, "no": False, "true": True, "false": False}
 
 
@@ -73,7 +74,11 @@ def tokens(raw: pd.Series) -> pd.Series:
     numerator = frac.replace("", "0").astype(INT64) * unit
     # 131.1K is 131,100 exactly; 1.0005K would be 1,000.5 tokens, which is not a count.
     exact = numerator % denominator == 0
-    value = whole * unit + numerator // denominator
+    extra = numerator // denominator
+    # Past int64 the sum would silently wrap around to a wrong, even negative, count.
+    limit = _INT64_MAX // unit
+    fits = ((whole < limit) | ((whole == limit) & (extra <= _INT64_MAX % unit))).fillna(False)
+    value = whole.where(fits) * unit + extra
     return value.where(exact).astype(INT64)
 
 
@@ -119,6 +124,8 @@ def modalities(raw: pd.Series) -> pd.Series:
     items = present.str.split(",").map(
         lambda parts: [p.strip() for p in parts if p.strip()], na_action="ignore"
     )
+    # "," shows a value but names no modality: unreadable (NULL), not an empty list.
+    items = items.where(items.str.len() > 0)
     return pd.Series(
         pa.array(items.astype(object).where(items.notna(), None), pa.list_(pa.string())),
         index=raw.index,
@@ -178,10 +185,10 @@ def _one_tier(label: str, previous_max: int | None) -> tuple[int, int | None] | 
     op = match["op"]
     if high is not None:
         return (low, high) if op is None and low < high else None
-    if op in {"<=", "≤"}:
-        return None if previous_max is None else (previous_max, low)
-    if op == "<":
-        return None if previous_max is None else (previous_max, low - 1)
+    if op in {"<=", "≤", "<"}:
+        top = low - 1 if op == "<" else low
+        # The tier starts where the previous one ended, so it must end above that.
+        return None if previous_max is None or top <= previous_max else (previous_max, top)
     if op == ">":
         return (low, None)
     if op in {">=", "≥"}:

@@ -7,6 +7,7 @@ comments, and a test keeps the README's data contract in step with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -212,6 +213,7 @@ PAGE_VALUES = Table(
     "Every value of every model page exactly as written: the raw layer the typed tables come from.",
     (
         _c("page_url", pa.string(), "The page.", nullable=False),
+        _c("content_sha256", pa.string(), "SHA-256 of the page body these values come from."),
         _c(
             "section",
             pa.string(),
@@ -246,25 +248,154 @@ RUNS = Table(
     key=("run_id",),
 )
 
+
+def _interval(subject: str) -> tuple[Column, ...]:
+    return (
+        _c(
+            "valid_from",
+            TS,
+            f"When the catalog first saw this {subject} (inclusive), UTC.",
+            nullable=False,
+        ),
+        _c(
+            "valid_to",
+            TS,
+            f"When it first saw a different {subject} (exclusive); NULL: still current.",
+        ),
+        _c("first_run_id", pa.string(), "The run that first saw it.", nullable=False),
+        _c("last_run_id", pa.string(), "The last run that confirmed it.", nullable=False),
+    )
+
+
+_MODEL_ATTRIBUTES = tuple(
+    c
+    for c in MODELS.columns
+    if c.name not in {"model_id", "page_generated_at", "fetched_at", "content_sha256"}
+)
+MODEL_HISTORY = Table(
+    "model_history",
+    "Every version of every model's attributes, with the interval it held; delisted models stay.",
+    (
+        MODELS.columns[0],
+        *_MODEL_ATTRIBUTES,
+        _c("listed_from", TS, "Start of the listing this version belongs to, UTC."),
+        _c("delisted_at", TS, "When the model left the site, on its last version; NULL otherwise."),
+        *_interval("version of the model"),
+    ),
+    key=("model_id", "valid_from"),
+)
+PRICE_HISTORY = Table(
+    "price_history",
+    "Every price, official and per provider, with the interval it held.",
+    (
+        _c("model_id", pa.string(), "models.model_id.", nullable=False),
+        _c(
+            "provider",
+            pa.string(),
+            "The provider for an offer's price; NULL for an official price.",
+        ),
+        _c("region", pa.string(), "The offer's region; NULL for official prices and '—'."),
+        _c(
+            "metric",
+            pa.string(),
+            "official_prices.metric; for offers input, output, cache_read or cache_write.",
+            nullable=False,
+        ),
+        _c(
+            "tier_min_tokens",
+            pa.int64(),
+            "The official price's tier (exclusive lower bound); NULL for offers.",
+        ),
+        _c(
+            "tier_label", pa.string(), "The tier's label when the interval opened; NULL for offers."
+        ),
+        _c(
+            "tier_max_tokens",
+            pa.int64(),
+            "The tier's inclusive upper bound; NULL when open-ended or an offer.",
+        ),
+        _c("usd_per_mtok", USD, "US dollars per 1,000,000 tokens, exact.", nullable=False),
+        *_interval("price"),
+    ),
+    key=("model_id", "provider", "region", "metric", "tier_min_tokens", "valid_from"),
+)
+OFFER_HISTORY = Table(
+    "offer_history",
+    "Every provider offer's context window and max output, with the interval they held.",
+    (
+        _c("model_id", pa.string(), "models.model_id.", nullable=False),
+        _c("provider", pa.string(), "Provider as written.", nullable=False),
+        _c("region", pa.string(), "Region; NULL for '—'."),
+        _c("context_window_tokens", pa.int64(), "The provider's context window in tokens."),
+        _c("max_output_tokens", pa.int64(), "The provider's maximum output in tokens."),
+        *_interval("value"),
+    ),
+    key=("model_id", "provider", "region", "valid_from"),
+)
+CHANGES = Table(
+    "changes",
+    "The change feed: what each run found different from the run before.",
+    (
+        _c("run_id", pa.string(), "The run that saw the change.", nullable=False),
+        _c("observed_at", TS, "When that run saw it (its start), UTC.", nullable=False),
+        _c("model_id", pa.string(), "The model.", nullable=False),
+        _c(
+            "provider",
+            pa.string(),
+            "The provider, for offer prices and attributes; NULL otherwise.",
+        ),
+        _c("region", pa.string(), "The offer's region, when there is one."),
+        _c(
+            "kind",
+            pa.string(),
+            "model_added, model_removed, price_changed, price_added, price_removed or "
+            "attribute_changed.",
+            nullable=False,
+        ),
+        _c("field", pa.string(), "The attribute, or the price's metric."),
+        _c("tier_min_tokens", pa.int64(), "The official price's tier; NULL otherwise."),
+        _c("old_value", pa.string(), "The value before, as text (exact decimals); NULL if none."),
+        _c("new_value", pa.string(), "The value after; NULL if none."),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (MODELS, OFFICIAL_PRICES, PROVIDER_OFFERS, PAGES, QUALITY_ISSUES, PAGE_VALUES, RUNS)
+    for t in (
+        MODELS,
+        OFFICIAL_PRICES,
+        PROVIDER_OFFERS,
+        PAGES,
+        QUALITY_ISSUES,
+        PAGE_VALUES,
+        RUNS,
+        MODEL_HISTORY,
+        PRICE_HISTORY,
+        OFFER_HISTORY,
+        CHANGES,
+    )
 }
+HISTORY_TABLES = ("model_history", "price_history", "offer_history", "changes")
 
 
-def conform(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """The frame with exactly the table's columns, in order, as Arrow-backed dtypes."""
-    missing = set(table.names) - set(frame.columns)
-    if missing:
-        raise ValueError(f"{table.name}: frame lacks columns {sorted(missing)}")
-    arrow = to_arrow(frame, table)
+def conform(
+    frame: pd.DataFrame, table: Table, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The frame with exactly the table's columns (or ``columns`` of them), in order, as
+    Arrow-backed dtypes of the contract's types."""
+    arrow = to_arrow(frame, table, columns)
     return arrow.to_pandas(types_mapper=pd.ArrowDtype).set_axis(frame.index)
 
 
-def to_arrow(frame: pd.DataFrame, table: Table) -> pa.Table:
+def to_arrow(frame: pd.DataFrame, table: Table, columns: Sequence[str] | None = None) -> pa.Table:
     """Cast a frame to the table's Arrow schema; fails loudly rather than drifting."""
-    arrays = [pa.array(frame[c.name], type=c.type, from_pandas=True) for c in table.columns]
-    return pa.Table.from_arrays(arrays, schema=table.arrow_schema)
+    wanted = [c for c in table.columns if columns is None or c.name in columns]
+    missing = {c.name for c in wanted} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{table.name}: frame lacks columns {sorted(missing)}")
+    arrays = [pa.array(frame[c.name], type=c.type, from_pandas=True) for c in wanted]
+    schema = pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in wanted])
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def empty(table: Table) -> pd.DataFrame:

@@ -3,6 +3,10 @@
 Every URL it touches becomes one ``PageItem`` - models, skipped pages and failures alike -
 so the run can account for all of them. It follows markdown links to ``.md``/``.txt`` pages
 on the start URLs' own hosts; the front matter's ``content_type`` decides what a page is.
+
+When ``MODELCAT_VALIDATORS_FILE`` is set, requests for pages seen before carry
+``If-None-Match`` / ``If-Modified-Since``; a 304 answer is turned into a ``not_modified``
+item from what the validator store remembers of the page, without reading or parsing it.
 """
 
 from __future__ import annotations
@@ -10,15 +14,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.archive import PageArchive, Validator, Validators
 from crawler.items import Outcome, PageItem
 from crawler.parse import NotMarkdown, decode_markdown, parse_page
 
@@ -38,28 +46,76 @@ class PipeLLMSpider(scrapy.Spider):
         self.hosts = {urlsplit(url).netloc for url in self.start_urls}
         # Scrapy's offsite check drops redirects that leave the site (by host name).
         self.allowed_domains = sorted({urlsplit(url).hostname or "" for url in self.start_urls})
+        self.validators_file: Path | None = None
+        self.previous = Validators()
+        self.seen = Validators()
+        self.archive: PageArchive | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if path := crawler.settings.get("MODELCAT_VALIDATORS_FILE"):
+            spider.validators_file = Path(path)
+            spider.previous = Validators.load(spider.validators_file)
+        if path := crawler.settings.get("MODELCAT_ARCHIVE_DIR"):
+            spider.archive = PageArchive(Path(path))
+        crawler.signals.connect(spider.save_validators, signal=signals.spider_closed)
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
             yield self.request(url)
 
     def request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse, errback=self.failed)
+        headers: dict[str, str] = {}
+        known = self.previous.get(url)
+        # Revalidate only what the archive still holds: a 304 must be answerable offline.
+        if known and self.archive is not None and known.content_sha256 in self.archive:
+            headers = known.request_headers()
+        return scrapy.Request(
+            url,
+            headers=headers,
+            callback=self.parse,
+            errback=self.failed,
+            meta={"handle_httpstatus_list": [304]} if headers else {},
+        )
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[PageItem | scrapy.Request]:
+        if response.status == 304:
+            yield from self.not_modified(response)
+            return
         item = self.page_item(response, Outcome.SKIPPED)
         try:
             text = decode_markdown(response.body, _header(response, "Content-Type"))
         except NotMarkdown as reason:
             item.outcome, item.error = Outcome.QUARANTINED, str(reason)
+            self.keep_previous(response.url)
             yield item
             return
         page = parse_page(text, response.url)
         item.content_type = page.content_type
         if page.is_model:
             item.outcome, item.page, item.problems = Outcome.MODEL, page, page.problems
+        self.remember(response, item, page.links)
         yield item
-        for link in page.links:
+        yield from self.follow(page.links)
+
+    def not_modified(self, response: Response) -> Iterator[PageItem | scrapy.Request]:
+        known = self.previous.get(response.url)
+        assert known is not None, "a 304 answers only a conditional request"
+        item = self.page_item(response, Outcome.NOT_MODIFIED)
+        item.body = None
+        item.content_sha256, item.content_type = known.content_sha256, known.content_type
+        item.problems = known.problems
+        # A 304 may carry refreshed validators; keep whichever is newer.
+        item.etag = item.etag or known.etag
+        item.last_modified = item.last_modified or known.last_modified
+        self.remember(response, item, known.links)
+        yield item
+        yield from self.follow(known.links)
+
+    def follow(self, links: list[str]) -> Iterator[scrapy.Request]:
+        for link in links:
             if self.should_follow(link):
                 yield self.request(link)
 
@@ -69,6 +125,29 @@ class PipeLLMSpider(scrapy.Spider):
             self.crawler.stats.inc_value("modelcat/links/offsite")
             return False
         return parts.path.endswith(FOLLOWED_SUFFIXES)
+
+    def remember(self, response: Response, item: PageItem, links: list[str]) -> None:
+        assert item.content_sha256 is not None
+        self.seen[response.url] = Validator(
+            etag=item.etag,
+            last_modified=item.last_modified,
+            content_sha256=item.content_sha256,
+            content_type=item.content_type,
+            links=links,
+            problems=item.problems,
+        )
+
+    def keep_previous(self, url: str) -> None:
+        """A page that failed this time keeps what we knew of it."""
+        if (known := self.previous.get(url)) is not None:
+            self.seen[url] = known
+
+    def save_validators(self, spider: scrapy.Spider, reason: str) -> None:
+        # Bodies are archived by the pipeline before the spider closes, so every hash the
+        # store names is in the archive by now.
+        if self.validators_file is not None:
+            self.validators_file.parent.mkdir(parents=True, exist_ok=True)
+            self.seen.save(self.validators_file)
 
     def page_item(self, response: Response, outcome: Outcome) -> PageItem:
         request = response.request
@@ -84,13 +163,14 @@ class PipeLLMSpider(scrapy.Spider):
             retries=meta.get("retry_times", 0),
             body=response.body,
             content_sha256=hashlib.sha256(response.body).hexdigest(),
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
         )
 
     def failed(self, failure: Failure) -> Iterator[PageItem]:
         request = failure.request  # type: ignore[attr-defined]
-        url = request.meta.get("redirect_urls", [request.url])[0]
         item = PageItem(
-            url=url,
+            url=request.meta.get("redirect_urls", [request.url])[0],
             final_url=None,
             http_status=None,
             outcome=Outcome.FAILED,
@@ -104,9 +184,13 @@ class PipeLLMSpider(scrapy.Spider):
             item.final_url, item.http_status = response.url, response.status
         elif failure.check(IgnoreRequest):
             item.outcome = Outcome.DISALLOWED
-        elif "max size" in item.error:
+        elif item.error.startswith(OVERSIZE):
             item.outcome = Outcome.QUARANTINED
+        self.keep_previous(request.url)
         yield item
+
+
+OVERSIZE = "body over the size cap"
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -119,5 +203,5 @@ def _describe(failure: Failure) -> str:
         return f"HTTP {failure.value.response.status}"
     message = str(failure.value) or type(failure.value).__name__
     if "larger than download max size" in message:
-        return "body over the size cap: " + message.split(" in request")[0]
+        return f"{OVERSIZE}: {message.split(' in request')[0]}"
     return f"{type(failure.value).__name__}: {message}"
