@@ -33,6 +33,7 @@ from crawler.pipelines import (
     page_values_table,
 )
 from transforms import frames
+from transforms.checks import semantic_issues
 from transforms.normalize import STRING
 from transforms.schema import TABLES, conform, validate
 
@@ -192,7 +193,10 @@ def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame]:
     """The validated tables of one run, every table of the contract but ``runs``."""
     catalog = frames.build(staged.pages, staged.sources, staged.values, staged.problems)
 
-    issues = [catalog.quality_issues]
+    contradictions = semantic_issues(
+        catalog.models, catalog.official_prices, catalog.provider_offers
+    )
+    issues = [catalog.quality_issues, contradictions]
     models, rejected = validate(catalog.models, TABLES["models"])
     issues.append(rejected)
     tables = {"models": models}
@@ -213,6 +217,8 @@ def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame]:
         issues.append(rejected)
 
     quality = pd.concat([i for i in issues if not i.empty] or issues[:1], ignore_index=True)
+    page_of_model = catalog.models.set_index("model_id")["page_url"]
+    quality["page_url"] = quality["page_url"].fillna(quality["model_id"].map(page_of_model))
     tables["quality_issues"] = conform(
         quality.reindex(columns=TABLES["quality_issues"].names).assign(run_id=run_id),
         TABLES["quality_issues"],

@@ -196,6 +196,7 @@ def _read(
         )
         read = READERS[column]
         typed[column] = read(text)
+        typed[f"{column}_raw"] = text  # for the checks; the contract keeps typed values only
         issues.add(
             n.unreadable(text, typed[column]),
             page_url=page_url,
