@@ -100,7 +100,16 @@ def stage(
     reuse = sources if reparse else sources[sources["origin"] == "not_modified"]
     values = [] if reparse else [_read_values(run_dir / PAGE_VALUES_FILE)]
     if previous is not None:
-        carried = _carried_forward(pages, previous)
+        known = pq.read_table(
+            previous / "models.parquet", columns=["page_url", "content_sha256", "fetched_at"]
+        ).to_pandas()
+        # An unchanged body keeps the time it was fetched; the 304 is in the page log.
+        first = sources.merge(
+            known, on=["page_url", "content_sha256"], how="left", suffixes=("", "_first")
+        )["fetched_at_first"].set_axis(sources.index)
+        keep_first = (sources["origin"] == "not_modified") & first.notna()
+        sources["fetched_at"] = sources["fetched_at"].where(~keep_first, first)
+        carried = _carried_forward(pages, known)
         sources = pd.concat([sources, carried], ignore_index=True)
         reuse = pd.concat([reuse, carried], ignore_index=True)
         if not reparse:
@@ -129,8 +138,9 @@ def _sources(pages: pd.DataFrame, origin: str) -> pd.DataFrame:
     )
 
 
-def _carried_forward(pages: pd.DataFrame, previous: Path) -> pd.DataFrame:
-    """Model pages that failed this run for a passing reason, as the last snapshot had them."""
+def _carried_forward(pages: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
+    """Model pages that failed this run for a passing reason, as the last snapshot had them
+    (``known``: its models' page_url, content_sha256 and fetched_at)."""
     status = pages["http_status"]
     passing = (pages["outcome"] == "quarantined") | (
         (pages["outcome"] == "failed") & (status.isna() | (status >= 500) | (status == 429))
@@ -138,10 +148,7 @@ def _carried_forward(pages: pd.DataFrame, previous: Path) -> pd.DataFrame:
     failed_urls = set(pages.loc[passing, "url"]) | set(pages.loc[passing, "final_url"].dropna())
     if not failed_urls:
         return pd.DataFrame(columns=SOURCE_COLUMNS)
-    models = pq.read_table(
-        previous / "models.parquet", columns=["page_url", "content_sha256", "fetched_at"]
-    ).to_pandas()
-    kept = models[models["page_url"].isin(failed_urls)]
+    kept = known[known["page_url"].isin(failed_urls)]
     return kept.assign(origin="carried_forward")[SOURCE_COLUMNS]
 
 
