@@ -158,14 +158,14 @@ def refresh(
             previous = data_dir.current_snapshot()
             staged = stage(run_dir, previous, PageArchive(data_dir.archive))
             _finish(data_dir, staged, previous, summary, allow_shrink=allow_shrink)
-            if keep is not None and summary.status == "published":
-                prune(data_dir, keep)
         except Exception as error:
             summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
             raise
         finally:
             summary.finished_at = _now()
             summary.write(run_dir)
+        if keep is not None and summary.status == "published":
+            prune(data_dir, keep)
         return summary
 
 
@@ -295,13 +295,15 @@ def _history(previous: Path | None) -> dict[str, pd.DataFrame]:
 
 
 def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
-    """Keep the raw pages and snapshots of the last ``keep`` published runs; never history.
+    """Keep the last ``keep`` published runs rebuildable; prune older raw pages, never history.
 
-    History tables, run summaries and page logs stay; archived bodies, Parquet snapshots and
-    staged page values of older runs go. Older runs can no longer be rebuilt.
+    Those runs keep their archived bodies and snapshots, and so does the snapshot just before
+    them (a rebuild starts from it). History tables, run summaries and page logs always
+    stay; older runs' bodies, snapshots and staged page values go.
     """
     published = [s["run_id"] for s in read_summaries(data_dir) if s["status"] == "published"]
     kept = published[-keep:] if keep > 0 else []
+    base = published[-keep - 1 : -keep] if keep > 0 else []
     wanted: set[str] = set()
     for run_id in kept:
         pages, _ = read_pages(data_dir.run(run_id))
@@ -313,7 +315,7 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
     removed = {"bodies": PageArchive(data_dir.archive).prune(wanted), "snapshots": 0}
     for snapshot in sorted(data_dir.snapshots.iterdir()) if data_dir.snapshots.exists() else []:
         run_id = snapshot.name.split(".")[0]
-        if run_id not in kept and snapshot != current:
+        if run_id not in kept and run_id not in base and snapshot != current:
             shutil.rmtree(snapshot)
             removed["snapshots"] += 1
     for run_id in published[: len(published) - len(kept)]:

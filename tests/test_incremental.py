@@ -143,12 +143,14 @@ def test_changes_and_history_after_the_site_moves(mirror: Path, data_dir: Path) 
         assert intervals[1][3] == intervals[1][4] == run3["run_id"]
 
     listed = {row[0] for row in query(data_dir, "SELECT model_id FROM models")}
-    assert "deepseek-chat" not in listed and "deepseek-fable-1" in listed
+    assert "deepseek-chat" not in listed
+    assert "deepseek-fable-1" in listed
     gone = query(
         data_dir,
         "SELECT delisted_at, valid_to FROM model_history WHERE model_id = 'deepseek-chat'",
     )
-    assert len(gone) == 1 and gone[0][0] == gone[0][1] is not None
+    assert len(gone) == 1
+    assert gone[0][0] == gone[0][1] is not None
 
     # The catalog as it stood before run 3 still answers from history.
     before = query(data_dir, "SELECT started_at FROM runs ORDER BY run_id")[1][0]

@@ -1,0 +1,226 @@
+"""Safe on a schedule: one refresh at a time, crash safety, readers, the shrink guard,
+rebuilds from the archive and retention."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from modelcat.mirror import MirrorHandler, MirrorServer
+from tests.conftest import FAST, modelcat, query, refresh
+from tests.test_incremental import change_input_prices, snapshot
+
+HISTORY = {
+    "model_history": "model_id, valid_from",
+    "price_history": "model_id, provider, region, metric, tier_min_tokens, valid_from",
+    "changes": "run_id, kind, model_id, provider, field",
+}
+
+
+def start_refresh(server: MirrorServer, data_dir: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "modelcat.cli",
+            "refresh",
+            "--start-url",
+            server.url("/llms.txt"),
+            "--data-dir",
+            str(data_dir),
+            *FAST,
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60, every: float = 0.0005) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(every)
+
+
+def slow_pages(seconds: float) -> Callable[[MirrorHandler, str], bool]:
+    def hook(handler: MirrorHandler, path: str) -> bool:
+        if path.startswith("/llms/models/"):
+            time.sleep(seconds)
+        return False  # then serve the page as usual
+
+    return hook
+
+
+def holds_lock(data_dir: Path) -> bool:
+    lock = data_dir / ".lock"
+    return lock.exists() and lock.read_text().startswith("pid")
+
+
+def input_price(data_dir: Path, model_id: str):
+    rows = query(
+        data_dir,
+        "SELECT usd_per_mtok FROM official_prices "
+        "WHERE model_id = ? AND metric = 'input' AND tier_min_tokens = 0",
+        [model_id],
+    )
+    return rows[0][0]
+
+
+def test_second_refresh_is_refused_while_one_runs(server: MirrorServer, data_dir: Path) -> None:
+    server.faults = slow_pages(0.1)
+    first = start_refresh(server, data_dir)
+    wait_for(lambda: holds_lock(data_dir))
+    second = refresh(server, data_dir)
+    assert second.returncode == 3
+    assert "being refreshed by pid" in second.stderr
+    assert first.wait(120) == 0
+
+
+def test_lock_of_a_killed_refresh_does_not_block_the_next(
+    server: MirrorServer, data_dir: Path
+) -> None:
+    server.faults = slow_pages(0.1)
+    killed = start_refresh(server, data_dir)
+    wait_for(lambda: holds_lock(data_dir))
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    server.faults = None
+    result = refresh(server, data_dir)
+    assert result.returncode == 0, result.stderr
+    assert query(data_dir, "SELECT count(*) FROM models")[0][0] == 189
+
+
+def test_kill_mid_publish_keeps_the_previous_catalog(
+    mirror: Path, server: MirrorServer, data_dir: Path
+) -> None:
+    assert refresh(server, data_dir).returncode == 0
+    ((model_id, (old, new)),) = change_input_prices(mirror, 1).items()
+
+    victim = start_refresh(server, data_dir)
+    building = lambda: list(data_dir.glob(".catalog-*.duckdb"))  # noqa: E731
+    wait_for(lambda: bool(building()))
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert building(), "the kill must land before the new catalog is committed"
+
+    assert input_price(data_dir, model_id) == old
+    assert query(data_dir, "SELECT count(*) FROM models")[0][0] == 189
+
+    result = refresh(server, data_dir)
+    assert result.returncode == 0, result.stderr
+    assert input_price(data_dir, model_id) == new
+    assert not building()
+    assert not list((data_dir / "snapshots").glob("*.tmp"))
+    published = query(data_dir, "SELECT value FROM catalog_info WHERE key = 'snapshot'")[0][0]
+    assert (data_dir / "current").resolve().name == published
+
+
+def test_readers_never_block_a_publish(mirror: Path, server: MirrorServer, data_dir: Path) -> None:
+    assert refresh(server, data_dir).returncode == 0
+    ((model_id, (old, new)),) = change_input_prices(mirror, 1).items()
+    sql = "SELECT usd_per_mtok FROM official_prices WHERE model_id = ? AND metric = 'input'"
+    with duckdb.connect(str(data_dir / "catalog.duckdb"), read_only=True) as reader:
+        assert reader.execute(sql, [model_id]).fetchone()[0] == old
+        result = refresh(server, data_dir)
+        assert result.returncode == 0, result.stderr
+        # The open reader keeps the catalog it opened, whole; new readers see the new one.
+        assert reader.execute(sql, [model_id]).fetchone()[0] == old
+    assert input_price(data_dir, model_id) == new
+
+
+def test_shrink_guard_refuses_a_run_that_lost_most_models(
+    mirror: Path, server: MirrorServer, data_dir: Path
+) -> None:
+    assert refresh(server, data_dir).returncode == 0
+    index = mirror / "llms.txt"
+    kept = [
+        line for line in index.read_text().splitlines(keepends=True) if "/llms/models/" in line
+    ][:10]
+    index.write_text("# PipeLLM\n\n## Models\n\n" + "".join(kept))
+    os.utime(index, (time.time() + 5, time.time() + 5))
+
+    refused = refresh(server, data_dir)
+    assert refused.returncode == 1
+    assert "lost 179 of the previous catalog's 189 models" in refused.stdout
+    assert "--allow-shrink" in refused.stdout
+    assert query(data_dir, "SELECT count(*) FROM models")[0][0] == 189
+
+    allowed = refresh(server, data_dir, "--allow-shrink")
+    assert allowed.returncode == 0, allowed.stderr
+    assert query(data_dir, "SELECT count(*) FROM models")[0][0] == 10
+    statuses = [row[0] for row in query(data_dir, "SELECT status FROM runs ORDER BY run_id")]
+    assert statuses == ["published", "refused", "published"]
+    removed = query(data_dir, "SELECT count(*) FROM changes WHERE kind = 'model_removed'")
+    assert removed[0][0] == 179
+
+
+def test_a_run_that_finds_no_models_publishes_nothing(server: MirrorServer, data_dir: Path) -> None:
+    result = refresh(server, data_dir, path="/no-such-index.txt")
+    assert result.returncode == 1
+    assert "found no models" in result.stdout
+    assert not (data_dir / "catalog.duckdb").exists()
+
+
+def history(data_dir: Path) -> dict[str, list[tuple]]:
+    return {
+        table: query(data_dir, f"SELECT * FROM {table} ORDER BY {order}")
+        for table, order in HISTORY.items()
+    }
+
+
+def test_rebuild_replays_runs_from_the_archive_without_the_network(
+    mirror: Path, data_dir: Path
+) -> None:
+    with MirrorServer(mirror) as server:
+        assert refresh(server, data_dir).returncode == 0
+        change_input_prices(mirror, 3)
+        assert refresh(server, data_dir).returncode == 0
+    current, past = snapshot(data_dir), history(data_dir)
+    first_run = query(data_dir, "SELECT min(run_id) FROM runs")[0][0]
+
+    # The server is gone: everything comes from the archive.
+    latest = modelcat("rebuild", "--data-dir", str(data_dir))
+    assert latest.returncode == 0, latest.stdout + latest.stderr
+    assert snapshot(data_dir) == current
+    assert history(data_dir) == past
+
+    replay = modelcat("rebuild", "--run", first_run, "--data-dir", str(data_dir))
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    replayed = [line for line in replay.stdout.splitlines() if line.startswith("run ")]
+    assert len(replayed) == 2
+    assert all(line.endswith(": published") for line in replayed)
+    assert snapshot(data_dir) == current
+    assert history(data_dir) == past
+
+    unknown = modelcat("rebuild", "--run", "20000101T000000000Z", "--data-dir", str(data_dir))
+    assert unknown.returncode == 1
+    assert "was not published" in unknown.stderr
+
+
+@pytest.mark.parametrize("keep", [1, 2])
+def test_keep_prunes_raw_pages_never_history(mirror: Path, data_dir: Path, keep: int) -> None:
+    with MirrorServer(mirror) as server:
+        for _ in range(3):
+            change_input_prices(mirror, 2)
+            assert refresh(server, data_dir).returncode == 0
+        past = history(data_dir)
+        assert refresh(server, data_dir, "--keep", str(keep)).returncode == 0
+    # Four runs were published: the last `keep` stay rebuildable, with the snapshot before.
+    assert len(list((data_dir / "snapshots").iterdir())) == keep + 1
+    assert history(data_dir)["price_history"][: len(past["price_history"])] != []
+    assert len(history(data_dir)["changes"]) == len(past["changes"])
+    archived = len(list((data_dir / "archive").glob("*/*.zst")))
+    assert 190 <= archived <= 190 + 2 * keep  # one body per page, plus the changed ones
+    rebuilt = modelcat("rebuild", "--data-dir", str(data_dir))
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
