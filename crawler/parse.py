@@ -95,7 +95,8 @@ class Page:
         return None
 
     def cells(self) -> Iterator[Cell]:
-        """Every value on the page, in page order, as flat cells."""
+        """Every value on the page as flat cells: front matter, title, then each section's
+        bullets, table rows and paragraphs, sections in page order."""
         for row, (key, raw) in enumerate(self.front_matter.items(), 1):
             yield Cell("front matter", row, key, None, raw)
         if self.title is not None:

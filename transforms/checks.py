@@ -3,7 +3,8 @@
 Each check returns quality issues (``frames.ISSUE_COLUMNS``); the values stay as the page
 wrote them. The thresholds aim at the mistakes catalogs really make: a price entered per 1K
 instead of per 1M tokens is off by 1,000x, so 100x apart is flagged; sizes shown rounded
-("1.05M") are compared only beyond the rounding the page's own text allows.
+("1.05M") or with binary prefixes (1M for 1,048,576) are compared only beyond what that
+allows (``slack``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from transforms import normalize as n
 from transforms.frames import ISSUE_COLUMNS
 
 OUTLIER_FACTOR = 100
+BINARY_PREFIX_PERCENT = 5
 # "a 1 million token context window", "128K-token context", "200,000 tokens of context"
 _OVERVIEW_CONTEXT = re.compile(
     r"(?P<number>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<unit>million|thousand|[kKmM])?\b[\s-]*"
@@ -44,14 +46,21 @@ def semantic_issues(
     return pd.concat(found, ignore_index=True)[ISSUE_COLUMNS]
 
 
-def rounding(raw: pd.Series) -> pd.Series:
-    """Half the last displayed unit of a token count: '1.05M' -> 5,000; '128K' -> 500;
-    '1,048,576' -> 0. A value shown rounded is consistent with anything that close."""
+def slack(raw_a: pd.Series, raw_b: pd.Series, larger: pd.Series) -> pd.Series:
+    """How far apart two displayed token counts may be and still agree.
+
+    Half the last shown digit of each ('1.05M' may be anything from 1,045,000 to 1,055,000),
+    plus 5% of the larger: pages write 1M for 1,048,576 and 128K for 131,072.
+    """
+    return _rounding(raw_a) + _rounding(raw_b) + larger * BINARY_PREFIX_PERCENT // 100
+
+
+def _rounding(raw: pd.Series) -> pd.Series:
     parts = raw.astype(n.STRING).str.strip().str.extract(n.TOKENS_PATTERN)
     unit = parts["unit"].str.lower().map({"k": 1_000, "m": 1_000_000}, na_action="ignore")
     unit = unit.astype(n.INT64).fillna(1)
     decimals = parts["frac"].str.len().fillna(0).astype(n.INT64)
-    return (unit // (10**decimals) // 2).astype(n.INT64)
+    return (unit // (10**decimals) // 2).where(decimals > 0, 0).astype(n.INT64)
 
 
 def _issue(
@@ -166,8 +175,8 @@ def _offer_outliers(prices: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
 
 def _output_exceeds_context(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     output, context = frame["max_output_tokens"], frame["context_window_tokens"]
-    slack = rounding(frame["max_output_tokens_raw"]) + rounding(frame["context_window_tokens_raw"])
-    bad = (output - slack > context).fillna(False).astype(bool)
+    allowed = slack(frame["max_output_tokens_raw"], frame["context_window_tokens_raw"], output)
+    bad = (output - allowed > context).fillna(False).astype(bool)
     who = frame.get("provider", pd.Series("", index=frame.index)).fillna("")
     return _issue(
         frame[bad],
@@ -189,8 +198,9 @@ def _offer_context_exceeds_model(models: pd.DataFrame, offers: pd.DataFrame) -> 
         model_raw=offers["model_id"].map(model["context_window_tokens_raw"]),
         page_url=offers["model_id"].map(model["page_url"]),
     )
-    slack = rounding(joined["context_window_tokens_raw"]) + rounding(joined["model_raw"])
-    bad = (joined["context_window_tokens"] - slack > joined["model_context"]).fillna(False)
+    offered = joined["context_window_tokens"]
+    allowed = slack(joined["context_window_tokens_raw"], joined["model_raw"], offered)
+    bad = (offered - allowed > joined["model_context"]).fillna(False)
     bad = bad.astype(bool)
     return _issue(
         joined[bad],
@@ -208,9 +218,13 @@ def _overview_contradicts_context(models: pd.DataFrame) -> pd.DataFrame:
     claims = models["overview"].astype(n.STRING).str.extract(_OVERVIEW_CONTEXT)
     stated = claims["number"] + claims["unit"].str.lower().replace(_WORD_UNITS).fillna("")
     claimed = n.tokens(stated)
-    slack = rounding(stated) + rounding(models["context_window_tokens_raw"])
-    difference = (claimed - models["context_window_tokens"]).abs()
-    bad = (difference > slack).fillna(False).astype(bool)
+    metadata = models["context_window_tokens"]
+    allowed = slack(
+        stated,
+        models["context_window_tokens_raw"],
+        pd.concat([claimed, metadata], axis=1).max(axis=1),
+    )
+    bad = ((claimed - metadata).abs() > allowed).fillna(False).astype(bool)
     phrase = (
         models["overview"]
         .astype(n.STRING)

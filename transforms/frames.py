@@ -121,7 +121,7 @@ class Issues:
         if not self.batches:
             return pd.DataFrame({c: pd.Series(dtype=n.STRING) for c in ISSUE_COLUMNS})
         issues = pd.concat([b.astype(n.STRING) for b in self.batches], ignore_index=True)
-        known = issues["model_id"].fillna(issues["page_url"].map(model_of_page))
+        known = issues["model_id"].fillna(issues["page_url"].map(model_of_page).astype(n.STRING))
         return issues.assign(model_id=known)[ISSUE_COLUMNS]
 
 
