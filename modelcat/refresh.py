@@ -31,7 +31,8 @@ from crawler.pipelines import CRAWL_STATS_FILE, PAGE_VALUES_FILE
 from crawler.spiders.pipellm import DEFAULT_START_URLS, PipeLLMSpider
 from transforms.catalog import Staged, build_catalog, read_pages, stage
 from transforms.history import Observation, advance_catalog
-from transforms.publish import DataDir, publish
+from transforms.layout import DataDir
+from transforms.publish import publish, repair
 from transforms.schema import HISTORY_TABLES, TABLES, conform, empty
 
 SUMMARY_FILE = "summary.json"
@@ -79,6 +80,7 @@ class RunSummary:
     crawl_finish_reason: str | None = None
     pages_seen: int = 0
     pages_by_outcome: dict[str, int] = field(default_factory=dict)
+    pages_fetched: int = 0
     pages_retried: int = 0
     models_published: int = 0
     models_carried_forward: int = 0
@@ -146,7 +148,7 @@ def refresh(
 ) -> RunSummary:
     """Crawl, build and publish one run. Raises ``RefreshLocked``; never half-publishes."""
     with locked(data_dir):
-        data_dir.repair()
+        repair(data_dir)
         run_id = new_run_id(data_dir)
         run_dir = data_dir.run(run_id)
         summary = RunSummary(run_id, _now(), list(options.start_urls))
@@ -177,7 +179,7 @@ def rebuild(data_dir: DataDir, first_run_id: str | None = None) -> list[RunSumma
     reaches the runs it concerns and everything that follows from them. No network.
     """
     with locked(data_dir):
-        data_dir.repair()
+        repair(data_dir)
         published = [s for s in read_summaries(data_dir) if s["status"] == "published"]
         ids = [s["run_id"] for s in published]
         if not ids:
@@ -328,6 +330,7 @@ def _count(summary: RunSummary, tables: dict[str, pd.DataFrame]) -> None:
     summary.pages_seen = len(pages)
     summary.pages_by_outcome = dict(Counter(pages["outcome"].astype(str)))
     summary.pages_retried = int((pages["retries"] > 0).sum())
+    summary.pages_fetched = int((pages["http_status"] == 200).sum())
     summary.official_prices = len(tables["official_prices"])
     summary.provider_offers = len(tables["provider_offers"])
     summary.quality_issues_by_kind = dict(Counter(tables["quality_issues"]["kind"].astype(str)))
@@ -363,6 +366,17 @@ def runs_table(data_dir: DataDir, current: RunSummary) -> pd.DataFrame:
             "models_published": [r.get("models_published", 0) for r in rows],
             "status": [r["status"] for r in rows],
             "message": [r.get("message") for r in rows],
+            "pages_fetched": [r.get("pages_fetched") for r in rows],
+            **{
+                f"pages_{outcome}": [r.get("pages_by_outcome", {}).get(outcome, 0) for r in rows]
+                for outcome in ("not_modified", "failed", "quarantined", "skipped")
+            },
+            "pages_retried": [r.get("pages_retried") for r in rows],
+            "models_carried_forward": [r.get("models_carried_forward") for r in rows],
+            "quality_issues_by_kind": [
+                list(r.get("quality_issues_by_kind", {}).items()) for r in rows
+            ],
+            "changes_by_kind": [list(r.get("changes_by_kind", {}).items()) for r in rows],
         }
     )
     return conform(frame, TABLES["runs"])

@@ -44,6 +44,16 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One refresh of the demo mirror, shared read-only by every test that only reads it."""
+    data_dir = tmp_path_factory.mktemp("published") / "data"
+    with MirrorServer(DEMO_MIRROR) as server:
+        result = refresh(server, data_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return data_dir
+
+
+@pytest.fixture(scope="session")
 def expected() -> dict:
     return json.loads(EXPECTED.read_text())
 

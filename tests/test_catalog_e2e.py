@@ -9,9 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 
-from tests.conftest import REPO, query, refresh
+from tests.conftest import REPO, query
 
 MODEL_FIELDS = [
     "display_name",
@@ -36,19 +35,6 @@ OFFER_FIELDS = [
     "cache_read_usd_per_mtok",
     "cache_write_usd_per_mtok",
 ]
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One refresh of the demo mirror, shared by the tests of this module."""
-    from modelcat.mirror import MirrorServer
-    from tests.conftest import DEMO_MIRROR
-
-    data_dir = tmp_path_factory.mktemp("e2e") / "data"
-    with MirrorServer(DEMO_MIRROR) as server:
-        result = refresh(server, data_dir)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return data_dir
 
 
 def _decimal(value: str | None) -> Decimal | None:

@@ -1,13 +1,4 @@
-"""The data directory, and publishing a validated catalog into it, atomically.
-
-Layout of ``DATA_DIR``::
-
-    catalog.duckdb            the current catalog: every table, materialized (no file paths)
-    current -> snapshots/ID   the current catalog as Parquet, one file per table
-    snapshots/ID/             every published run's Parquet files
-    runs/ID/                  each run's staged crawl, log and summary.json
-    archive/                  every page body fetched, by SHA-256 (crawler.archive)
-    validators.json           each URL's ETag/Last-Modified and body hash, for conditional GET
+"""Publishing a validated catalog into the data directory, atomically.
 
 Publishing writes the new snapshot beside the old one, builds the new DuckDB file under a
 temporary name, then renames it over ``catalog.duckdb``: that rename is the commit. A crash
@@ -21,16 +12,15 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
+from transforms.layout import DataDir
 from transforms.schema import TABLES, to_arrow
 
-CATALOG_FILE = "catalog.duckdb"
 INFO_TABLE = "catalog_info"
 
 
@@ -71,68 +61,28 @@ MACROS = (
 )
 
 
-@dataclass(frozen=True)
-class DataDir:
-    root: Path
+def published_snapshot(data_dir: DataDir) -> str | None:
+    """The snapshot the catalog was built from, as the catalog itself records it."""
+    if not data_dir.catalog.exists():
+        return None
+    with duckdb.connect(str(data_dir.catalog), read_only=True) as con:
+        row = con.execute(f"SELECT value FROM {INFO_TABLE} WHERE key = 'snapshot'").fetchone()
+    return row[0] if row else None
 
-    @property
-    def catalog(self) -> Path:
-        return self.root / CATALOG_FILE
 
-    @property
-    def current(self) -> Path:
-        return self.root / "current"
-
-    @property
-    def snapshots(self) -> Path:
-        return self.root / "snapshots"
-
-    @property
-    def runs(self) -> Path:
-        return self.root / "runs"
-
-    @property
-    def archive(self) -> Path:
-        return self.root / "archive"
-
-    @property
-    def validators(self) -> Path:
-        return self.root / "validators.json"
-
-    def snapshot(self, publication: str) -> Path:
-        return self.snapshots / publication
-
-    def snapshot_of(self, run_id: str) -> Path | None:
-        """The newest snapshot of a run: its own, or its latest rebuild."""
-        candidates = [self.snapshot(run_id), *self.snapshots.glob(f"{run_id}.rebuilt-*")]
-        existing = sorted(p for p in candidates if p.is_dir() and not p.name.endswith(".tmp"))
-        return existing[-1] if existing else None
-
-    def current_snapshot(self) -> Path | None:
-        """The snapshot the published catalog was built from."""
-        return self.current.resolve() if self.current.is_dir() else None
-
-    def run(self, run_id: str) -> Path:
-        return self.runs / run_id
-
-    def published_snapshot(self) -> str | None:
-        """The snapshot the catalog was built from, as the catalog itself records it."""
-        if not self.catalog.exists():
-            return None
-        with duckdb.connect(str(self.catalog), read_only=True) as con:
-            row = con.execute(f"SELECT value FROM {INFO_TABLE} WHERE key = 'snapshot'").fetchone()
-        return row[0] if row else None
-
-    def repair(self) -> None:
-        """Finish or undo what an interrupted publish left: stray temp files, a stale link."""
-        for leftover in [*self.root.glob(".catalog-*.duckdb*"), *self.snapshots.glob("*.tmp")]:
-            if leftover.is_dir():
-                shutil.rmtree(leftover)
-            else:
-                leftover.unlink()
-        publication = self.published_snapshot()
-        if publication and self.snapshot(publication).is_dir():
-            _point(self.current, Path("snapshots") / publication)
+def repair(data_dir: DataDir) -> None:
+    """Finish or undo what an interrupted publish left: stray temp files, a stale link."""
+    for leftover in [
+        *data_dir.root.glob(".catalog-*.duckdb*"),
+        *data_dir.snapshots.glob("*.tmp"),
+    ]:
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
+    publication = published_snapshot(data_dir)
+    if publication and data_dir.snapshot(publication).is_dir():
+        _point(data_dir.current, Path("snapshots") / publication)
 
 
 def publish(

@@ -17,6 +17,7 @@ import pyarrow as pa
 USD = pa.decimal128(18, 9)
 TS = pa.timestamp("us")
 TEXT_LIST = pa.list_(pa.string())
+COUNTS = pa.map_(pa.string(), pa.int64())
 
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 METRIC = r"^[a-z0-9]+(_[a-z0-9]+)*$"
@@ -244,6 +245,15 @@ RUNS = Table(
         ),
         _c("status", pa.string(), "published, refused or failed.", nullable=False),
         _c("message", pa.string(), "Why a run was refused or failed; NULL when published."),
+        _c("pages_fetched", pa.int64(), "Pages answered with a body (HTTP 200)."),
+        _c("pages_not_modified", pa.int64(), "Pages answered 304: the archived copy held."),
+        _c("pages_retried", pa.int64(), "Pages that needed at least one retry."),
+        _c("pages_failed", pa.int64(), "Pages that failed after retries (HTTP error, network)."),
+        _c("pages_quarantined", pa.int64(), "Pages answered but unusable (HTML, empty, no ID…)."),
+        _c("pages_skipped", pa.int64(), "Index and other non-model pages."),
+        _c("models_carried_forward", pa.int64(), "Models kept from the last run: page failed."),
+        _c("quality_issues_by_kind", COUNTS, "Quality issues found, by kind."),
+        _c("changes_by_kind", COUNTS, "Changes seen against the previous run, by kind."),
     ),
     key=("run_id",),
 )

@@ -1,0 +1,64 @@
+"""Where everything lives in a data directory (``DATA_DIR``, default ``./data``)::
+
+    catalog.duckdb            the current catalog: every table, materialized (no file paths)
+    current -> snapshots/ID   the current catalog as Parquet, one file per table
+    snapshots/ID/             every published run's Parquet files (ID.rebuilt-… after a rebuild)
+    runs/ID/                  each run's staged crawl, crawl.log and summary.json
+    archive/                  every page body fetched, by SHA-256 (crawler.archive)
+    validators.json           each URL's ETag/Last-Modified and body hash, for conditional GET
+    .lock                     held by the refresh running now
+
+Paths only: reading this costs no imports, so ``modelcat sql`` starts fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+CATALOG_FILE = "catalog.duckdb"
+
+
+@dataclass(frozen=True)
+class DataDir:
+    root: Path
+
+    @property
+    def catalog(self) -> Path:
+        return self.root / CATALOG_FILE
+
+    @property
+    def current(self) -> Path:
+        return self.root / "current"
+
+    @property
+    def snapshots(self) -> Path:
+        return self.root / "snapshots"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def validators(self) -> Path:
+        return self.root / "validators.json"
+
+    def snapshot(self, publication: str) -> Path:
+        return self.snapshots / publication
+
+    def snapshot_of(self, run_id: str) -> Path | None:
+        """The newest snapshot of a run: its own, or its latest rebuild."""
+        candidates = [self.snapshot(run_id), *self.snapshots.glob(f"{run_id}.rebuilt-*")]
+        existing = sorted(p for p in candidates if p.is_dir() and not p.name.endswith(".tmp"))
+        return existing[-1] if existing else None
+
+    def current_snapshot(self) -> Path | None:
+        """The snapshot the published catalog was built from."""
+        return self.current.resolve() if self.current.is_dir() else None
+
+    def run(self, run_id: str) -> Path:
+        return self.runs / run_id
