@@ -3,10 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 DATA_DIR ?= data
+# make bench BENCH_SIZES=10000,50000 for the big mirror; BENCH_PROFILE=0 skips the profile.
+BENCH_SIZES ?= 1000,10000
+BENCH_REPEATS ?= 3
+BENCH_PROFILE ?= 10000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format refresh bench clean
+.PHONY: help install demo test lint format refresh docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,6 +42,16 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 
 refresh: $(STAMP) ## Refresh the catalog from the live site (polite defaults)
 	$(BIN)/modelcat refresh --data-dir $(DATA_DIR)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) ## Benchmark crawl, refresh and queries on synthetic mirrors (docs/benchmarks.md)
+	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES) --repeats $(BENCH_REPEATS) --profile $(BENCH_PROFILE)
+
+docs: $(STAMP) ## Rewrite the README's data contract from transforms/schema.py
+	$(BIN)/python -m transforms.schema README.md
 
 clean: ## Remove .venv, caches and generated data (keeps data/README.md)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

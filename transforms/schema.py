@@ -7,8 +7,10 @@ comments, and a test keeps the README's data contract in step with it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa_schema
@@ -492,3 +494,53 @@ def validate(frame: pd.DataFrame, table: Table) -> tuple[pd.DataFrame, pd.DataFr
         )
         return frame.drop(index=rows.unique()).reset_index(drop=True), issues
     return frame, pd.DataFrame()
+
+
+def sql_type(arrow_type: pa.DataType) -> str:
+    """The DuckDB type a column is published as."""
+    if pa.types.is_decimal(arrow_type):
+        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
+    if pa.types.is_list(arrow_type):
+        return sql_type(arrow_type.value_type) + "[]"
+    if pa.types.is_map(arrow_type):
+        return f"MAP({sql_type(arrow_type.key_type)}, {sql_type(arrow_type.item_type)})"
+    return {
+        pa.string(): "VARCHAR",
+        pa.int64(): "BIGINT",
+        pa.int32(): "INTEGER",
+        pa.bool_(): "BOOLEAN",
+        pa.date32(): "DATE",
+        TS: "TIMESTAMP",
+    }[arrow_type]
+
+
+def contract_markdown() -> str:
+    """The data contract as markdown, for the README (``make docs`` writes it there)."""
+    parts = []
+    for table in TABLES.values():
+        key = f" Key: `{', '.join(table.key)}`." if table.key else ""
+        parts.append(f"### `{table.name}`\n\n{table.description}{key}\n")
+        parts.append("| column | type | meaning |\n| --- | --- | --- |")
+        for column in table.columns:
+            required = "" if column.nullable else " Never NULL."
+            description = column.description.replace("|", "\\|")
+            parts.append(f"| `{column.name}` | {sql_type(column.type)} | {description}{required} |")
+        parts.append("")
+    return "\n".join(parts)
+
+
+README_START = "<!-- contract:start (make docs writes this block from transforms/schema.py) -->"
+README_END = "<!-- contract:end -->"
+
+
+def write_readme_contract(readme: Path) -> None:
+    """Replace the README's contract block with ``contract_markdown()``."""
+    text = readme.read_text(encoding="utf-8")
+    head, _, rest = text.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    block = f"{README_START}\n{contract_markdown()}{README_END}"
+    readme.write_text(head + block + tail, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_readme_contract(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))

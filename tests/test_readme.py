@@ -1,0 +1,61 @@
+"""The README is documentation people act on: its contract and its queries must be true."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import REPO
+from transforms.schema import README_END, README_START, TABLES, contract_markdown
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def example_queries() -> list[str]:
+    section = README.split("## Example queries", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sql\n(.*?)```", section, re.DOTALL)
+    statements = [s.strip() for block in blocks for s in block.split(";")]
+    return [
+        s for s in statements if s and not all(line.startswith("--") for line in s.splitlines())
+    ]
+
+
+def test_the_contract_in_the_readme_is_the_one_in_the_code() -> None:
+    block = README.split(README_START, 1)[1].split(README_END, 1)[0]
+    assert block.strip() == contract_markdown().strip(), "run `make docs`"
+    for table in TABLES.values():
+        for column in table.columns:
+            assert f"| `{column.name}` |" in block
+
+
+@pytest.mark.parametrize("sql", example_queries(), ids=lambda sql: sql.splitlines()[0][:60])
+def test_every_example_query_runs_on_a_published_catalog(published: Path, sql: str) -> None:
+    with duckdb.connect(str(published / "catalog.duckdb"), read_only=True) as con:
+        con.execute(sql).fetchall()
+
+
+def test_make_help_lists_the_targets_the_readme_names() -> None:
+    listed = subprocess.run(
+        ["make", "help"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    for target in (
+        "install",
+        "demo",
+        "test",
+        "lint",
+        "format",
+        "refresh",
+        "docs",
+        "bench",
+        "clean",
+    ):
+        assert f"make {target} " in listed
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert "make test" in (REPO / ".ci" / "run").read_text()
+    assert "make test" in README
