@@ -12,6 +12,7 @@ from crawler.parse import Page
 class Outcome(StrEnum):
     MODEL = "model"  # a model-detail-page, parsed
     SKIPPED = "skipped"  # an index or another content type: links followed, no model
+    REDIRECTED = "redirected"  # 3xx: final_url is the target, crawled as a page of its own
     NOT_MODIFIED = "not_modified"  # 304: the archived copy still holds
     QUARANTINED = "quarantined"  # answered, but not a usable markdown page; see error
     FAILED = "failed"  # HTTP error or network failure after retries
@@ -21,7 +22,7 @@ class Outcome(StrEnum):
 @dataclass(slots=True)
 class PageItem:
     url: str  # as requested
-    final_url: str | None  # after redirects
+    final_url: str | None  # the URL answered; for a redirect, its target
     http_status: int | None
     outcome: Outcome
     content_type: str | None  # the front matter's content_type

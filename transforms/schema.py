@@ -168,13 +168,14 @@ PAGES = Table(
         _c(
             "final_url",
             pa.string(),
-            "The URL answered, after redirects; NULL when nothing answered.",
+            "The URL that answered; for a redirect, its target; NULL when nothing answered.",
         ),
         _c("http_status", pa.int32(), "Final HTTP status; NULL on a network failure."),
         _c(
             "outcome",
             pa.string(),
-            "model, skipped, not_modified, duplicate, quarantined, failed or disallowed.",
+            "model, not_modified (304), skipped (not a model page), redirected, duplicate, "
+            "quarantined, failed or disallowed.",
             nullable=False,
         ),
         _c(

@@ -4,6 +4,12 @@ Every URL it touches becomes one ``PageItem`` - models, skipped pages and failur
 so the run can account for all of them. It follows markdown links to ``.md``/``.txt`` pages
 on the start URLs' own hosts; the front matter's ``content_type`` decides what a page is.
 
+The spider follows redirects itself, so that each URL is one item and is fetched once: a
+redirect is a ``redirected`` item whose ``final_url`` is its target, and the target, if it is on
+those hosts, is crawled as a page of its own (Scrapy's redirect handling would fold the two
+into one item, and drop without a trace a redirect to a URL crawled already or off the site).
+An HTML page's meta refresh is not followed: a login wall is quarantined where it stands.
+
 When ``MODELCAT_VALIDATORS_FILE`` is set, requests for pages seen before carry
 ``If-None-Match`` / ``If-Modified-Since``; a 304 answer is turned into a ``not_modified``
 item from what the validator store remembers of the page, without reading or parsing it.
@@ -32,6 +38,7 @@ from crawler.parse import NotMarkdown, decode_markdown, parse_page
 
 DEFAULT_START_URLS = ("https://www.pipellm.ai/llms.txt",)
 FOLLOWED_SUFFIXES = (".md", ".txt")
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class PipeLLMSpider(scrapy.Spider):
@@ -43,9 +50,8 @@ class PipeLLMSpider(scrapy.Spider):
         if isinstance(start_urls, str):
             start_urls = start_urls.replace(",", " ").split()
         self.start_urls = list(start_urls or DEFAULT_START_URLS)
+        # Links and redirects are followed only to these (host and port).
         self.hosts = {urlsplit(url).netloc for url in self.start_urls}
-        # Scrapy's offsite check drops redirects that leave the site (by host name).
-        self.allowed_domains = sorted({urlsplit(url).hostname or "" for url in self.start_urls})
         self.validators_file: Path | None = None
         self.previous = Validators()
         self.seen = Validators()
@@ -77,12 +83,18 @@ class PipeLLMSpider(scrapy.Spider):
             headers=headers,
             callback=self.parse,
             errback=self.failed,
-            meta={"handle_httpstatus_list": [304]} if headers else {},
+            meta={
+                "dont_redirect": True,
+                "handle_httpstatus_list": [*REDIRECTS, 304] if headers else list(REDIRECTS),
+            },
         )
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[PageItem | scrapy.Request]:
         if response.status == 304:
             yield from self.not_modified(response)
+            return
+        if response.status in REDIRECTS:
+            yield from self.redirect(response)
             return
         item = self.page_item(response, Outcome.SKIPPED)
         try:
@@ -114,17 +126,34 @@ class PipeLLMSpider(scrapy.Spider):
         yield item
         yield from self.follow(known.links)
 
+    def redirect(self, response: Response) -> Iterator[PageItem | scrapy.Request]:
+        item = self.page_item(response, Outcome.REDIRECTED)
+        location = _header(response, "Location")
+        if location is None:
+            item.outcome, item.error = Outcome.FAILED, f"HTTP {response.status} without a Location"
+        else:
+            item.final_url = target = response.urljoin(location)
+            if self.on_site(target):
+                # Already crawled or scheduled? The dupefilter drops it: one fetch per URL.
+                yield self.request(target)
+            else:
+                item.outcome, item.error = Outcome.DISALLOWED, f"redirects off the site to {target}"
+        yield item
+
     def follow(self, links: list[str]) -> Iterator[scrapy.Request]:
         for link in links:
             if self.should_follow(link):
                 yield self.request(link)
 
     def should_follow(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or parts.netloc not in self.hosts:
+        if not self.on_site(url):
             self.crawler.stats.inc_value("modelcat/links/offsite")
             return False
-        return parts.path.endswith(FOLLOWED_SUFFIXES)
+        return urlsplit(url).path.endswith(FOLLOWED_SUFFIXES)
+
+    def on_site(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in {"http", "https"} and parts.netloc in self.hosts
 
     def remember(self, response: Response, item: PageItem, links: list[str]) -> None:
         assert item.content_sha256 is not None
@@ -151,16 +180,15 @@ class PipeLLMSpider(scrapy.Spider):
 
     def page_item(self, response: Response, outcome: Outcome) -> PageItem:
         request = response.request
-        meta = request.meta if request is not None else {}
         return PageItem(
-            url=meta.get("redirect_urls", [response.url])[0],
+            url=response.url,
             final_url=response.url,
             http_status=response.status,
             outcome=outcome,
             content_type=None,
             error=None,
             fetched_at=datetime.now(UTC),
-            retries=meta.get("retry_times", 0),
+            retries=request.meta.get("retry_times", 0) if request is not None else 0,
             body=response.body,
             content_sha256=hashlib.sha256(response.body).hexdigest(),
             etag=_header(response, "ETag"),
@@ -170,7 +198,7 @@ class PipeLLMSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> Iterator[PageItem]:
         request = failure.request  # type: ignore[attr-defined]
         item = PageItem(
-            url=request.meta.get("redirect_urls", [request.url])[0],
+            url=request.url,
             final_url=None,
             http_status=None,
             outcome=Outcome.FAILED,
@@ -201,7 +229,7 @@ def _header(response: Response, name: str) -> str | None:
 def _describe(failure: Failure) -> str:
     if failure.check(HttpError):
         return f"HTTP {failure.value.response.status}"
-    message = str(failure.value) or type(failure.value).__name__
+    name, message = type(failure.value).__name__, str(failure.value)
     if "larger than download max size" in message:
         return f"{OVERSIZE}: {message.split(' in request')[0]}"
-    return f"{type(failure.value).__name__}: {message}"
+    return f"{name}: {message}" if message else name
