@@ -21,6 +21,8 @@ import pyarrow as pa
 class PageArchive:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.codec = pa.Codec("zstd")
+        self.made: set[Path] = set()
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}.zst"
@@ -33,10 +35,12 @@ class PageArchive:
         path = self.path(sha256)
         if path.exists():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self.made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(path.parent)
         partial = path.with_suffix(f".{os.getpid()}.partial")
-        with pa.output_stream(partial, compression="zstd") as out:
-            out.write(body)
+        # One-shot compression is ~10x cheaper per page than a compressed stream.
+        partial.write_bytes(self.codec.compress(body, asbytes=True))
         os.replace(partial, path)  # a crash never leaves a truncated body under a real name
 
     def get(self, sha256: str) -> bytes:
