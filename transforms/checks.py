@@ -56,7 +56,7 @@ def slack(raw_a: pd.Series, raw_b: pd.Series, larger: pd.Series) -> pd.Series:
 
 
 def _rounding(raw: pd.Series) -> pd.Series:
-    parts = raw.astype(n.STRING).str.strip().str.extract(n.TOKENS_PATTERN)
+    parts = n.extract(raw.astype(n.STRING).str.strip(), n.TOKENS_PATTERN)
     unit = parts["unit"].str.lower().map({"k": 1_000, "m": 1_000_000}, na_action="ignore")
     unit = unit.astype(n.INT64).fillna(1)
     decimals = parts["frac"].str.len().fillna(0).astype(n.INT64)

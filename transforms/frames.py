@@ -138,7 +138,7 @@ def build(
     """
     issues = Issues()
     pages = pages.copy()
-    section = values["section"].str.casefold()
+    section = values["section"].str.lower()
 
     models = _models(pages, sources, values, section, issues)
     models, pages = _deduplicate(models, pages, issues)
