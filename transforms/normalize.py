@@ -57,12 +57,12 @@ def extract(raw: pd.Series, pattern: re.Pattern[str]) -> pd.DataFrame:
     groups = list(pattern.groupindex)
     values = pa.array(raw.astype(object).where(raw.notna(), None), pa.string())
     found = pc.extract_regex(values, flags + pattern.pattern)
-    matched = pd.Series(found.is_valid(), index=raw.index)
+    unmatched = ~found.is_valid().to_numpy(zero_copy_only=False)
     columns = {}
     for group in groups:
         column = pd.Series(found.field(group), dtype=STRING, index=raw.index)
         # Arrow gives "" for a group that took no part in the match; pandas gives NULL.
-        columns[group] = column.mask(~matched | (column == ""))
+        columns[group] = column.mask(unmatched | (column == "").fillna(False).to_numpy(bool))
     return pd.DataFrame(columns, index=raw.index)
 
 
