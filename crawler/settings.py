@@ -33,9 +33,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_ITEMS = 1
 
 DOWNLOAD_TIMEOUT = 30
-# Model pages are a few KB and an index of 10,000 models under 2 MB; more is not a mirror page.
-DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# Model pages are a few KB; an index lists ~100 bytes a model (5 MB at 50,000 models).
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 
 RETRY_ENABLED = True
 RETRY_TIMES = 3

@@ -29,7 +29,7 @@ from crawler.archive import PageArchive
 from crawler.items import PageItem
 from crawler.pipelines import CRAWL_STATS_FILE, PAGE_VALUES_FILE
 from crawler.spiders.pipellm import DEFAULT_START_URLS, PipeLLMSpider
-from transforms.catalog import Staged, build_catalog, read_pages, stage
+from transforms.catalog import CATALOG_VALUES_FILE, Staged, build_catalog, read_pages, stage
 from transforms.history import Observation, advance_catalog
 from transforms.layout import DataDir
 from transforms.publish import publish, repair
@@ -321,7 +321,8 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
             shutil.rmtree(snapshot)
             removed["snapshots"] += 1
     for run_id in published[: len(published) - len(kept)]:
-        (data_dir.run(run_id) / PAGE_VALUES_FILE).unlink(missing_ok=True)
+        for staged in (PAGE_VALUES_FILE, CATALOG_VALUES_FILE):
+            (data_dir.run(run_id) / staged).unlink(missing_ok=True)
     return removed
 
 

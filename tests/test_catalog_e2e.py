@@ -196,3 +196,13 @@ def test_scrapy_crawl_works_from_the_repo_root(server, tmp_path: Path) -> None:
     lines = (run_dir / "pages.jsonl").read_text().splitlines()
     assert len(lines) == 191
     assert '"finish_reason": "finished"' in (run_dir / "crawl_stats.json").read_text()
+
+
+def test_staged_page_values_are_written_in_the_contract_types() -> None:
+    """The crawler writes page_values that are published as they are: same columns, types."""
+    from crawler.pipelines import PAGE_VALUES_SCHEMA
+    from transforms.schema import TABLES
+
+    contract = TABLES["page_values"].arrow_schema
+    assert PAGE_VALUES_SCHEMA.names == contract.names
+    assert PAGE_VALUES_SCHEMA.types == contract.types

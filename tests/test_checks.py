@@ -4,17 +4,22 @@ frames, checks and validation; each asserts the issue *and* that no value was in
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
+from crawler.archive import PageArchive
+from crawler.items import Outcome, PageItem
 from crawler.parse import parse_page
-from crawler.pipelines import page_values_table
+from crawler.pipelines import PAGE_VALUES_FILE, PAGES_FILE, page_record, page_values_table
 from tests.conftest import SEED_PAGE
-from transforms.catalog import Staged, _as_values, build_catalog
-from transforms.normalize import STRING
+from transforms.catalog import build_catalog, stage
 
 URL = "https://mirror.test/llms/models/m.md"
 
@@ -65,29 +70,37 @@ DEFAULTS = {
 }
 
 
-def build(**fields: str) -> dict[str, pd.DataFrame]:
-    """The validated tables of a one-page run."""
-    text = PAGE.format(**{**DEFAULTS, **fields}, offer_header=OFFER_HEADER)
+def catalog_of(text: str, run_dir: Path) -> dict[str, pd.DataFrame]:
+    """The validated tables of a run that fetched one page, staged as the crawler stages it."""
     page = parse_page(text, URL)
-    pages = pd.DataFrame(
-        {
-            "url": [URL],
-            "final_url": [URL],
-            "http_status": pd.array([200], dtype="Int32"),
-            "outcome": ["model"],
-            "content_type": [page.content_type],
-            "error": pd.array([None], dtype=STRING),
-            "fetched_at": [datetime(2026, 11, 26, 6, 0)],
-            "retries": pd.array([0], dtype="Int32"),
-            "content_sha256": ["0" * 64],
-        }
-    ).astype(dict.fromkeys(("url", "final_url", "outcome", "content_type"), STRING))
-    sources = pages[["final_url", "content_sha256", "fetched_at"]].rename(
-        columns={"final_url": "page_url"}
+    item = PageItem(
+        url=URL,
+        final_url=URL,
+        http_status=200,
+        outcome=Outcome.MODEL,
+        content_type=page.content_type,
+        error=None,
+        fetched_at=datetime(2026, 11, 26, 6, 0, tzinfo=UTC),
+        content_sha256="0" * 64,
+        problems=page.problems,
     )
-    values = _as_values(page_values_table([(URL, "0" * 64, page)]))
-    problems = pd.DataFrame({"page_url": [URL] * len(page.problems), "problem": page.problems})
-    return build_catalog(Staged(pages, sources, values, problems.astype(STRING)), "run")
+    run_dir.mkdir()
+    (run_dir / PAGES_FILE).write_text(json.dumps(page_record(item)) + "\n")
+    pq.write_table(page_values_table([(URL, "0" * 64, page)]), run_dir / PAGE_VALUES_FILE)
+    staged = stage(run_dir, None, PageArchive(run_dir / "archive"))
+    return build_catalog(staged, "run")
+
+
+@pytest.fixture
+def build(tmp_path: Path) -> Callable[..., dict[str, pd.DataFrame]]:
+    """``build(context="128K", ...)``: the tables of the test page with those values."""
+    runs = iter(range(1000))
+
+    def with_fields(**fields: str) -> dict[str, pd.DataFrame]:
+        text = PAGE.format(**{**DEFAULTS, **fields}, offer_header=OFFER_HEADER)
+        return catalog_of(text, tmp_path / f"run{next(runs)}")
+
+    return with_fields
 
 
 def issues(tables: dict[str, pd.DataFrame], kind: str) -> list[dict]:
@@ -103,32 +116,12 @@ def price(tables: dict[str, pd.DataFrame], metric: str, tier_min: int) -> Decima
     return None if pd.isna(value) else value
 
 
-def test_a_clean_page_raises_no_issue() -> None:
+def test_a_clean_page_raises_no_issue(build) -> None:
     assert build()["quality_issues"].empty
 
 
-def test_the_seed_overview_contradiction_is_flagged_not_fixed() -> None:
-    text = SEED_PAGE.read_text()
-    page = parse_page(text, URL)
-    values = _as_values(page_values_table([(URL, "0" * 64, page)]))
-    pages = pd.DataFrame(
-        {
-            "url": [URL],
-            "final_url": [URL],
-            "http_status": pd.array([200], dtype="Int32"),
-            "outcome": ["model"],
-            "content_type": ["model-detail-page"],
-            "error": pd.array([None], dtype=STRING),
-            "fetched_at": [datetime(2026, 11, 26)],
-            "retries": pd.array([0], dtype="Int32"),
-            "content_sha256": ["0" * 64],
-        }
-    )
-    sources = pd.DataFrame(
-        {"page_url": [URL], "content_sha256": ["0" * 64], "fetched_at": [datetime(2026, 11, 26)]}
-    )
-    empty = pd.DataFrame({"page_url": [], "problem": []}, dtype=STRING)
-    tables = build_catalog(Staged(pages, sources, values, empty), "run")
+def test_the_seed_overview_contradiction_is_flagged_not_fixed(tmp_path: Path) -> None:
+    tables = catalog_of(SEED_PAGE.read_text(), tmp_path / "run")
     assert issues(tables, "overview_contradiction") == [
         {
             "field": "models.overview",
@@ -149,11 +142,13 @@ def test_the_seed_overview_contradiction_is_flagged_not_fixed() -> None:
         ("It is fast and cheap.", False),
     ],
 )
-def test_overview_claims_are_compared_within_their_rounding(overview: str, flagged: bool) -> None:
+def test_overview_claims_are_compared_within_their_rounding(
+    build, overview: str, flagged: bool
+) -> None:
     assert bool(issues(build(overview=overview), "overview_contradiction")) is flagged
 
 
-def test_a_thousandfold_tier_price_is_flagged_and_kept_as_written() -> None:
+def test_a_thousandfold_tier_price_is_flagged_and_kept_as_written(build) -> None:
     tables = build(base="$0.8", upper="$800")
     assert issues(tables, "price_outlier") == [
         {
@@ -166,13 +161,13 @@ def test_a_thousandfold_tier_price_is_flagged_and_kept_as_written() -> None:
     assert price(tables, "input", 200_000) == Decimal("800")
 
 
-def test_an_upper_tier_cheaper_than_the_base_is_flagged() -> None:
+def test_an_upper_tier_cheaper_than_the_base_is_flagged(build) -> None:
     tables = build(base="$3", upper="$2.5")
     assert [i["raw_value"] for i in issues(tables, "tier_price_inversion")] == ["$2.5"]
     assert issues(tables, "price_outlier") == []
 
 
-def test_zero_prices_are_prices_and_never_ratio_outliers() -> None:
+def test_zero_prices_are_prices_and_never_ratio_outliers(build) -> None:
     tables = build(base="$0", upper="$5")
     assert price(tables, "input", 0) == Decimal("0")
     assert issues(tables, "price_outlier") == []
@@ -196,7 +191,7 @@ def test_zero_prices_are_prices_and_never_ratio_outliers() -> None:
         ("| Acme Batch | Global | 1M | 32K | $0.5 | $2 | — | — |", []),
     ],
 )
-def test_provider_price_outliers(offers: str, fields: list[str]) -> None:
+def test_provider_price_outliers(build, offers: str, fields: list[str]) -> None:
     tables = build(offers=offers)
     assert [i["field"] for i in issues(tables, "price_outlier")] == fields
     assert len(tables["provider_offers"]) == offers.count("\n") + 1
@@ -217,7 +212,9 @@ def test_provider_price_outliers(offers: str, fields: list[str]) -> None:
         ("1M", "32K", "| Acme | — | 1M | 2M | $1 | $4 | — | — |", {"output_exceeds_context"}),
     ],
 )
-def test_size_contradictions(context: str, output: str, offers: str, kinds: set[str]) -> None:
+def test_size_contradictions(
+    build, context: str, output: str, offers: str, kinds: set[str]
+) -> None:
     tables = build(context=context, output=output, offers=offers)
     found = set(tables["quality_issues"]["kind"])
     assert found == kinds
@@ -231,7 +228,9 @@ def test_size_contradictions(context: str, output: str, offers: str, kinds: set[
         ("release", "2025-02-30", "release_date"),
     ],
 )
-def test_an_unreadable_value_is_null_plus_an_issue(field: str, raw: str, column: str) -> None:
+def test_an_unreadable_value_is_null_plus_an_issue(
+    build, field: str, raw: str, column: str
+) -> None:
     tables = build(**{field: raw})
     assert tables["models"][column].isna().all()
     assert issues(tables, "unreadable_value") == [
@@ -243,26 +242,26 @@ def test_an_unreadable_value_is_null_plus_an_issue(field: str, raw: str, column:
     ]
 
 
-def test_an_unreadable_price_keeps_its_row_with_a_null_price() -> None:
+def test_an_unreadable_price_keeps_its_row_with_a_null_price(build) -> None:
     tables = build(upper="$2 per M")
     assert price(tables, "input", 200_000) is None
     assert [i["raw_value"] for i in issues(tables, "unreadable_value")] == ["$2 per M"]
 
 
-def test_prices_in_another_unit_are_not_converted() -> None:
+def test_prices_in_another_unit_are_not_converted(build) -> None:
     tables = build(unit="per 1K tokens")
     assert tables["official_prices"]["usd_per_mtok"].isna().all()
     assert len(issues(tables, "unsupported_price_unit")) == 4
 
 
-def test_a_page_without_a_model_id_is_quarantined() -> None:
+def test_a_page_without_a_model_id_is_quarantined(build) -> None:
     tables = build(model_id="—")
     assert tables["models"].empty
     assert tables["pages"]["outcome"].tolist() == ["quarantined"]
     assert len(issues(tables, "missing_model_id")) == 1
 
 
-def test_rows_failing_the_contract_are_quarantined_with_the_reason() -> None:
+def test_rows_failing_the_contract_are_quarantined_with_the_reason(build) -> None:
     twice = "| Acme | — | 1M | 32K | $1 | $4 | — | — |\n| Acme | — | 1M | 32K | $2 | $4 | — | — |"
     tables = build(offers=twice)
     assert tables["provider_offers"].empty

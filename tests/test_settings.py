@@ -21,7 +21,7 @@ def test_defaults_are_polite_for_a_real_site() -> None:
     assert polite.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 2
     assert polite.get("USER_AGENT").startswith("modelcat/")
     assert polite.getint("RETRY_TIMES") >= 2
-    assert 0 < polite.getint("DOWNLOAD_MAXSIZE") <= 16 * 1024 * 1024
+    assert 0 < polite.getint("DOWNLOAD_MAXSIZE") <= 64 * 1024 * 1024
     assert not polite.getbool("COOKIES_ENABLED")
     assert CrawlOptions().start_urls == ["https://www.pipellm.ai/llms.txt"]
 

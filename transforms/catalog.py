@@ -12,16 +12,22 @@ Where a model page's values come from:
   values are carried forward, with their old ``fetched_at``, so a flaky server never looks
   like a delisting. A 404 or a robots.txt ban is taken at its word: the model is gone;
 - anything not in the previous snapshot is parsed again from the page archive.
+
+Page values are read a few thousand pages at a time (a Parquet row group never splits a
+page), so memory does not grow with the size of the site.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crawler.archive import PageArchive
@@ -48,6 +54,9 @@ PAGE_COLUMNS = {
     "content_sha256": STRING,
 }
 SOURCE_COLUMNS = ["page_url", "content_sha256", "fetched_at", "origin"]
+# The catalog's page_values, written while the build reads them: published as they are.
+CATALOG_VALUES_FILE = "page_values.catalog.parquet"
+CHUNK_ROWS = 100_000  # page values handled at once: about 1,500 pages
 
 
 @dataclass
@@ -56,8 +65,25 @@ class Staged:
 
     pages: pd.DataFrame  # the run's page log
     sources: pd.DataFrame  # one row per model page to build from; see SOURCE_COLUMNS
-    values: pd.DataFrame  # page_values of every source
     problems: pd.DataFrame  # page_url, problem
+    run_dir: Path
+    previous: Path | None
+    archive: PageArchive
+    reparse: bool = False
+    from_previous: set[str] = field(default_factory=set)  # page keys the snapshot holds
+    from_archive: pd.DataFrame | None = None  # sources to parse again
+
+    def chunks(self, problems: list[tuple[str, str]]) -> Iterator[pa.Table]:
+        """Every source's page values, whole pages at a time. Parse problems of pages read
+        again from the archive are appended to ``problems``."""
+        tables: list[Iterable[pa.Table]] = []
+        if not self.reparse:
+            tables.append(_row_groups(self.run_dir / PAGE_VALUES_FILE))
+        if self.previous is not None and self.from_previous:
+            tables.append(_row_groups(self.previous / "page_values.parquet", self.from_previous))
+        if self.from_archive is not None:
+            tables.append(_parse_archived(self.from_archive, self.archive, problems))
+        yield from _batched(table for source in tables for table in source)
 
 
 def read_pages(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -82,7 +108,7 @@ def read_pages(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def stage(
     run_dir: Path, previous: Path | None, archive: PageArchive, *, reparse: bool = False
 ) -> Staged:
-    """Gather a run's model pages and their values.
+    """Gather a run's model pages and where their values come from.
 
     ``previous`` is the snapshot published before this run (None for the first run).
     With ``reparse``, every page of the run is parsed again from the archive (a rebuild).
@@ -94,11 +120,7 @@ def stage(
     sources = pd.concat(
         [_sources(fetched, "fetched"), _sources(unchanged, "not_modified")], ignore_index=True
     )
-
-    # Values this run did not parse itself: from the previous snapshot where it has the same
-    # body, else parsed again from the archive.
-    reuse = sources if reparse else sources[sources["origin"] == "not_modified"]
-    values = [] if reparse else [_read_values(run_dir / PAGE_VALUES_FILE)]
+    staged = Staged(pages, sources, problems, run_dir, previous, archive, reparse)
     if previous is not None:
         known = pq.read_table(
             previous / "models.parquet", columns=["page_url", "content_sha256", "fetched_at"]
@@ -109,22 +131,27 @@ def stage(
         )["fetched_at_first"].set_axis(sources.index)
         keep_first = (sources["origin"] == "not_modified") & first.notna()
         sources["fetched_at"] = sources["fetched_at"].where(~keep_first, first)
-        carried = _carried_forward(pages, known)
-        sources = pd.concat([sources, carried], ignore_index=True)
-        reuse = pd.concat([reuse, carried], ignore_index=True)
-        if not reparse:
-            values.append(_read_values(previous / "page_values.parquet", only=reuse))
-    found = [_page_keys(frame) for frame in values]
-    have = found[0].append(found[1:]) if found else _page_keys(reuse.iloc[:0])
-    parsed, parsed_problems = _parse_archived(reuse[~_page_keys(reuse).isin(have)], archive)
-    values.append(parsed)
-    problems = pd.concat(([] if reparse else [problems]) + [parsed_problems], ignore_index=True)
-    return Staged(
-        pages=pages,
-        sources=sources,
-        values=pd.concat(values, ignore_index=True),
-        problems=problems.drop_duplicates(ignore_index=True),
-    )
+        staged.sources = pd.concat([sources, _carried_forward(pages, known)], ignore_index=True)
+
+    # Values this run did not parse itself: from the previous snapshot where it holds the
+    # same body, else parsed again from the archive.
+    reuse = staged.sources if reparse else staged.sources[staged.sources["origin"] != "fetched"]
+    keys = [
+        _KEY.format(u, s) for u, s in zip(reuse["page_url"], reuse["content_sha256"], strict=True)
+    ]
+    if previous is not None and not reparse:
+        # One row group at a time, so a large snapshot's keys never sit in memory at once.
+        parquet = pq.ParquetFile(previous / "page_values.parquet")
+        held: set[str] = set()
+        for group in range(parquet.num_row_groups):
+            table = parquet.read_row_group(group, columns=["page_url", "content_sha256"])
+            held.update(pc.unique(_keys(table)).to_pylist())
+        staged.from_previous = set(keys) & held
+    in_previous = np.array([key in staged.from_previous for key in keys], dtype=bool)
+    staged.from_archive = reuse[~in_previous]
+    if reparse:
+        staged.problems = staged.problems.iloc[:0]
+    return staged
 
 
 def _sources(pages: pd.DataFrame, origin: str) -> pd.DataFrame:
@@ -152,35 +179,48 @@ def _carried_forward(pages: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
     return kept.assign(origin="carried_forward")[SOURCE_COLUMNS]
 
 
-def _read_values(path: Path, *, only: pd.DataFrame | None = None) -> pd.DataFrame:
-    """page_values from a Parquet file; with ``only``, just its (page_url, hash) pairs."""
-    if only is None:
-        return _as_values(pq.read_table(path))
-    if only.empty:
-        return _as_values(page_values_table([]))
-    values = pq.read_table(path, filters=[("page_url", "in", sorted(set(only["page_url"])))])
-    frame = _as_values(values)
-    return frame[_page_keys(frame).isin(_page_keys(only))]
+_KEY = "{}\x1f{}"
 
 
-def _page_keys(frame: pd.DataFrame) -> pd.MultiIndex:
-    """(page_url, content_sha256) of each row: a page's values belong to one body."""
-    return pd.MultiIndex.from_arrays(
-        [frame["page_url"].astype(object), frame["content_sha256"].astype(object)]
-    )
+def _keys(table: pa.Table) -> pa.Array:
+    """page_url + content_sha256 as one string (``_KEY``): a page's values are one body's."""
+    url = pc.cast(table["page_url"], pa.string())
+    sha = pc.fill_null(pc.cast(table["content_sha256"], pa.string()), "")
+    return pc.binary_join_element_wise(url, sha, "\x1f").combine_chunks()
 
 
-def _as_values(table: pa.Table) -> pd.DataFrame:
-    values = table.select(PAGE_VALUES_SCHEMA.names).to_pandas()
-    return values.astype({c: STRING for c in values.columns if c != "row_number"})
+def _row_groups(path: Path, only: set[str] | None = None) -> Iterator[pa.Table]:
+    """A page_values file a row group at a time (row groups hold whole pages)."""
+    if not path.exists():
+        return
+    wanted = pa.array(sorted(only)) if only is not None else None
+    parquet = pq.ParquetFile(path)
+    for group in range(parquet.num_row_groups):
+        table = parquet.read_row_group(group).select(PAGE_VALUES_SCHEMA.names)
+        if wanted is not None:
+            table = table.filter(pc.is_in(_keys(table), value_set=wanted))
+        if table.num_rows:
+            yield table
+
+
+def _batched(tables: Iterable[pa.Table]) -> Iterator[pa.Table]:
+    """Tables of whole pages joined up to about CHUNK_ROWS rows; at least one, maybe empty."""
+    pending: list[pa.Table] = []
+    rows = 0
+    for table in tables:
+        pending.append(table)
+        rows += table.num_rows
+        if rows >= CHUNK_ROWS:
+            yield pa.concat_tables(pending)
+            pending, rows = [], 0
+    yield pa.concat_tables(pending) if pending else page_values_table([])
 
 
 def _parse_archived(
-    sources: pd.DataFrame, archive: PageArchive
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse archived bodies again: page values and parse problems."""
+    sources: pd.DataFrame, archive: PageArchive, problems: list[tuple[str, str]]
+) -> Iterator[pa.Table]:
+    """Parse archived bodies again, a thousand pages at a time."""
     parsed = []
-    problems: list[tuple[str, str]] = []
     for url, sha256 in zip(sources["page_url"], sources["content_sha256"], strict=True):
         if sha256 not in archive:
             problems.append((url, f"body {sha256[:12]}… is not in the archive; page skipped"))
@@ -192,21 +232,57 @@ def _parse_archived(
             continue
         parsed.append((url, sha256, page))
         problems.extend((url, problem) for problem in page.problems)
-    values = _as_values(page_values_table(parsed))
-    return values, pd.DataFrame(problems, columns=["page_url", "problem"], dtype=STRING)
+        if len(parsed) == 1000:
+            yield page_values_table(parsed)
+            parsed = []
+    if parsed:
+        yield page_values_table(parsed)
 
 
-def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame]:
-    """The validated tables of one run, every table of the contract but ``runs``."""
-    catalog = frames.build(staged.pages, staged.sources, staged.values, staged.problems)
+def _as_frame(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=lambda t: STRING if t == pa.string() else None)
 
+
+def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame | Path]:
+    """The validated tables of one run, every table of the contract but ``runs``.
+
+    ``page_values`` comes back as a Parquet file, written while the build read the values.
+    """
+    values_file = staged.run_dir / CATALOG_VALUES_FILE
+    archive_problems: list[tuple[str, str]] = []
+    with pq.ParquetWriter(values_file, PAGE_VALUES_SCHEMA, compression="zstd") as writer:
+
+        def chunks() -> Iterator[pd.DataFrame]:
+            for table in staged.chunks(archive_problems):
+                writer.write_table(table)  # one row group per chunk: whole pages
+                yield _as_frame(table)
+
+        catalog = frames.build(staged.pages, staged.sources, chunks())
+
+    page_of_model = catalog.models.set_index("model_id")["page_url"]
+    model_of_page = pd.Series(page_of_model.index, index=page_of_model.array)
+    problems = pd.concat(
+        [
+            staged.problems,
+            pd.DataFrame(archive_problems, columns=["page_url", "problem"], dtype=STRING),
+        ],
+        ignore_index=True,
+    ).drop_duplicates()
+    structure = pd.DataFrame(
+        {
+            "model_id": problems["page_url"].map(model_of_page),
+            "page_url": problems["page_url"],
+            "kind": "page_structure",
+            "problem": problems["problem"],
+        }
+    )
     contradictions = semantic_issues(
         catalog.models, catalog.official_prices, catalog.provider_offers
     )
-    issues = [catalog.quality_issues, contradictions]
+    issues = [catalog.quality_issues, structure, contradictions]
     models, rejected = validate(catalog.models, TABLES["models"])
     issues.append(rejected)
-    tables = {"models": models}
+    tables: dict[str, pd.DataFrame | Path] = {"models": models}
     for name in ("official_prices", "provider_offers"):
         frame = getattr(catalog, name)
         orphan = ~frame["model_id"].isin(models["model_id"])
@@ -224,12 +300,11 @@ def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame]:
         issues.append(rejected)
 
     quality = pd.concat([i for i in issues if not i.empty] or issues[:1], ignore_index=True)
-    page_of_model = catalog.models.set_index("model_id")["page_url"]
     quality["page_url"] = quality["page_url"].fillna(quality["model_id"].map(page_of_model))
     tables["quality_issues"] = conform(
         quality.reindex(columns=TABLES["quality_issues"].names).assign(run_id=run_id),
         TABLES["quality_issues"],
     )
     tables["pages"] = conform(catalog.pages.assign(run_id=run_id), TABLES["pages"])
-    tables["page_values"] = conform(catalog.page_values, TABLES["page_values"])
+    tables["page_values"] = values_file
     return tables

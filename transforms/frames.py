@@ -9,7 +9,7 @@ page format lives here, applied to whole columns at once; the value grammar itse
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -79,7 +79,6 @@ class Catalog:
     provider_offers: pd.DataFrame
     pages: pd.DataFrame
     quality_issues: pd.DataFrame
-    page_values: pd.DataFrame
 
 
 class Issues:
@@ -125,46 +124,63 @@ class Issues:
         return issues.assign(model_id=known)[ISSUE_COLUMNS]
 
 
-def build(
-    pages: pd.DataFrame, sources: pd.DataFrame, values: pd.DataFrame, problems: pd.DataFrame
-) -> Catalog:
+def build(pages: pd.DataFrame, sources: pd.DataFrame, chunks: Iterable[pd.DataFrame]) -> Catalog:
     """Typed catalog frames from one run.
 
     - ``pages``: the run's page log, one row per URL touched;
     - ``sources``: one row per model page to build a model from (page_url, content_sha256,
       fetched_at): fetched this run, unchanged since the last (304), or carried forward;
-    - ``values``: every value of those pages as written;
-    - ``problems``: structural problems the parser reported (page_url, problem).
+    - ``chunks``: the values of those pages as written (``page_values`` rows), a few thousand
+      pages at a time and never a page split across two, so memory stays flat however
+      large the site.
     """
     issues = Issues()
     pages = pages.copy()
-    section = values["section"].str.lower()
+    sources = sources.drop_duplicates("page_url").set_index("page_url")
+    parts = [_page_tables(values, sources, issues) for values in chunks]
+    models, prices, offers = (
+        pd.concat(frames, ignore_index=True) for frames in zip(*parts, strict=True)
+    )
 
-    models = _models(pages, sources, values, section, issues)
-    models, pages = _deduplicate(models, pages, issues)
+    no_id = models["model_id"].isna()
+    issues.add(
+        no_id,
+        page_url=models["page_url"],
+        kind="missing_model_id",
+        field="models.model_id",
+        raw_value=models["model_id_raw"],
+        problem="model page has no readable Model ID; page quarantined",
+    )
+    quarantined = pages["final_url"].isin(models.loc[no_id, "page_url"]) & pages["outcome"].isin(
+        MODEL_OUTCOMES
+    )
+    pages.loc[quarantined, "outcome"] = "quarantined"
+    pages.loc[quarantined, "error"] = "model page without a readable Model ID"
+
+    models, pages = _deduplicate(models[~no_id].reset_index(drop=True), pages, issues)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
+    return Catalog(
+        models=models.reset_index(drop=True),
+        official_prices=prices[prices["page_url"].isin(model_of_page.index)].reset_index(drop=True),
+        provider_offers=offers[offers["page_url"].isin(model_of_page.index)].reset_index(drop=True),
+        pages=pages,
+        quality_issues=issues.frame(model_of_page),
+    )
 
+
+def _page_tables(
+    values: pd.DataFrame, sources: pd.DataFrame, issues: Issues
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """models, official_prices and provider_offers rows of some whole pages, before the
+    run-wide steps (quarantine, duplicates). Each row keeps its page_url."""
+    section = values["section"].str.lower()
+    models = _models(sources[sources.index.isin(values["page_url"])], values, section, issues)
+    model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
     prices = _official_prices(
         values[section.str.startswith(PRICING_SECTION)], model_of_page, issues
     )
     offers = _provider_offers(values[section.str.startswith(OFFERS_SECTION)], model_of_page, issues)
-
-    issues.add(
-        problems.index,
-        page_url=problems["page_url"],
-        kind="page_structure",
-        field=None,
-        raw_value=None,
-        problem=problems["problem"],
-    )
-    return Catalog(
-        models=models.reset_index(drop=True),
-        official_prices=prices,
-        provider_offers=offers,
-        pages=pages,
-        quality_issues=issues.frame(model_of_page),
-        page_values=values,
-    )
+    return models, prices, offers
 
 
 def _wide(cells: pd.DataFrame, index: list[str], key: pd.Series) -> pd.DataFrame:
@@ -224,13 +240,9 @@ def _unknown_labels(
 
 
 def _models(
-    pages: pd.DataFrame,
-    sources: pd.DataFrame,
-    values: pd.DataFrame,
-    section: pd.Series,
-    issues: Issues,
+    sources: pd.DataFrame, values: pd.DataFrame, section: pd.Series, issues: Issues
 ) -> pd.DataFrame:
-    sources = sources.drop_duplicates("page_url").set_index("page_url")
+    """One row per source page (``sources`` is indexed by page_url), Model ID or not."""
     model_urls = sources.index
     page_url = pd.Series(model_urls, index=model_urls)
 
@@ -292,21 +304,7 @@ def _models(
     models["fetched_at"] = sources["fetched_at"]
     models["content_sha256"] = sources["content_sha256"]
 
-    no_id = models["model_id"].isna()
-    issues.add(
-        no_id,
-        page_url=page_url,
-        kind="missing_model_id",
-        field="models.model_id",
-        raw_value=raw.get("model_id"),
-        problem="model page has no readable Model ID; page quarantined",
-    )
-    quarantined = pages["final_url"].isin(model_urls[no_id.to_numpy()]) & pages["outcome"].isin(
-        MODEL_OUTCOMES
-    )
-    pages.loc[quarantined, "outcome"] = "quarantined"
-    pages.loc[quarantined, "error"] = "model page without a readable Model ID"
-    return models[~no_id].reset_index(drop=True)
+    return models.reset_index(drop=True)
 
 
 def _deduplicate(
@@ -387,6 +385,7 @@ def _official_prices(cells: pd.DataFrame, model_of_page: pd.Series, issues: Issu
     metric = n.metric(prices["row_label"])
     frame = pd.DataFrame(
         {
+            "page_url": prices["page_url"],
             "model_id": model_id,
             "tier_label": prices["column_label"],
             "tier_min_tokens": prices["tier_min_tokens"],
@@ -458,7 +457,12 @@ def _provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, issues: Issu
     offers = pd.concat(
         [
             pd.DataFrame(
-                {"model_id": model_id, "provider": provider, "provider_key": n.slug(provider)}
+                {
+                    "page_url": page_url,
+                    "model_id": model_id,
+                    "provider": provider,
+                    "provider_key": n.slug(provider),
+                }
             ),
             typed,
         ],

@@ -86,12 +86,16 @@ def repair(data_dir: DataDir) -> None:
 
 
 def publish(
-    tables: Mapping[str, pd.DataFrame], data_dir: DataDir, publication: str, *, commit: bool = True
+    tables: Mapping[str, pd.DataFrame | Path],
+    data_dir: DataDir,
+    publication: str,
+    *,
+    commit: bool = True,
 ) -> Path:
     """Write every table as a Parquet snapshot and, with ``commit``, make it the catalog.
 
     Returns the snapshot directory. ``publication`` names it: the run id, or for a rebuild
-    the run id with a suffix.
+    the run id with a suffix. A table may be given as a Parquet file already written.
     """
     missing = set(TABLES) - set(tables)
     if missing:
@@ -103,9 +107,11 @@ def publish(
         shutil.rmtree(staging)
     staging.mkdir()
     for name, table in TABLES.items():
-        pq.write_table(
-            to_arrow(tables[name], table), staging / f"{name}.parquet", compression="zstd"
-        )
+        target = staging / f"{name}.parquet"
+        if isinstance(tables[name], Path):  # written already, in the contract's schema
+            shutil.copyfile(tables[name], target)
+        else:
+            pq.write_table(to_arrow(tables[name], table), target, compression="zstd")
     _fsync_tree(staging)
     staging.rename(snapshot)
     if commit:
@@ -119,7 +125,8 @@ def publish(
 
 def _build_catalog(path: Path, snapshot: Path) -> None:
     path.unlink(missing_ok=True)
-    with duckdb.connect(str(path)) as con:
+    # Loading is a stream from Parquet: a small memory budget keeps a refresh's peak low.
+    with duckdb.connect(str(path), config={"memory_limit": "256MB", "threads": 1}) as con:
         for name, table in TABLES.items():
             parquet = str((snapshot / f"{name}.parquet").resolve()).replace("'", "''")
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{parquet}')")
