@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from crawler.parse import Page
-
 
 class Outcome(StrEnum):
     MODEL = "model"  # a model-detail-page, parsed
@@ -33,5 +31,5 @@ class PageItem:
     content_sha256: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    page: Page | None = None  # the parsed page, for models only
+    links: list[str] = field(default_factory=list)  # markdown links on the page
     problems: list[str] = field(default_factory=list)  # what the parser could not read

@@ -133,6 +133,17 @@ def decode_markdown(body: bytes, content_type_header: str | None = None) -> str:
         raise NotMarkdown(f"invalid UTF-8 at byte {error.start}") from None
 
 
+def peek_page(text: str, url: str) -> tuple[str | None, list[str]]:
+    """What the crawl needs before a page is parsed: its content type and its links.
+
+    The same front matter and link reading as ``parse_page``, at a fraction of the cost, so
+    the crawling process can leave the full parse to the one staging the run.
+    """
+    problems: list[str] = []
+    front_matter, body = _split_front_matter(text, problems)
+    return front_matter.get("content_type"), _links(body, url, problems)
+
+
 def parse_page(text: str, url: str) -> Page:
     """Parse one mirror page. Never raises on malformed input; reports it in ``problems``."""
     problems: list[str] = []

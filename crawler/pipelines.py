@@ -1,28 +1,37 @@
-"""Write the crawl to a staged run directory, streaming, so no body is held for long.
+"""Stage the crawl: every page as it arrives, streamed to disk, so no body is held for long.
 
-Every body is also put in the page archive (``MODELCAT_ARCHIVE_DIR``), when one is set.
-A staged run is what ``transforms`` reads:
-- ``pages.jsonl``: one line per URL touched (``PageItem`` without body and parsed page);
-- ``page_values.parquet``: every value of every model page, as written (``Page.cells()``);
+A staged run (``runs/RUN_ID/``) is what ``transforms`` reads:
+- ``pages.jsonl``: one line per URL touched (``PageItem`` without its body);
+- ``page_values.parquet``: every value of every model page, as written (``Page.cells()``),
+  one row group per batch of whole pages;
 - ``crawl_stats.json``: Scrapy's stats when the spider closed, with its finish reason.
+Bodies go to the page archive, and what each URL was served with to the validator store.
+
+The ``Stager`` does this work and knows nothing of Scrapy. It runs in the crawling process
+behind ``StagingWriter`` for a plain ``scrapy crawl pipellm``; ``modelcat refresh`` runs it
+in its own process instead, fed by ``ForwardToParent``, so parsing, archiving and staging
+use the second core while the first one crawls.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pickle
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 
-from crawler.archive import PageArchive
-from crawler.items import PageItem
-from crawler.parse import Page
+from crawler.archive import PageArchive, Validator, Validators
+from crawler.items import Outcome, PageItem
+from crawler.parse import NotMarkdown, Page, decode_markdown, parse_page
 
 PAGES_FILE = "pages.jsonl"
 PAGE_VALUES_FILE = "page_values.parquet"
@@ -40,57 +49,154 @@ PAGE_VALUES_SCHEMA = pa.schema(
     ]
 )
 _BATCH_PAGES = 500
+# What a page that failed this time keeps of what we knew: a later 304 needs its entry.
+_KEEPS_PREVIOUS = {Outcome.FAILED, Outcome.QUARANTINED, Outcome.DISALLOWED}
 
 
-class StagingWriter:
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.run_dir = Path(crawler.settings["MODELCAT_RUN_DIR"] or default_run_dir())
-        archive = crawler.settings.get("MODELCAT_ARCHIVE_DIR")
-        self.archive = PageArchive(Path(archive)) if archive else None
+class Stager:
+    """Stages one run from the crawl's items: archive, parse, page log, values, validators."""
+
+    def __init__(
+        self, run_dir: Path, archive: PageArchive | None, validators_file: Path | None
+    ) -> None:
+        self.run_dir = run_dir
+        self.archive = archive
+        self.validators_file = validators_file
+        self.previous = Validators.load(validators_file)
+        self.seen = Validators()
         self.batch: list[tuple[str, str | None, Page]] = []
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        writer = cls(crawler)
-        crawler.signals.connect(writer.write_stats, signal=signals.spider_closed)
-        return writer
-
-    def open_spider(self) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.pages = (self.run_dir / PAGES_FILE).open("w", encoding="utf-8")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.pages = (run_dir / PAGES_FILE).open("w", encoding="utf-8")
         self.values = pq.ParquetWriter(
-            self.run_dir / PAGE_VALUES_FILE, PAGE_VALUES_SCHEMA, compression="zstd"
+            run_dir / PAGE_VALUES_FILE, PAGE_VALUES_SCHEMA, compression="zstd"
         )
 
-    def process_item(self, item: PageItem) -> PageItem:
+    def add(self, item: PageItem) -> None:
         if self.archive is not None and item.body is not None and item.content_sha256:
             self.archive.put(item.content_sha256, item.body)
+        if item.outcome is Outcome.MODEL and item.body is not None:
+            url = item.final_url or item.url
+            try:
+                page = parse_page(decode_markdown(item.body), url)
+            except NotMarkdown as reason:  # the crawler has checked this already
+                item.outcome, item.error = Outcome.QUARANTINED, str(reason)
+            else:
+                item.problems = page.problems
+                self.batch.append((url, item.content_sha256, page))
+                if len(self.batch) >= _BATCH_PAGES:
+                    self.flush()
+        self.remember(item)
+        item.body = None  # archived and parsed: the item now costs no memory
         self.pages.write(json.dumps(page_record(item), ensure_ascii=False) + "\n")
-        if item.page is not None:
-            self.batch.append((item.final_url or item.url, item.content_sha256, item.page))
-            if len(self.batch) >= _BATCH_PAGES:
-                self.flush()
-        # The body and parsed page are written; drop them so the item costs no memory.
-        item.body = item.page = None
-        return item
+
+    def remember(self, item: PageItem) -> None:
+        url = item.final_url or item.url
+        if item.outcome in _KEEPS_PREVIOUS:
+            if (known := self.previous.get(item.url)) is not None:
+                self.seen[item.url] = known
+        elif item.outcome is not Outcome.REDIRECTED and item.content_sha256:
+            self.seen[url] = Validator(
+                etag=item.etag,
+                last_modified=item.last_modified,
+                content_sha256=item.content_sha256,
+                content_type=item.content_type,
+                links=item.links,
+                problems=item.problems,
+            )
 
     def flush(self) -> None:
         if self.batch:
             self.values.write_table(page_values_table(self.batch))
             self.batch = []
 
-    def close_spider(self) -> None:
+    def close(self) -> None:
         self.flush()
         self.values.close()
         self.pages.close()
+        # Every body named in the store was archived above, before the store is written.
+        if self.validators_file is not None:
+            self.validators_file.parent.mkdir(parents=True, exist_ok=True)
+            self.seen.save(self.validators_file)
 
-    def write_stats(self, spider: Any, reason: str) -> None:
+
+class StagingWriter:
+    """Scrapy pipeline: stage the run in the crawling process (a plain ``scrapy crawl``)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        archive = settings.get("MODELCAT_ARCHIVE_DIR")
+        validators = settings.get("MODELCAT_VALIDATORS_FILE")
+        self.stager = Stager(
+            run_dir(crawler),
+            PageArchive(Path(archive)) if archive else None,
+            Path(validators) if validators else None,
+        )
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_item(self, item: PageItem) -> PageItem:
+        self.stager.add(item)
+        return item
+
+    def close_spider(self) -> None:
+        self.stager.close()
+
+
+class ForwardToParent:
+    """Scrapy pipeline: hand each item to the process that stages the run.
+
+    Items go pickled down the pipe ``MODELCAT_STREAM_FD``, which both ends own: our code on
+    both sides, so pickle is safe here. A full pipe blocks the crawl, which bounds memory.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stream: IO[bytes] = os.fdopen(
+            crawler.settings.getint("MODELCAT_STREAM_FD"), "wb", buffering=1 << 16
+        )
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_item(self, item: PageItem) -> PageItem:
+        try:
+            pickle.dump(item, self.stream, protocol=pickle.HIGHEST_PROTOCOL)
+        except BrokenPipeError:
+            raise CloseSpider("the process staging this run is gone") from None
+        item.body = None
+        return item
+
+    def close_spider(self) -> None:
+        with contextlib.suppress(BrokenPipeError):
+            self.stream.close()
+
+
+class StatsFile:
+    """Extension: write the crawl's stats and finish reason to the run directory."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.path = run_dir(crawler) / CRAWL_STATS_FILE
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.write, signal=signals.spider_closed)
+        return extension
+
+    def write(self, spider: Any, reason: str) -> None:
         stats = dict(self.crawler.stats.get_stats())
         stats["finish_reason"] = reason
-        (self.run_dir / CRAWL_STATS_FILE).write_text(
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(
             json.dumps(stats, default=str, indent=2, sort_keys=True), encoding="utf-8"
         )
+
+
+def run_dir(crawler: Crawler) -> Path:
+    return Path(crawler.settings["MODELCAT_RUN_DIR"])
 
 
 def page_values_table(pages: Iterable[tuple[str, str | None, Page]]) -> pa.Table:
@@ -106,11 +212,6 @@ def page_values_table(pages: Iterable[tuple[str, str | None, Page]]) -> pa.Table
             columns["column_label"].append(cell.column)
             columns["raw_value"].append(cell.raw)
     return pa.table(columns, schema=PAGE_VALUES_SCHEMA)
-
-
-def default_run_dir() -> Path:
-    """Where a plain ``scrapy crawl pipellm`` stages its run."""
-    return Path("data") / "runs" / datetime.now(UTC).strftime("scrapy-%Y%m%dT%H%M%SZ")
 
 
 def page_record(item: PageItem) -> dict[str, Any]:

@@ -4,6 +4,7 @@
 settings for local mirrors; nothing else should.
 """
 
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -52,6 +53,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }
 ITEM_PIPELINES = {"crawler.pipelines.StagingWriter": 300}
+EXTENSIONS = {"crawler.pipelines.StatsFile": 500}
 
-# Where the staged run goes; ``modelcat refresh`` sets it per run.
-MODELCAT_RUN_DIR = ""
+# Where the staged run goes. ``modelcat refresh`` sets it per run, and the archive and
+# validator store too; a plain ``scrapy crawl pipellm`` stages a run of its own here.
+MODELCAT_RUN_DIR = f"data/runs/scrapy-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+MODELCAT_ARCHIVE_DIR = ""
+MODELCAT_VALIDATORS_FILE = ""

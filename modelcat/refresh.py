@@ -9,7 +9,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pickle
 import shutil
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,19 +24,17 @@ from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
-from scrapy import signals
-from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.archive import PageArchive
 from crawler.items import PageItem
-from crawler.pipelines import CRAWL_STATS_FILE, PAGE_VALUES_FILE
+from crawler.pipelines import CRAWL_STATS_FILE, PAGE_VALUES_FILE, Stager
 from crawler.spiders.pipellm import DEFAULT_START_URLS, PipeLLMSpider
 from transforms.catalog import CATALOG_VALUES_FILE, Staged, build_catalog, read_pages, stage
 from transforms.history import Observation, advance_catalog
 from transforms.layout import DataDir
 from transforms.publish import publish, repair
-from transforms.schema import HISTORY_TABLES, TABLES, conform, empty
+from transforms.schema import HISTORY_TABLES, TABLES, conform, empty, to_frame
 
 SUMMARY_FILE = "summary.json"
 LOG_FILE = "crawl.log"
@@ -50,22 +51,33 @@ class CrawlOptions:
     concurrency: int | None = None  # requests in flight; None = polite default
     settings: dict[str, Any] = field(default_factory=dict)  # any other Scrapy setting
 
+    def overrides(self, data_dir: DataDir, run_dir: Path) -> dict[str, Any]:
+        """The Scrapy settings a run sets on top of ``crawler/settings.py``."""
+        values: dict[str, Any] = {
+            "MODELCAT_RUN_DIR": str(run_dir),
+            "MODELCAT_ARCHIVE_DIR": str(data_dir.archive),
+            "MODELCAT_VALIDATORS_FILE": str(data_dir.validators),
+            "LOG_FILE": str(run_dir / LOG_FILE),
+        }
+        if self.delay is not None:
+            # AutoThrottle only ever slows down; with no delay asked for, it has no job.
+            values |= {
+                "DOWNLOAD_DELAY": self.delay,
+                "AUTOTHROTTLE_START_DELAY": self.delay,
+                "AUTOTHROTTLE_ENABLED": self.delay > 0,
+            }
+        if self.concurrency is not None:
+            values |= {
+                "CONCURRENT_REQUESTS": self.concurrency,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": self.concurrency,
+            }
+        return values | self.settings
+
     def scrapy_settings(self, data_dir: DataDir, run_dir: Path) -> Settings:
+        """The settings the crawling process runs with."""
         settings = Settings()
         settings.setmodule("crawler.settings", priority="project")
-        settings.set("MODELCAT_RUN_DIR", str(run_dir), priority="cmdline")
-        settings.set("MODELCAT_ARCHIVE_DIR", str(data_dir.archive), priority="cmdline")
-        settings.set("MODELCAT_VALIDATORS_FILE", str(data_dir.validators), priority="cmdline")
-        settings.set("LOG_FILE", str(run_dir / LOG_FILE), priority="cmdline")
-        if self.delay is not None:
-            settings.set("DOWNLOAD_DELAY", self.delay, priority="cmdline")
-            settings.set("AUTOTHROTTLE_START_DELAY", self.delay, priority="cmdline")
-            # AutoThrottle only ever slows down; with no delay asked for, it has no job.
-            settings.set("AUTOTHROTTLE_ENABLED", self.delay > 0, priority="cmdline")
-        if self.concurrency is not None:
-            settings.set("CONCURRENT_REQUESTS", self.concurrency, priority="cmdline")
-            settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", self.concurrency, priority="cmdline")
-        settings.update(self.settings, priority="cmdline")
+        settings.update(self.overrides(data_dir, run_dir), priority="cmdline")
         return settings
 
 
@@ -127,13 +139,45 @@ def locked(data_dir: DataDir) -> Iterator[None]:
 def crawl(
     data_dir: DataDir, run_dir: Path, options: CrawlOptions, on_page: Callable[[PageItem], None]
 ) -> dict:
-    """Run the spider into ``run_dir``; returns Scrapy's stats. Blocks until done."""
+    """Crawl into ``run_dir``; returns Scrapy's stats (empty if the crawl never reported).
+
+    Scrapy runs in a child process (``scrapy crawl pipellm``) and hands each page over a
+    pipe; this process stages them (``crawler.pipelines.Stager``). Parsing, archiving and
+    staging so use the second core, and the crawl's memory is gone when it ends.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
-    process = AsyncCrawlerProcess(options.scrapy_settings(data_dir, run_dir))
-    crawler = process.create_crawler(PipeLLMSpider)
-    crawler.signals.connect(lambda item, **_: on_page(item), signal=signals.item_scraped)
-    process.crawl(crawler, start_urls=options.start_urls)
-    process.start()
+    read_end, write_end = os.pipe()
+    settings = options.overrides(data_dir, run_dir) | {
+        "ITEM_PIPELINES": json.dumps({"crawler.pipelines.ForwardToParent": 300}),
+        "MODELCAT_STREAM_FD": write_end,
+    }
+    command = [sys.executable, "-m", "scrapy", "crawl", PipeLLMSpider.name]
+    command += ["-a", "start_urls=" + " ".join(options.start_urls)]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    stager = Stager(run_dir, PageArchive(data_dir.archive), data_dir.validators)
+    with (run_dir / LOG_FILE).open("ab") as log:
+        child = subprocess.Popen(
+            command,
+            env={**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings"},
+            pass_fds=(write_end,),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+        os.close(write_end)
+        try:
+            with os.fdopen(read_end, "rb") as stream:
+                while True:
+                    try:
+                        item = pickle.load(stream)
+                    except EOFError:
+                        break
+                    stager.add(item)
+                    on_page(item)
+        finally:
+            stager.close()
+            child.wait()
     stats_file = run_dir / CRAWL_STATS_FILE
     return json.loads(stats_file.read_text()) if stats_file.exists() else {}
 
@@ -198,6 +242,7 @@ def rebuild(data_dir: DataDir, first_run_id: str | None = None) -> list[RunSumma
             run_id = original["run_id"]
             summary = RunSummary(run_id, original["started_at"], original["start_urls"])
             summary.finished_at = original.get("finished_at")
+            summary.crawl_finish_reason = original.get("crawl_finish_reason")
             staged = stage(data_dir.run(run_id), previous, archive, reparse=True)
             snapshot = _finish(
                 data_dir,
@@ -265,8 +310,9 @@ def _refusal(
     summary: RunSummary, models: pd.DataFrame, previous: Path | None, allow_shrink: bool
 ) -> str | None:
     """Why this run must not be published, or None."""
-    if summary.crawl_finish_reason not in (None, "finished"):
-        return f"the crawl did not finish (finish reason: {summary.crawl_finish_reason})"
+    if summary.crawl_finish_reason != "finished":
+        reason = summary.crawl_finish_reason or "none reported; see crawl.log"
+        return f"the crawl did not finish (finish reason: {reason})"
     if models.empty:
         return "the run found no models"
     if previous is None or allow_shrink:
@@ -288,7 +334,7 @@ def _history(previous: Path | None) -> dict[str, pd.DataFrame]:
     """The history tables of the previous snapshot, or empty ones."""
     return {
         name: (
-            pq.read_table(previous / f"{name}.parquet").to_pandas(types_mapper=pd.ArrowDtype)
+            to_frame(pq.read_table(previous / f"{name}.parquet"))
             if previous is not None and (previous / f"{name}.parquet").exists()
             else empty(TABLES[name])
         )

@@ -41,7 +41,7 @@ from crawler.pipelines import (
 from transforms import frames
 from transforms.checks import semantic_issues
 from transforms.normalize import STRING
-from transforms.schema import TABLES, conform, validate
+from transforms.schema import TABLES, conform, to_frame, validate
 
 PAGE_COLUMNS = {
     "url": STRING,
@@ -239,10 +239,6 @@ def _parse_archived(
         yield page_values_table(parsed)
 
 
-def _as_frame(table: pa.Table) -> pd.DataFrame:
-    return table.to_pandas(types_mapper=lambda t: STRING if t == pa.string() else None)
-
-
 def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame | Path]:
     """The validated tables of one run, every table of the contract but ``runs``.
 
@@ -255,7 +251,7 @@ def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame | Path]
         def chunks() -> Iterator[pd.DataFrame]:
             for table in staged.chunks(archive_problems):
                 writer.write_table(table)  # one row group per chunk: whole pages
-                yield _as_frame(table)
+                yield to_frame(table)
 
         catalog = frames.build(staged.pages, staged.sources, chunks())
 

@@ -391,13 +391,31 @@ TABLES: dict[str, Table] = {
 HISTORY_TABLES = ("model_history", "price_history", "offer_history", "changes")
 
 
+def pandas_dtype(arrow_type: pa.DataType) -> object:
+    """The pandas dtype every frame uses for an Arrow type: nullable, never a float or object.
+
+    Strings, integers and booleans use pandas' own nullable dtypes (what the normalizers
+    return); decimals, dates, timestamps, lists and maps stay Arrow-backed.
+    """
+    return {
+        pa.string(): pd.StringDtype("pyarrow"),
+        pa.int64(): pd.Int64Dtype(),
+        pa.int32(): pd.Int32Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+    }.get(arrow_type) or pd.ArrowDtype(arrow_type)
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table (a Parquet file read back, say) as a frame in our dtypes."""
+    return table.to_pandas(types_mapper=pandas_dtype)
+
+
 def conform(
     frame: pd.DataFrame, table: Table, columns: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """The frame with exactly the table's columns (or ``columns`` of them), in order, as
-    Arrow-backed dtypes of the contract's types."""
-    arrow = to_arrow(frame, table, columns)
-    return arrow.to_pandas(types_mapper=pd.ArrowDtype).set_axis(frame.index)
+    """The frame with exactly the table's columns (or ``columns`` of them), in order, in
+    the contract's types."""
+    return to_frame(to_arrow(frame, table, columns)).set_axis(frame.index)
 
 
 def to_arrow(frame: pd.DataFrame, table: Table, columns: Sequence[str] | None = None) -> pa.Table:
@@ -412,16 +430,12 @@ def to_arrow(frame: pd.DataFrame, table: Table, columns: Sequence[str] | None = 
 
 
 def empty(table: Table) -> pd.DataFrame:
-    return table.arrow_schema.empty_table().to_pandas(types_mapper=pd.ArrowDtype)
-
-
-def _dtype(column: Column) -> pd.ArrowDtype:
-    return pd.ArrowDtype(column.type)
+    return to_frame(table.arrow_schema.empty_table())
 
 
 def _column(column: Column, *checks: pa_schema.Check, unique: bool = False) -> pa_schema.Column:
     return pa_schema.Column(
-        _dtype(column), checks=list(checks), nullable=column.nullable, unique=unique
+        pandas_dtype(column.type), checks=list(checks), nullable=column.nullable, unique=unique
     )
 
 

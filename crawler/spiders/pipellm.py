@@ -25,16 +25,15 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.archive import PageArchive, Validator, Validators
+from crawler.archive import PageArchive, Validators
 from crawler.items import Outcome, PageItem
-from crawler.parse import NotMarkdown, decode_markdown, parse_page
+from crawler.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, peek_page
 
 DEFAULT_START_URLS = ("https://www.pipellm.ai/llms.txt",)
 FOLLOWED_SUFFIXES = (".md", ".txt")
@@ -52,20 +51,16 @@ class PipeLLMSpider(scrapy.Spider):
         self.start_urls = list(start_urls or DEFAULT_START_URLS)
         # Links and redirects are followed only to these (host and port).
         self.hosts = {urlsplit(url).netloc for url in self.start_urls}
-        self.validators_file: Path | None = None
-        self.previous = Validators()
-        self.seen = Validators()
+        self.previous = Validators()  # what the last run was served; the stager keeps it
         self.archive: PageArchive | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         if path := crawler.settings.get("MODELCAT_VALIDATORS_FILE"):
-            spider.validators_file = Path(path)
-            spider.previous = Validators.load(spider.validators_file)
+            spider.previous = Validators.load(Path(path))
         if path := crawler.settings.get("MODELCAT_ARCHIVE_DIR"):
             spider.archive = PageArchive(Path(path))
-        crawler.signals.connect(spider.save_validators, signal=signals.spider_closed)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -101,16 +96,14 @@ class PipeLLMSpider(scrapy.Spider):
             text = decode_markdown(response.body, _header(response, "Content-Type"))
         except NotMarkdown as reason:
             item.outcome, item.error = Outcome.QUARANTINED, str(reason)
-            self.keep_previous(response.url)
             yield item
             return
-        page = parse_page(text, response.url)
-        item.content_type = page.content_type
-        if page.is_model:
-            item.outcome, item.page, item.problems = Outcome.MODEL, page, page.problems
-        self.remember(response, item, page.links)
+        # Only what the crawl needs; the stager parses model pages in full.
+        item.content_type, item.links = peek_page(text, response.url)
+        if item.content_type == MODEL_CONTENT_TYPE:
+            item.outcome = Outcome.MODEL
         yield item
-        yield from self.follow(page.links)
+        yield from self.follow(item.links)
 
     def not_modified(self, response: Response) -> Iterator[PageItem | scrapy.Request]:
         known = self.previous.get(response.url)
@@ -118,11 +111,10 @@ class PipeLLMSpider(scrapy.Spider):
         item = self.page_item(response, Outcome.NOT_MODIFIED)
         item.body = None
         item.content_sha256, item.content_type = known.content_sha256, known.content_type
-        item.problems = known.problems
+        item.links, item.problems = known.links, known.problems
         # A 304 may carry refreshed validators; keep whichever is newer.
         item.etag = item.etag or known.etag
         item.last_modified = item.last_modified or known.last_modified
-        self.remember(response, item, known.links)
         yield item
         yield from self.follow(known.links)
 
@@ -154,29 +146,6 @@ class PipeLLMSpider(scrapy.Spider):
     def on_site(self, url: str) -> bool:
         parts = urlsplit(url)
         return parts.scheme in {"http", "https"} and parts.netloc in self.hosts
-
-    def remember(self, response: Response, item: PageItem, links: list[str]) -> None:
-        assert item.content_sha256 is not None
-        self.seen[response.url] = Validator(
-            etag=item.etag,
-            last_modified=item.last_modified,
-            content_sha256=item.content_sha256,
-            content_type=item.content_type,
-            links=links,
-            problems=item.problems,
-        )
-
-    def keep_previous(self, url: str) -> None:
-        """A page that failed this time keeps what we knew of it."""
-        if (known := self.previous.get(url)) is not None:
-            self.seen[url] = known
-
-    def save_validators(self, spider: scrapy.Spider, reason: str) -> None:
-        # Bodies are archived by the pipeline before the spider closes, so every hash the
-        # store names is in the archive by now.
-        if self.validators_file is not None:
-            self.validators_file.parent.mkdir(parents=True, exist_ok=True)
-            self.seen.save(self.validators_file)
 
     def page_item(self, response: Response, outcome: Outcome) -> PageItem:
         request = response.request
@@ -214,7 +183,6 @@ class PipeLLMSpider(scrapy.Spider):
             item.outcome = Outcome.DISALLOWED
         elif item.error.startswith(OVERSIZE):
             item.outcome = Outcome.QUARANTINED
-        self.keep_previous(request.url)
         yield item
 
 
