@@ -14,19 +14,18 @@ from modelcat.mirror import MirrorServer
 from tests.conftest import modelcat, query, refresh
 
 CURRENT_TABLES = {
-    "models": "model_id",
-    "official_prices": "model_id, tier_label, metric",
-    "provider_offers": "model_id, provider, region",
-    "page_values": "page_url, section, row_number, column_label",
+    "models": "SELECT * FROM models ORDER BY model_id",
+    "official_prices": "SELECT * FROM official_prices ORDER BY model_id, tier_label, metric",
+    "provider_offers": "SELECT * FROM provider_offers ORDER BY model_id, provider, region",
+    "page_values": "SELECT * FROM page_values ORDER BY page_url, section, row_number, column_label",
+    # An unchanged page keeps its findings too (the run that found them aside).
+    "quality_issues": "SELECT * EXCLUDE (run_id) FROM quality_issues ORDER BY ALL",
 }
 INPUT_PRICE = re.compile(r"^\| Input Price \| \$([0-9.,]+) \|", re.MULTILINE)
 
 
 def snapshot(data_dir: Path) -> dict[str, list[tuple]]:
-    return {
-        table: query(data_dir, f"SELECT * FROM {table} ORDER BY {order}")
-        for table, order in CURRENT_TABLES.items()
-    }
+    return {table: query(data_dir, sql) for table, sql in CURRENT_TABLES.items()}
 
 
 def summary(data_dir: Path) -> dict:

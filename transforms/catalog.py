@@ -70,11 +70,13 @@ class Staged:
     previous: Path | None
     archive: PageArchive
     reparse: bool = False
-    from_previous: set[str] = field(default_factory=set)  # page keys the snapshot holds
+    from_previous: set[str] = field(default_factory=set)  # page keys to build from the snapshot
     from_archive: pd.DataFrame | None = None  # sources to parse again
+    kept: set[str] = field(default_factory=set)  # page keys whose typed rows are reused
+    kept_tables: frames.Kept | None = None
 
     def chunks(self, problems: list[tuple[str, str]]) -> Iterator[pa.Table]:
-        """Every source's page values, whole pages at a time. Parse problems of pages read
+        """The page values to build from, whole pages at a time. Parse problems of pages read
         again from the archive are appended to ``problems``."""
         tables: list[Iterable[pa.Table]] = []
         if not self.reparse:
@@ -84,6 +86,11 @@ class Staged:
         if self.from_archive is not None:
             tables.append(_parse_archived(self.from_archive, self.archive, problems))
         yield from _batched(table for source in tables for table in source)
+
+    def kept_values(self) -> Iterator[pa.Table]:
+        """The page values of pages whose typed rows are reused: published as they were."""
+        if self.previous is not None and self.kept:
+            yield from _row_groups(self.previous / "page_values.parquet", self.kept)
 
 
 def read_pages(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -140,18 +147,65 @@ def stage(
         _KEY.format(u, s) for u, s in zip(reuse["page_url"], reuse["content_sha256"], strict=True)
     ]
     if previous is not None and not reparse:
+        # A page the last catalog built from the same body: its typed rows stand as they are.
+        winners = pq.read_table(previous / "models.parquet", columns=["page_url", "content_sha256"])
+        staged.kept = set(keys) & set(_keys(winners).to_pylist())
+        staged.kept_tables = _kept_tables(previous, staged.kept)
         # One row group at a time, so a large snapshot's keys never sit in memory at once.
         parquet = pq.ParquetFile(previous / "page_values.parquet")
         held: set[str] = set()
         for group in range(parquet.num_row_groups):
             table = parquet.read_row_group(group, columns=["page_url", "content_sha256"])
             held.update(pc.unique(_keys(table)).to_pylist())
-        staged.from_previous = set(keys) & held
-    in_previous = np.array([key in staged.from_previous for key in keys], dtype=bool)
-    staged.from_archive = reuse[~in_previous]
+        staged.from_previous = (set(keys) & held) - staged.kept
+    elsewhere = staged.from_previous | staged.kept
+    staged.from_archive = reuse[np.array([key not in elsewhere for key in keys], dtype=bool)]
     if reparse:
         staged.problems = staged.problems.iloc[:0]
     return staged
+
+
+# Quality issues that depend on one page alone, so they stand while the page does. Issues
+# across pages (duplicates, rejects) are found again; page_structure comes with the page log.
+PAGE_ISSUE_KINDS = (
+    "unreadable_value",
+    "unreadable_tier",
+    "unsupported_price_unit",
+    "unknown_metric",
+    "unknown_field",
+    "repeated_field",
+    "missing_provider",
+    "price_outlier",
+    "tier_price_inversion",
+    "output_exceeds_context",
+    "offer_context_exceeds_model",
+    "overview_contradiction",
+)
+
+
+def _kept_tables(previous: Path, kept: set[str]) -> frames.Kept:
+    """The previous snapshot's typed rows and page issues of the ``kept`` pages."""
+    urls = sorted({key.split("\x1f", 1)[0] for key in kept})
+    models = to_frame(
+        pq.read_table(previous / "models.parquet", filters=[("page_url", "in", urls)])
+    )
+    page_of = models.set_index("model_id")["page_url"]
+    ids = sorted(page_of.index)
+
+    def of_models(name: str) -> pd.DataFrame:
+        rows = to_frame(
+            pq.read_table(previous / f"{name}.parquet", filters=[("model_id", "in", ids)])
+        )
+        return rows.assign(page_url=rows["model_id"].map(page_of).astype(STRING))
+
+    issues = to_frame(pq.read_table(previous / "quality_issues.parquet"))
+    issues = issues[issues["page_url"].isin(urls) & issues["kind"].isin(PAGE_ISSUE_KINDS)]
+    return frames.Kept(
+        models=models,
+        official_prices=of_models("official_prices"),
+        provider_offers=of_models("provider_offers"),
+        quality_issues=issues.drop(columns="run_id"),
+    )
 
 
 def _sources(pages: pd.DataFrame, origin: str) -> pd.DataFrame:
@@ -253,7 +307,9 @@ def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame | Path]
                 writer.write_table(table)  # one row group per chunk: whole pages
                 yield to_frame(table)
 
-        catalog = frames.build(staged.pages, staged.sources, chunks())
+        catalog = frames.build(staged.pages, staged.sources, chunks(), staged.kept_tables)
+        for table in staged.kept_values():
+            writer.write_table(table)
 
     page_of_model = catalog.models.set_index("model_id")["page_url"]
     model_of_page = pd.Series(page_of_model.index, index=page_of_model.array)
@@ -272,10 +328,15 @@ def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame | Path]
             "problem": problems["problem"],
         }
     )
-    contradictions = semantic_issues(
-        catalog.models, catalog.official_prices, catalog.provider_offers
-    )
-    issues = [catalog.quality_issues, structure, contradictions]
+    # The checks look at one page at a time: pages kept as they were keep their findings.
+    kept = staged.kept_tables or frames.Kept.empty()
+    kept_urls = set(kept.models["page_url"])
+    built = [
+        frame[~frame["page_url"].isin(kept_urls)]
+        for frame in (catalog.models, catalog.official_prices, catalog.provider_offers)
+    ]
+    contradictions = semantic_issues(*built)
+    issues = [catalog.quality_issues, structure, contradictions, kept.quality_issues]
     models, rejected = validate(catalog.models, TABLES["models"])
     issues.append(rejected)
     tables: dict[str, pd.DataFrame | Path] = {"models": models}

@@ -81,6 +81,20 @@ class Catalog:
     quality_issues: pd.DataFrame
 
 
+@dataclass
+class Kept:
+    """Typed rows of pages unchanged since the last run, reused as they were published."""
+
+    models: pd.DataFrame
+    official_prices: pd.DataFrame  # with page_url
+    provider_offers: pd.DataFrame  # with page_url
+    quality_issues: pd.DataFrame
+
+    @classmethod
+    def empty(cls) -> Kept:
+        return cls(*(pd.DataFrame({"page_url": pd.Series(dtype=n.STRING)}) for _ in range(4)))
+
+
 class Issues:
     """Collects quality issues as frames, one batch per check."""
 
@@ -124,7 +138,12 @@ class Issues:
         return issues.assign(model_id=known)[ISSUE_COLUMNS]
 
 
-def build(pages: pd.DataFrame, sources: pd.DataFrame, chunks: Iterable[pd.DataFrame]) -> Catalog:
+def build(
+    pages: pd.DataFrame,
+    sources: pd.DataFrame,
+    chunks: Iterable[pd.DataFrame],
+    kept: Kept | None = None,
+) -> Catalog:
     """Typed catalog frames from one run.
 
     - ``pages``: the run's page log, one row per URL touched;
@@ -132,12 +151,15 @@ def build(pages: pd.DataFrame, sources: pd.DataFrame, chunks: Iterable[pd.DataFr
       fetched_at): fetched this run, unchanged since the last (304), or carried forward;
     - ``chunks``: the values of those pages as written (``page_values`` rows), a few thousand
       pages at a time and never a page split across two, so memory stays flat however
-      large the site.
+      large the site;
+    - ``kept``: typed rows of unchanged pages, reused rather than built again.
     """
     issues = Issues()
     pages = pages.copy()
     sources = sources.drop_duplicates("page_url").set_index("page_url")
     parts = [_page_tables(values, sources, issues) for values in chunks]
+    if kept is not None:
+        parts.append((kept.models, kept.official_prices, kept.provider_offers))
     models, prices, offers = (
         pd.concat(frames, ignore_index=True) for frames in zip(*parts, strict=True)
     )
