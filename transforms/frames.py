@@ -183,8 +183,12 @@ def build(
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
     return Catalog(
         models=models.reset_index(drop=True),
-        official_prices=prices[prices["page_url"].isin(model_of_page.index)].reset_index(drop=True),
-        provider_offers=offers[offers["page_url"].isin(model_of_page.index)].reset_index(drop=True),
+        official_prices=prices[n.isin(prices["page_url"], model_of_page.index)].reset_index(
+            drop=True
+        ),
+        provider_offers=offers[n.isin(offers["page_url"], model_of_page.index)].reset_index(
+            drop=True
+        ),
         pages=pages,
         quality_issues=issues.frame(model_of_page),
     )
@@ -196,7 +200,7 @@ def _page_tables(
     """models, official_prices and provider_offers rows of some whole pages, before the
     run-wide steps (quarantine, duplicates). Each row keeps its page_url."""
     section = values["section"].str.lower()
-    models = _models(sources[sources.index.isin(values["page_url"])], values, section, issues)
+    models = _models(sources[n.isin(sources.index, values["page_url"])], values, section, issues)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
     prices = _official_prices(
         values[section.str.startswith(PRICING_SECTION)], model_of_page, issues
@@ -372,7 +376,7 @@ def _deduplicate(
 
 
 def _official_prices(cells: pd.DataFrame, model_of_page: pd.Series, issues: Issues) -> pd.DataFrame:
-    cells = cells[cells["page_url"].isin(model_of_page.index) & cells["column_label"].notna()]
+    cells = cells[n.isin(cells["page_url"], model_of_page.index) & cells["column_label"].notna()]
     model_id = cells["page_url"].map(model_of_page).astype(n.STRING)
 
     # The tiers of each page are its column headers, left to right. Pages share a handful
@@ -458,7 +462,7 @@ def _official_prices(cells: pd.DataFrame, model_of_page: pd.Series, issues: Issu
 
 
 def _provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, issues: Issues) -> pd.DataFrame:
-    cells = cells[cells["page_url"].isin(model_of_page.index)]
+    cells = cells[n.isin(cells["page_url"], model_of_page.index)]
     column = n.slug(cells["column_label"], "_").map(OFFER_COLUMNS)
     _unknown_labels(cells, column.notna(), "column_label", "Provider Availability column", issues)
 
