@@ -24,6 +24,12 @@ PREAMBLE = "preamble"
 _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# A value of characters YAML prints as themselves: no quote, backslash or line break.
+_SIMPLE_ENTRY = re.compile(
+    r"^([A-Za-z_][A-Za-z0-9_-]*):[ ]+"
+    r'"([\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*)"'
+    r"[ ]*$"
+)
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _HTML_START = re.compile(rb"^\s*<(!doctype\s+html|html|head|body)\b", re.IGNORECASE)
 # An ATX heading is 1-6 '#' then a space or the line's end; "#1 on evals" is paragraph text.
@@ -220,6 +226,9 @@ def _split_front_matter(text: str, problems: list[str]) -> tuple[dict[str, str],
         problems.append("front matter is not closed by a '---' line")
         return {}, text
     yaml_text, body = rest[: match.start()], rest[match.end() :]
+    simple = simple_front_matter(yaml_text)
+    if simple is not None:
+        return simple, body
     try:
         loaded = yaml.load(yaml_text, Loader=_YAML_LOADER)
     # A str with lone surrogates cannot be encoded for libyaml; it is no YAML either.
@@ -238,6 +247,25 @@ def _split_front_matter(text: str, problems: list[str]) -> tuple[dict[str, str],
         else:
             problems.append(f"front matter key {key!r} is not a plain scalar")
     return front_matter, body
+
+
+def simple_front_matter(yaml_text: str) -> dict[str, str] | None:
+    """Front matter of only ``key: "text"`` lines, read without a YAML parser; else None.
+
+    That is how the site writes it, and PyYAML (its constructor is Python even over libyaml)
+    cost more than the rest of the page. A quoted value without backslashes, quotes or
+    control characters means the same to YAML; anything else is left to YAML.
+    """
+    entries: dict[str, str] = {}
+    for line in yaml_text.split("\n"):
+        line = line.removesuffix("\r")
+        if not line.strip(" \t"):  # str.strip() would also eat characters YAML rejects
+            continue
+        match = _SIMPLE_ENTRY.match(line)
+        if match is None or match[1] in entries:
+            return None
+        entries[match[1]] = match[2]
+    return entries
 
 
 def _split_row(line: str) -> list[str]:

@@ -718,3 +718,35 @@ def test_huge_tables_keep_every_row_and_cell(rows: int, columns: int) -> None:
     assert len(cells) == rows * (columns - 1)
     assert cells[-1] == (rows, f"Provider {rows - 1}", header[-1], f"${rows - 1}.{columns - 1}")
     assert page.problems == []
+
+
+# --- The front matter fast path reads exactly what YAML reads ------------------------------
+
+_KEYS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,15}", fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, st.text(max_size=40), max_size=8), st.sampled_from(["\n", "\r\n"]))
+def test_simple_front_matter_agrees_with_yaml(entries: dict[str, str], newline: str) -> None:
+    import yaml
+
+    from crawler.parse import simple_front_matter
+
+    text = newline.join(f'{key}: "{value}"' for key, value in entries.items())
+    fast = simple_front_matter(text)
+    if fast is None:
+        return  # left to YAML: nothing to compare
+    assert fast == entries
+    assert fast == (yaml.load(text, Loader=yaml.BaseLoader) or {})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_simple_front_matter_never_reads_what_yaml_reads_differently(text: str) -> None:
+    import yaml
+
+    from crawler.parse import simple_front_matter
+
+    fast = simple_front_matter(text)
+    if fast is not None:
+        assert fast == (yaml.load(text, Loader=yaml.BaseLoader) or {})

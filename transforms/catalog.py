@@ -13,6 +13,9 @@ Where a model page's values come from:
   like a delisting. A 404 or a robots.txt ban is taken at its word: the model is gone;
 - anything not in the previous snapshot is parsed again from the page archive.
 
+A page that the previous catalog built from the very same body keeps the typed rows and
+findings it was published with: only new and changed pages go through ``frames``.
+
 Page values are read a few thousand pages at a time (a Parquet row group never splits a
 page), so memory does not grow with the size of the site.
 """
@@ -148,9 +151,9 @@ def stage(
     ]
     if previous is not None and not reparse:
         # A page the last catalog built from the same body: its typed rows stand as they are.
-        winners = pq.read_table(previous / "models.parquet", columns=["page_url", "content_sha256"])
-        staged.kept = set(keys) & set(_keys(winners).to_pylist())
-        staged.kept_tables = _kept_tables(previous, staged.kept)
+        staged.kept = set(keys) & set(_keys(pa.Table.from_pandas(known)).to_pylist())
+        if staged.kept:
+            staged.kept_tables = _kept_tables(previous, staged.kept)
         # One row group at a time, so a large snapshot's keys never sit in memory at once.
         parquet = pq.ParquetFile(previous / "page_values.parquet")
         held: set[str] = set()
