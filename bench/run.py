@@ -522,6 +522,7 @@ def profile_refresh(
             [
                 py_spy,
                 "record",
+                "--subprocesses",  # the crawl runs in a child process of its own
                 "--function",  # one entry per function, not per line
                 f"--rate={PROFILE_RATE}",
                 "--format=raw",
