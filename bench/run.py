@@ -76,14 +76,15 @@ OUR_PACKAGES = ("crawler", "transforms", "modelcat")
 # these names decides. A renamed function only moves its samples to its caller's stage.
 PROFILE_STAGES = (
     ("imports (startup and lazy)", "_find_and_load ("),
-    ("crawl: Scrapy, Twisted and the network", "crawl (modelcat/refresh.py"),
-    ("crawl: spider callback (ours)", "PipeLLMSpider.parse ("),
+    ("crawl: receiving items from the Scrapy child (pipe, unpickle)", "crawl (modelcat/refresh.py"),
+    ("crawl: staging (pages, page values, validators)", "Stager.add ("),
+    ("crawl: staging Parquet flush", "Stager.flush ("),
     ("crawl: parse_page (ours)", "parse_page ("),
-    ("crawl: YAML front matter", "_split_front_matter ("),
-    ("crawl: staging writer (ours)", "StagingWriter.process_item ("),
-    ("crawl: staging Parquet flush", "StagingWriter.flush ("),
+    ("crawl: front matter (both processes)", "_split_front_matter ("),
     ("crawl: raw page archive (zstd)", "PageArchive.put ("),
-    ("crawl: Scrapy signals (every request, response, item)", "SignalManager.send_catch_log"),
+    ("crawl child: spider callback (ours)", "PipeLLMSpider.parse ("),
+    ("crawl child: handing items over (pickle, pipe)", "ForwardToParent.process_item ("),
+    ("crawl child: Scrapy signals (every request, response, item)", "SignalManager.send_catch_log"),
     ("build: stage the run (pages, page values)", "stage (transforms/catalog.py"),
     ("build: typed frames", "build (transforms/frames.py"),
     ("build: pandera validation", "validate (transforms/schema.py"),
@@ -91,6 +92,9 @@ PROFILE_STAGES = (
     ("history: advance the history tables and change feed", "advance_catalog ("),
     ("publish: Parquet and DuckDB", "publish (transforms/publish.py"),
 )
+# py-spy --subprocesses roots each sample at a "process PID:command" frame: the rest of the
+# Scrapy child's samples are its engine's.
+CRAWL_CHILD = ("crawl child: Scrapy, Twisted and the network", "-m scrapy crawl")
 WARM_QUERY_RUNS = 20
 MB = 1024 * 1024
 CORES = os.cpu_count() or 1
@@ -534,7 +538,19 @@ def profile_refresh(
         )
     if measured.returncode != 0 or not samples_file.exists():
         return {"pages": n, "error": (measured.stderr or measured.stdout).strip()[-500:]}
-    stacks = [_stack(line) for line in samples_file.read_text().splitlines() if line.strip()]
+    summary = json.loads(next((data_dir / "runs").glob("*/summary.json")).read_text())
+    return {
+        "pages": n,
+        "profiler": f"py-spy at {PROFILE_RATE} Hz (CPU samples only)",
+        "wall_s": round(measured.wall_s, 2),
+        "stage_s": summary["seconds"],
+        **profile_shares(samples_file.read_text(), args.top),
+    }
+
+
+def profile_shares(collapsed_stacks: str, top: int) -> dict[str, Any]:
+    """Where the CPU samples of py-spy's raw output went: by function, package and stage."""
+    stacks = [_stack(line) for line in collapsed_stacks.splitlines() if line.strip()]
     stacks = [(frames, count) for frames, count in stacks if frames]  # no Python frame: skip
     total = sum(count for _, count in stacks)
     self_time: Counter[str] = Counter()
@@ -548,19 +564,14 @@ def profile_refresh(
         for frame in set(frames):  # a recursive function counts once per sample
             if _package(frame) in OUR_PACKAGES:
                 inclusive[frame] += count
-    summary = json.loads(next((data_dir / "runs").glob("*/summary.json")).read_text())
     return {
-        "pages": n,
-        "profiler": f"py-spy at {PROFILE_RATE} Hz (CPU samples only)",
-        "wall_s": round(measured.wall_s, 2),
         "cpu_samples": total,
         "cpu_s": round(total / PROFILE_RATE, 1),
-        "stage_s": summary["seconds"],
-        "self_time": _top(self_time, total, args.top),
+        "self_time": _top(self_time, total, top),
         "by_package": _top(by_package, total, 12),
-        "by_stage": _top(by_stage, total, len(PROFILE_STAGES) + 1),
-        "inclusive_ours": _top(inclusive, total, args.top),
-        "collapsed_stacks": samples_file.read_text(),
+        "by_stage": _top(by_stage, total, len(PROFILE_STAGES) + 2),
+        "inclusive_ours": _top(inclusive, total, top),
+        "collapsed_stacks": collapsed_stacks,
     }
 
 
@@ -569,6 +580,8 @@ def _stage(frames: list[str]) -> str:
         for label, prefix in PROFILE_STAGES:
             if frame.startswith(prefix):
                 return label
+        if frame.startswith("process ") and CRAWL_CHILD[1] in frame:
+            return CRAWL_CHILD[0]
     return "other: CLI, setup, teardown"
 
 
