@@ -94,7 +94,8 @@ PROFILE_STAGES = (
 )
 # py-spy --subprocesses roots each sample at a "process PID:command" frame: the rest of the
 # Scrapy child's samples are its engine's.
-CRAWL_CHILD = ("crawl child: Scrapy, Twisted and the network", "-m scrapy crawl")
+CRAWL_CHILD_COMMAND = "-m scrapy crawl"
+CRAWL_CHILD_STAGE = "crawl child: Scrapy, Twisted and the network"
 WARM_QUERY_RUNS = 20
 MB = 1024 * 1024
 CORES = os.cpu_count() or 1
@@ -580,8 +581,8 @@ def _stage(frames: list[str]) -> str:
         for label, prefix in PROFILE_STAGES:
             if frame.startswith(prefix):
                 return label
-        if frame.startswith("process ") and CRAWL_CHILD[1] in frame:
-            return CRAWL_CHILD[0]
+        if frame.startswith("process ") and CRAWL_CHILD_COMMAND in frame:
+            return CRAWL_CHILD_STAGE
     return "other: CLI, setup, teardown"
 
 

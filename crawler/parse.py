@@ -259,7 +259,7 @@ def simple_front_matter(yaml_text: str) -> dict[str, str] | None:
     entries: dict[str, str] = {}
     for line in yaml_text.split("\n"):
         line = line.removesuffix("\r")
-        if not line.strip(" "):  # PyYAML rejects a line of tabs; other blanks too
+        if not line.strip(" "):  # only spaces: PyYAML rejects a line holding a tab
             continue
         match = _SIMPLE_ENTRY.match(line)
         if match is None or match[1] in entries:
