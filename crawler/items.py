@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
-
-class Outcome(StrEnum):
-    MODEL = "model"  # a model-detail-page, parsed
-    SKIPPED = "skipped"  # an index or another content type: links followed, no model
-    REDIRECTED = "redirected"  # 3xx: final_url is the target, crawled as a page of its own
-    NOT_MODIFIED = "not_modified"  # 304: the archived copy still holds
-    QUARANTINED = "quarantined"  # answered, but not a usable markdown page; see error
-    FAILED = "failed"  # HTTP error or network failure after retries
-    DISALLOWED = "disallowed"  # robots.txt forbids it or it redirects off the site
+from transforms.vocabulary import PageOutcome
 
 
 @dataclass(slots=True)
@@ -22,7 +13,7 @@ class PageItem:
     url: str  # as requested
     final_url: str | None  # the URL answered; for a redirect, its target
     http_status: int | None
-    outcome: Outcome
+    outcome: PageOutcome
     content_type: str | None  # the front matter's content_type
     error: str | None
     fetched_at: datetime

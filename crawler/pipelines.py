@@ -30,8 +30,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
 from crawler.archive import PageArchive, Validator, Validators
-from crawler.items import Outcome, PageItem
+from crawler.items import PageItem
 from crawler.parse import NotMarkdown, Page, decode_markdown, parse_page
+from transforms.vocabulary import PageOutcome
 
 PAGES_FILE = "pages.jsonl"
 PAGE_VALUES_FILE = "page_values.parquet"
@@ -50,7 +51,7 @@ PAGE_VALUES_SCHEMA = pa.schema(
 )
 _BATCH_PAGES = 500
 # What a page that failed this time keeps of what we knew: a later 304 needs its entry.
-_KEEPS_PREVIOUS = {Outcome.FAILED, Outcome.QUARANTINED, Outcome.DISALLOWED}
+_KEEPS_PREVIOUS = {PageOutcome.FAILED, PageOutcome.QUARANTINED, PageOutcome.DISALLOWED}
 
 
 class Stager:
@@ -74,12 +75,12 @@ class Stager:
     def add(self, item: PageItem) -> None:
         if self.archive is not None and item.body is not None and item.content_sha256:
             self.archive.put(item.content_sha256, item.body)
-        if item.outcome is Outcome.MODEL and item.body is not None:
+        if item.outcome is PageOutcome.MODEL and item.body is not None:
             url = item.final_url or item.url
             try:
                 page = parse_page(decode_markdown(item.body), url)
             except NotMarkdown as reason:  # the crawler has checked this already
-                item.outcome, item.error = Outcome.QUARANTINED, str(reason)
+                item.outcome, item.error = PageOutcome.QUARANTINED, str(reason)
             else:
                 item.problems = page.problems
                 self.batch.append((url, item.content_sha256, page))
@@ -94,7 +95,7 @@ class Stager:
         if item.outcome in _KEEPS_PREVIOUS:
             if (known := self.previous.get(item.url)) is not None:
                 self.seen[item.url] = known
-        elif item.outcome is not Outcome.REDIRECTED and item.content_sha256:
+        elif item.outcome is not PageOutcome.REDIRECTED and item.content_sha256:
             self.seen[url] = Validator(
                 etag=item.etag,
                 last_modified=item.last_modified,

@@ -15,11 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler.archive import PageArchive
-from crawler.items import Outcome, PageItem
+from crawler.items import PageItem
 from crawler.parse import parse_page
 from crawler.pipelines import PAGE_VALUES_FILE, PAGES_FILE, page_record, page_values_table
 from tests.conftest import SEED_PAGE
 from transforms.catalog import build_catalog, stage
+from transforms.vocabulary import PageOutcome
 
 URL = "https://mirror.test/llms/models/m.md"
 
@@ -77,7 +78,7 @@ def catalog_of(text: str, run_dir: Path) -> dict[str, pd.DataFrame]:
         url=URL,
         final_url=URL,
         http_status=200,
-        outcome=Outcome.MODEL,
+        outcome=PageOutcome.MODEL,
         content_type=page.content_type,
         error=None,
         fetched_at=datetime(2026, 11, 26, 6, 0, tzinfo=UTC),

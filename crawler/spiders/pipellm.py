@@ -32,8 +32,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.archive import PageArchive, Validators
-from crawler.items import Outcome, PageItem
+from crawler.items import PageItem
 from crawler.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, peek_page
+from transforms.vocabulary import PageOutcome
 
 DEFAULT_START_URLS = ("https://www.pipellm.ai/llms.txt",)
 FOLLOWED_SUFFIXES = (".md", ".txt")
@@ -91,24 +92,24 @@ class PipeLLMSpider(scrapy.Spider):
         if response.status in REDIRECTS:
             yield from self.redirect(response)
             return
-        item = self.page_item(response, Outcome.SKIPPED)
+        item = self.page_item(response, PageOutcome.SKIPPED)
         try:
             text = decode_markdown(response.body, _header(response, "Content-Type"))
         except NotMarkdown as reason:
-            item.outcome, item.error = Outcome.QUARANTINED, str(reason)
+            item.outcome, item.error = PageOutcome.QUARANTINED, str(reason)
             yield item
             return
         # Only what the crawl needs; the stager parses model pages in full.
         item.content_type, item.links = peek_page(text, response.url)
         if item.content_type == MODEL_CONTENT_TYPE:
-            item.outcome = Outcome.MODEL
+            item.outcome = PageOutcome.MODEL
         yield item
         yield from self.follow(item.links)
 
     def not_modified(self, response: Response) -> Iterator[PageItem | scrapy.Request]:
         known = self.previous.get(response.url)
         assert known is not None, "a 304 answers only a conditional request"
-        item = self.page_item(response, Outcome.NOT_MODIFIED)
+        item = self.page_item(response, PageOutcome.NOT_MODIFIED)
         item.body = None
         item.content_sha256, item.content_type = known.content_sha256, known.content_type
         item.links, item.problems = known.links, known.problems
@@ -119,17 +120,23 @@ class PipeLLMSpider(scrapy.Spider):
         yield from self.follow(known.links)
 
     def redirect(self, response: Response) -> Iterator[PageItem | scrapy.Request]:
-        item = self.page_item(response, Outcome.REDIRECTED)
+        item = self.page_item(response, PageOutcome.REDIRECTED)
         location = _header(response, "Location")
         if location is None:
-            item.outcome, item.error = Outcome.FAILED, f"HTTP {response.status} without a Location"
+            item.outcome, item.error = (
+                PageOutcome.FAILED,
+                f"HTTP {response.status} without a Location",
+            )
         else:
             item.final_url = target = response.urljoin(location)
             if self.on_site(target):
                 # Already crawled or scheduled? The dupefilter drops it: one fetch per URL.
                 yield self.request(target)
             else:
-                item.outcome, item.error = Outcome.DISALLOWED, f"redirects off the site to {target}"
+                item.outcome, item.error = (
+                    PageOutcome.DISALLOWED,
+                    f"redirects off the site to {target}",
+                )
         yield item
 
     def follow(self, links: list[str]) -> Iterator[scrapy.Request]:
@@ -147,7 +154,7 @@ class PipeLLMSpider(scrapy.Spider):
         parts = urlsplit(url)
         return parts.scheme in {"http", "https"} and parts.netloc in self.hosts
 
-    def page_item(self, response: Response, outcome: Outcome) -> PageItem:
+    def page_item(self, response: Response, outcome: PageOutcome) -> PageItem:
         request = response.request
         return PageItem(
             url=response.url,
@@ -170,7 +177,7 @@ class PipeLLMSpider(scrapy.Spider):
             url=request.url,
             final_url=None,
             http_status=None,
-            outcome=Outcome.FAILED,
+            outcome=PageOutcome.FAILED,
             content_type=None,
             error=_describe(failure),
             fetched_at=datetime.now(UTC),
@@ -180,9 +187,9 @@ class PipeLLMSpider(scrapy.Spider):
             response = failure.value.response
             item.final_url, item.http_status = response.url, response.status
         elif failure.check(IgnoreRequest):
-            item.outcome = Outcome.DISALLOWED
+            item.outcome = PageOutcome.DISALLOWED
         elif item.error.startswith(OVERSIZE):
-            item.outcome = Outcome.QUARANTINED
+            item.outcome = PageOutcome.QUARANTINED
         yield item
 
 
