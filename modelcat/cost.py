@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -91,7 +91,8 @@ def cost(
     """What ``requests`` requests of this size cost on a model (or one provider's offer).
 
     ``catalog`` is an open DuckDB connection or a data directory (default
-    ``$MODELCAT_DATA_DIR`` or ``./data``). ``as_of`` prices as the catalog stood then (UTC).
+    ``$MODELCAT_DATA_DIR`` or ``./data``). ``as_of`` prices as the catalog stood then (UTC
+    unless it says otherwise).
     Raises ``UnknownModel``, or ``ValueError`` for impossible usage.
     """
     usage = Usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, requests)
@@ -168,7 +169,7 @@ def _unknown(
     as_of: str | date | datetime | None,
 ) -> str:
     """Why nothing matched: which model or offer the catalog does not have."""
-    when = "" if as_of is None else f" as of {_utc(as_of)}"
+    when = "" if as_of is None else f" as of {as_of}"
     if provider is not None and _request(con, model_id, usage, None, as_of):
         sellers = _rows(
             con,
@@ -181,19 +182,7 @@ def _unknown(
 
 
 def _usage_params(usage: Usage, as_of: str | date | datetime | None) -> list[Any]:
-    return [*asdict(usage).values(), None if as_of is None else _utc(as_of)]
-
-
-def _utc(as_of: str | date | datetime) -> datetime:
-    """``as_of`` as a naive UTC timestamp, as the history tables hold them."""
-    if isinstance(as_of, str):
-        try:
-            as_of = datetime.fromisoformat(as_of)
-        except ValueError:
-            raise ValueError(f"as_of {as_of!r} is not an ISO 8601 date or time") from None
-    if not isinstance(as_of, datetime):
-        return datetime(as_of.year, as_of.month, as_of.day)
-    return as_of if as_of.tzinfo is None else as_of.astimezone(UTC).replace(tzinfo=None)
+    return [*asdict(usage).values(), as_of]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[Cost]:
@@ -269,7 +258,10 @@ def cost_command(
     ] = False,
     top: Annotated[int, typer.Option(min=1, help="With --rank: how many rows.")] = 10,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Price as the catalog stood then (UTC).")
+        str | None,
+        typer.Option(
+            "--as-of", help="Price as the catalog stood then (UTC unless it has an offset)."
+        ),
     ] = None,
     data_dir: Annotated[
         Path,

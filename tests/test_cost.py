@@ -152,17 +152,20 @@ def write_mirror(root: Path) -> Path:
     return root
 
 
-def publish_mirror(tmp: Path) -> Path:
-    data_dir = tmp / "data"
-    with MirrorServer(write_mirror(tmp / "mirror")) as server:
-        result = refresh(server, data_dir)
-    assert result.returncode == 0, result.stdout + result.stderr
+def cost_catalog(factory: pytest.TempPathFactory) -> Path:
+    """The mirror's catalog, published once per test session and shared read-only."""
+    root = factory.getbasetemp() / "cost-catalog"
+    data_dir = root / "data"
+    if not (data_dir / "catalog.duckdb").exists():
+        with MirrorServer(write_mirror(root / "mirror")) as server:
+            result = refresh(server, data_dir)
+        assert result.returncode == 0, result.stdout + result.stderr
     return data_dir
 
 
 @pytest.fixture(scope="module")
 def priced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return publish_mirror(tmp_path_factory.mktemp("priced"))
+    return cost_catalog(tmp_path_factory)
 
 
 USAGE_OPTIONS = {
@@ -513,7 +516,7 @@ def test_unknown_model_from_python(priced: Path) -> None:
         ),
         (["cost", SEED, "--input-tokens", "10", "--region", "Global"], "--region needs"),
         (["cost", "--rank", "--input-tokens", "10", "--provider", "OpenAI"], "not with --rank"),
-        (["cost", SEED, "--input-tokens", "10", "--as-of", "last tuesday"], "ISO 8601"),
+        (["cost", SEED, "--input-tokens", "10", "--as-of", "last tuesday"], '"last tuesday"'),
         (["cost", SEED, "--input-tokens", "ten"], "--input-tokens"),
         (["cost", SEED], "--input-tokens"),
     ],

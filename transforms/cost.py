@@ -54,6 +54,10 @@ def _held(alias: str) -> str:
     return f"{alias}.valid_from <= u.at AND ({alias}.valid_to IS NULL OR {alias}.valid_to > u.at)"
 
 
+# A time of day followed by a UTC offset. DuckDB's cast to TIMESTAMP drops an offset, so
+# such a time goes through TIMESTAMPTZ to UTC (as the history's naive timestamps are).
+_OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
 # The request, checked; ``at`` is NULL for the current catalog.
 _USAGE = f"""
 usage AS (
@@ -62,7 +66,9 @@ usage AS (
            {_count("cache_read_tokens")} AS cache_read,
            {_count("cache_write_tokens")} AS cache_write,
            {_count("requests")} AS times,
-           CAST(as_of AS TIMESTAMP) AS at
+           CASE WHEN regexp_matches(CAST(as_of AS VARCHAR), '{_OFFSET}')
+                THEN timezone('UTC', CAST(CAST(as_of AS VARCHAR) AS TIMESTAMPTZ))
+                ELSE CAST(as_of AS TIMESTAMP) END AS at
 ),
 u AS (
     SELECT CASE WHEN v.cache_read + v.cache_write > v.prompt
