@@ -310,7 +310,7 @@ def cost_command(
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    Console(stderr=True).print(f"[red]cost:[/] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[red]cost:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -328,7 +328,7 @@ def _print_json(answer: Cost | list[Cost]) -> None:
 
 def _usd(value: Decimal | None) -> str:
     """Exact dollars, trailing zeros trimmed (never rounded); blank when unknown."""
-    return "" if value is None else "$" + format(value.normalize(), "f")
+    return "" if value is None else "$" + format(value.normalize(), ",f")
 
 
 def _offer(row: Cost) -> str:
@@ -338,7 +338,7 @@ def _offer(row: Cost) -> str:
 
 
 def _print_cost(row: Cost, *, monthly: bool) -> None:
-    out = Console(highlight=False)
+    out = Console(highlight=False, soft_wrap=True)
     per = f"per month ({row.requests:,} requests)" if monthly else "per request"
     out.print(f"[bold]{row.model_id}[/] · {_offer(row)} · {per}")
     for kind in KINDS:
@@ -355,9 +355,12 @@ def _print_cost(row: Cost, *, monthly: bool) -> None:
 
 
 def _print_ranking(rows: list[Cost], *, monthly: bool) -> None:
-    table = Table(title="per month" if monthly else "per request")
-    for column in ("model_id", "offer", "total_usd", *(f"{k}_usd" for k in KINDS), "note"):
-        table.add_column(column, overflow="fold")
+    table = Table(title="USD per month" if monthly else "USD per request", title_justify="left")
+    table.add_column("model_id", overflow="fold")
+    table.add_column("offer", overflow="fold")
+    for column in ("total", *KINDS):
+        table.add_column(column, justify="right", overflow="fold")
+    table.add_column("note", overflow="fold")
     for row in rows:
         notes = [row.reason or "", "exceeds context" if row.exceeds_context else ""]
         table.add_row(
