@@ -92,6 +92,20 @@ PAGES: dict[str, tuple[list[str], dict[str, list[str]], list[list[str]], str]] =
         [],
         "128K",
     ),
+    # One readable tier beside one that is not: the "Batch" column might apply as well.
+    "mixed-columns": (
+        ["<=200K Context", "Batch"],
+        {"Input Price": ["$2", "$1"], "Output Price": ["$8", "$4"]},
+        [],
+        "128K",
+    ),
+    # Two columns claim 200,001..1,000,000 tokens.
+    "overlapping-tiers": (
+        ["<=128K Context", "128K-1M", ">200K Context"],
+        {"Input Price": ["$1", "$2", "$3"]},
+        [],
+        "2M",
+    ),
     # One column with no bound: it applies at every prompt size.
     "flat-price": (
         ["Price"],
@@ -120,6 +134,7 @@ PAGES: dict[str, tuple[list[str], dict[str, list[str]], list[list[str]], str]] =
         "1M",
     ),
 }
+VERTEX = "Vertex Ai-Language-Models"
 SEED = "gpt-4.1-mini-2025-04-14"  # the real page: "—" in the whole >200K column
 
 
@@ -338,6 +353,11 @@ CASES = [
     ),
     # Headers that are not tiers: nothing is chosen.
     ("batch-columns", 1000, {}, None, None, ["input"], []),
+    # A readable tier holds the prompt, but an unreadable one might too: no pick.
+    ("mixed-columns", 1000, {}, None, None, ["input"], []),
+    # Overlapping tiers: no pick either. Where only one holds, it is used: 1,000 x $1.
+    ("overlapping-tiers", 500_000, {}, None, None, ["input"], []),
+    ("overlapping-tiers", 1000, {}, "<=128K Context", "0.001", [], []),
     # One unbounded column: 5,000,000 x $0.5 + 1,000 x $1.5 (far over the 32K window).
     ("flat-price", 5_000_000, {"output_tokens": 1000}, "Price", "2.5015", [], []),
     # An unreadable price is unknown: it is neither skipped nor billed as input.
@@ -415,6 +435,11 @@ def test_the_reason_says_why_there_is_no_total(priced: Path) -> None:
         in agreed(priced, SEED, 250_000)["reason"]
     )
     assert "Batch, Standard" in agreed(priced, "batch-columns", 10)["reason"]
+    assert "tier bounds unreadable (Batch)" in agreed(priced, "mixed-columns", 10)["reason"]
+    assert (
+        "overlap at a prompt of 500000 tokens: 128K-1M, >200K Context"
+        in (agreed(priced, "overlapping-tiers", 500_000)["reason"])
+    )
     assert (
         "no price for output in tier >200K Context"
         in (agreed(priced, "upper-dash", 250_000, output_tokens=1)["reason"])
@@ -428,6 +453,10 @@ def test_exceeds_context_uses_the_offer_window_when_it_has_one(priced: Path) -> 
     gemini = agreed(priced, "two-tier-1m", 1_048_577, provider="Gemini")
     assert gemini["context_window_tokens"] == 1_048_576
     assert gemini["exceeds_context"] is True
+    # Vertex's offer says 1M: 1,000,001 tokens exceed it, though not the model's 1,048,576.
+    vertex = agreed(priced, "two-tier-1m", 1_000_001, provider=VERTEX, region="Global")
+    assert (vertex["context_window_tokens"], vertex["exceeds_context"]) == (1_000_000, True)
+    assert agreed(priced, "two-tier-1m", 1_000_001)["exceeds_context"] is False
     acme = agreed(priced, "unreadable-cells", 128_001, provider="Acme")
     assert (acme["context_window_tokens"], acme["exceeds_context"]) == (128_000, True)
 

@@ -12,10 +12,8 @@ import pytest
 
 from modelcat.mirror import MirrorServer
 from tests.conftest import modelcat, query, refresh
-from tests.test_cost import answer, write_mirror
+from tests.test_cost import VERTEX, answer, write_mirror
 from tests.test_incremental import drop_from_index, touch_later
-
-VERTEX = "Vertex Ai-Language-Models"
 
 
 def edit(page: Path, old: str, new: str) -> None:

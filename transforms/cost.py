@@ -222,7 +222,7 @@ judged AS (
 )
 SELECT j.model_id, j.provider, j.region, j.tier_label, j.tier_min_tokens, j.tier_max_tokens,
        j.times AS requests, {_each("j.{k}_usd")},
-       CASE WHEN j.problem IS NULL AND len(j.unpriced) = 0
+       CASE WHEN j.problem IS NULL  -- and NULL, as a sum, when a used kind is unpriced
             THEN {_each("j.{k}_usd", separator=" + ")} END AS total_usd,
        j.unpriced, j.billed_as_input,
        j.prompt > j.context_window_tokens AS exceeds_context, j.context_window_tokens,
