@@ -21,6 +21,7 @@ from typing import Annotated, Any, NoReturn
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from transforms.cost import KINDS
@@ -256,7 +257,9 @@ def cost_command(
     rank: Annotated[
         bool, typer.Option("--rank", help="Rank every model and offer, cheapest first.")
     ] = False,
-    top: Annotated[int, typer.Option(min=1, help="With --rank: how many rows.")] = 10,
+    top: Annotated[
+        int | None, typer.Option(min=1, help="With --rank: how many rows [default: 10].")
+    ] = None,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -282,6 +285,8 @@ def cost_command(
         _fail("--provider and --region price one offer: not with --rank", EXIT_USAGE)
     if region is not None and provider is None:
         _fail("--region needs --provider", EXIT_USAGE)
+    if top is not None and not rank:
+        _fail("--top needs --rank", EXIT_USAGE)
     usage = {
         "output_tokens": output_tokens,
         "cache_read_tokens": cache_read_tokens,
@@ -293,12 +298,12 @@ def cost_command(
     try:
         if rank:
             answer: Cost | list[Cost] = rank_costs(
-                input_tokens, model_id=model_id, top=top, **usage
+                input_tokens, model_id=model_id, top=top or 10, **usage
             )
         else:
             answer = cost(model_id, input_tokens, provider=provider, region=region, **usage)
     except (UnknownModel, FileNotFoundError, RuntimeError) as error:
-        _fail(str(error).strip("'\""), EXIT_UNKNOWN)
+        _fail(str(error), EXIT_UNKNOWN)
     except ValueError as error:
         _fail(str(error), EXIT_USAGE)
     if output is CostFormat.json:
@@ -310,7 +315,7 @@ def cost_command(
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    Console(stderr=True, soft_wrap=True).print(f"[red]cost:[/] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[red]cost:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -332,20 +337,21 @@ def _usd(value: Decimal | None) -> str:
 
 
 def _offer(row: Cost) -> str:
+    """Who sells at these prices, as rich markup (page text escaped)."""
     if row.provider is None:
-        return f"official, tier {row.tier_label}" if row.tier_label else "official"
-    return row.provider + (f" ({row.region})" if row.region else "")
+        return f"official, tier {escape(row.tier_label)}" if row.tier_label else "official"
+    return escape(row.provider + (f" ({row.region})" if row.region else ""))
 
 
 def _print_cost(row: Cost, *, monthly: bool) -> None:
     out = Console(highlight=False, soft_wrap=True)
     per = f"per month ({row.requests:,} requests)" if monthly else "per request"
-    out.print(f"[bold]{row.model_id}[/] · {_offer(row)} · {per}")
+    out.print(f"[bold]{escape(row.model_id)}[/] · {_offer(row)} · {per}")
     for kind in KINDS:
         out.print(f"  {kind:<12} {_usd(getattr(row, f'{kind}_usd')) or 'unknown'}")
     out.print(f"  [bold]{'total':<12} {_usd(row.total_usd) or 'unknown'}[/]")
     if row.reason:
-        out.print(f"  [yellow]no total:[/] {row.reason}")
+        out.print(f"  [yellow]no total:[/] {escape(row.reason)}")
     if row.billed_as_input:
         out.print(f"  billed as input (no price of their own): {', '.join(row.billed_as_input)}")
     if row.exceeds_context:
@@ -364,10 +370,10 @@ def _print_ranking(rows: list[Cost], *, monthly: bool) -> None:
     for row in rows:
         notes = [row.reason or "", "exceeds context" if row.exceeds_context else ""]
         table.add_row(
-            row.model_id,
+            escape(row.model_id),
             _offer(row),
             _usd(row.total_usd),
             *(_usd(getattr(row, f"{k}_usd")) for k in KINDS),
-            "; ".join(n for n in notes if n),
+            escape("; ".join(n for n in notes if n)),
         )
     Console(width=max(120, Console().width)).print(table)

@@ -110,7 +110,7 @@ PAGES: dict[str, tuple[list[str], dict[str, list[str]], list[list[str]], str]] =
     "flat-price": (
         ["Price"],
         {"Input Price": ["$0.5"], "Output Price": ["$1.5"]},
-        [],
+        [["Acme [eu]", "—", "32K", "8K", "$0.5", "$1.5", "—", "—"]],
         "32K",
     ),
     # Cells the catalog cannot read are unknown prices, never "no price".
@@ -545,6 +545,7 @@ def test_unknown_model_from_python(priced: Path) -> None:
         ),
         (["cost", SEED, "--input-tokens", "10", "--region", "Global"], "--region needs"),
         (["cost", "--rank", "--input-tokens", "10", "--provider", "OpenAI"], "not with --rank"),
+        (["cost", SEED, "--input-tokens", "10", "--top", "3"], "--top needs --rank"),
         (["cost", SEED, "--input-tokens", "10", "--as-of", "last tuesday"], '"last tuesday"'),
         (["cost", SEED, "--input-tokens", "ten"], "--input-tokens"),
         (["cost", SEED], "--input-tokens"),
@@ -604,6 +605,20 @@ def test_table_format_shows_exact_dollars(priced: Path) -> None:
     unknown = modelcat("cost", SEED, "--input-tokens", "250000", "--data-dir", str(priced))
     assert unknown.returncode == 0
     assert "no official tier holds a prompt of 250000 tokens" in unknown.stdout
+
+
+def test_table_format_prints_page_text_as_written(priced: Path) -> None:
+    """Brackets in a provider's name are text, not terminal markup."""
+    result = modelcat(
+        "cost", "flat-price", "--input-tokens", "10", "--provider", "acme [eu]",
+        "--data-dir", str(priced),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Acme [eu]" in result.stdout
+    ranked = modelcat(
+        "cost", "flat-price", "--rank", "--input-tokens", "10", "--data-dir", str(priced)
+    )
+    assert "Acme [eu]" in ranked.stdout
 
 
 def test_no_catalog_exits_1(tmp_path: Path) -> None:
