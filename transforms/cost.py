@@ -1,7 +1,7 @@
 """What a request or a workload costs: the pricing rule, written once, as DuckDB table macros.
 
-``publish`` persists them in ``catalog.duckdb``, so SQL, ``modelcat cost`` and
-``modelcat.cost`` all price through the same text and always agree:
+``publish`` persists them in ``catalog.duckdb``, so SQL, ``modelcat cost`` and the Python
+``cost()`` all price through the same text and always agree:
 
 - ``workload_costs(input_tokens, output_tokens := 0, cache_read_tokens := 0,
   cache_write_tokens := 0, requests := 1, as_of := NULL)``: one row per model's official
