@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from modelcat.cost import cost_command
 from transforms.layout import DataDir
 
 # The crawler and transforms (Scrapy, pandas, pandera) load only for refresh and rebuild,
@@ -264,6 +265,9 @@ def changes(
             params,
         )
         _emit([d[0] for d in cursor.description], cursor.fetchall(), output)
+
+
+app.command(name="cost")(cost_command)
 
 
 def _travel(con: duckdb.DuckDBPyConnection, as_of: str) -> None:

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
+from transforms.cost import COST_MACROS
 from transforms.layout import DataDir
 from transforms.schema import TABLES, to_arrow
 
@@ -58,6 +59,7 @@ MACROS = (
           ON p.model_id = o.model_id AND p.provider = o.provider
          AND p.region IS NOT DISTINCT FROM o.region
         WHERE {_at("o")}""",
+    *COST_MACROS,
 )
 
 
