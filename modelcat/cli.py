@@ -417,7 +417,8 @@ def _emit(columns: Sequence[str], rows: Iterable[Sequence[Any]], output: OutputF
             for row in rows:
                 table.add_row(*(Text(formats.cell(value)) for value in row))
             # On a terminal, its width; off one, as wide as the values (never wrapped).
-            results.print(table, width=None if results.is_terminal else 1_000_000)
+            wide = results if results.is_terminal else _Console(width=1_000_000)
+            wide.print(table)
 
 
 @contextmanager
