@@ -9,6 +9,7 @@ if a crash fell between the two.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
+from transforms.datapackage import DATAPACKAGE_FILE, datapackage
 from transforms.layout import DataDir
 from transforms.schema import TABLES, to_arrow
 
@@ -116,6 +118,9 @@ def publish(
             shutil.copyfile(tables[name], target)
         else:
             pq.write_table(to_arrow(tables[name], table), target, compression="zstd")
+    (staging / DATAPACKAGE_FILE).write_text(
+        json.dumps(datapackage(publication), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     _fsync_tree(staging)
     staging.rename(snapshot)
     if commit:
