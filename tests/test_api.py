@@ -3,6 +3,7 @@ view of the catalog after every publish even in a process that holds an old conn
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -149,3 +150,13 @@ def test_a_new_open_sees_a_new_publish_while_an_old_connection_is_held(
     finally:
         held.close()
         plain.close()
+
+
+def test_the_readme_example_runs(published: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    (example,) = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    namespace: dict = {}
+    exec(example.replace('"data/demo"', repr(str(published))), namespace)
+    assert namespace["prices"]["usd_per_mtok"].dtype == pd.ArrowDtype(USD)
+    assert len(namespace["models"]) == 189
