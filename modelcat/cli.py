@@ -149,17 +149,18 @@ def refresh_command(
     Exits 0 when a catalog was published, 1 when nothing was (the previous catalog is kept),
     3 when another refresh holds the data directory.
     """
-    try:
-        with _progress(quiet=quiet, heartbeat=heartbeat) as progress:
-            from modelcat.refresh import CrawlOptions, RefreshLocked, refresh
+    # The first line shows at once; the crawler and transforms take seconds to import.
+    with _progress(quiet=quiet, heartbeat=heartbeat) as progress:
+        from modelcat.refresh import CrawlOptions, RefreshLocked, refresh
 
-            options = CrawlOptions(
-                start_urls=list(start_url or CrawlOptions().start_urls),
-                delay=delay,
-                concurrency=concurrency,
-                settings=dict(_name_value(s) for s in setting or []),
-            )
-            progress.crawling(options.start_urls)
+        options = CrawlOptions(
+            start_urls=list(start_url or CrawlOptions().start_urls),
+            delay=delay,
+            concurrency=concurrency,
+            settings=dict(_name_value(s) for s in setting or []),
+        )
+        progress.crawling(options.start_urls)
+        try:
             summary = refresh(
                 DataDir(data_dir),
                 options,
@@ -168,9 +169,9 @@ def refresh_command(
                 keep=keep,
                 on_stage=progress.stage,
             )
-    except RefreshLocked as locked:
-        err.print(f"[red]refresh refused:[/] {locked}")
-        raise typer.Exit(EXIT_LOCKED) from None
+        except RefreshLocked as locked:
+            err.print(f"[red]refresh refused:[/] {locked}")
+            raise typer.Exit(EXIT_LOCKED) from None
     code = EXIT_PUBLISHED if summary.status == RunStatus.PUBLISHED else EXIT_NOT_PUBLISHED
     _print_summary(summary, data_dir)
     raise typer.Exit(code)
