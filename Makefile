@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv with modelcat and the dev tools installed
 
-demo: $(STAMP) ## Serve the bundled demo mirror on 127.0.0.1, refresh a catalog from it, query it
+demo: $(STAMP) ## Serve the bundled mirror on 127.0.0.1, refresh twice (the second over edits), show history
 	$(BIN)/python -m modelcat.demo --data-dir $(DATA_DIR)/demo
 
 test: $(STAMP) ## Lint, check formatting, run the test suite

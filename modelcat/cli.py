@@ -1,36 +1,47 @@
-"""The ``modelcat`` command line: refresh the catalog, query it, export it."""
+"""The ``modelcat`` command line: refresh the catalog, query it, export it.
+
+Results go to standard output, written by the one rule of ``modelcat.formats``; progress,
+messages and errors go to standard error. Every error is one line and a documented exit
+code (see ``main``), never a traceback.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
 import os
+import re
 import sys
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+import traceback
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import duckdb
 import typer
 from rich.console import Console
-from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
-from modelcat.cost import cost_command
+from modelcat import __version__, api, formats
+from modelcat.costs import cost_command
 from transforms.layout import DataDir
+from transforms.vocabulary import RunStatus
 
 # The crawler and transforms (Scrapy, pandas, pandera) load only for refresh and rebuild,
 # so the commands analysts run many times a day start in a fraction of the time.
 if TYPE_CHECKING:
-    from crawler.items import PageItem
+    from modelcat.progress import RunProgress
     from modelcat.refresh import RunSummary
 
 EXIT_PUBLISHED = 0
-EXIT_NOT_PUBLISHED = 1
+EXIT_NOT_PUBLISHED = 1  # also: a query failed, or the catalog cannot answer
+EXIT_USAGE = 2
 EXIT_LOCKED = 3
+EXIT_INTERRUPTED = 130
+DEBUG_ENV = "MODELCAT_DEBUG"  # set to 1 to see the traceback of an unexpected error
+HEARTBEAT_SECONDS = 30.0
+RUN_ID = re.compile(r"^\d{8}T\d{9}Z$")  # 20261126T053411123Z: UTC, sorts in run order
 
 app = typer.Typer(
     help="modelcat: a crawled, exact catalog of LLM models, prices and provider offers.",
@@ -38,13 +49,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+
+
+class _Console(Console):
+    """A reader that stops early (``| head``) is not an error: the run goes on, silent
+    on that stream (rich's default exits 1, which would stop a refresh mid-crawl)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _to_devnull(self.file)
+
+
+# Off a terminal (a cron log, a pipe) lines are never wrapped: one line stays greppable.
+results = _Console(soft_wrap=True)  # standard output: results and summaries
+err = _Console(stderr=True, soft_wrap=True)  # standard error: progress, messages, errors
 
 DataDirOption = Annotated[
     Path,
     typer.Option(
         "--data-dir",
-        envvar="MODELCAT_DATA_DIR",
+        envvar=api.DATA_DIR_ENV,
         help="Where the catalog lives (env MODELCAT_DATA_DIR).",
         file_okay=False,
     ),
@@ -54,13 +78,35 @@ DataDirOption = Annotated[
 class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
+    csv_excel = "csv-excel"  # UTF-8 with a byte order mark and CRLF, for spreadsheets
     json = "json"
 
 
 class ExportFormat(StrEnum):
     csv = "csv"
+    csv_excel = "csv-excel"
     jsonl = "jsonl"
     parquet = "parquet"
+
+
+class UsageProblem(Exception):
+    """Bad input that passed the option parser: one line, exit 2."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        results.print(f"modelcat {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_version, help="Print the version."),
+    ] = False,
+) -> None:
+    """modelcat: a crawled, exact catalog of LLM models, prices and provider offers."""
 
 
 @app.command(name="refresh")
@@ -91,32 +137,45 @@ def refresh_command(
         int | None,
         typer.Option(min=1, help="Keep raw pages and snapshots of the last N runs only."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress: print only the summary.")
+    ] = False,
+    heartbeat: Annotated[
+        float,
+        typer.Option(min=0, help="Off a terminal: seconds between progress lines (0: none)."),
+    ] = HEARTBEAT_SECONDS,
 ) -> None:
     """Crawl the mirror, build the catalog and publish it (Parquet + DuckDB).
 
     Exits 0 when a catalog was published, 1 when nothing was (the previous catalog is kept),
     3 when another refresh holds the data directory.
     """
-    from modelcat.refresh import CrawlOptions, RefreshLocked, refresh
+    # The first line shows at once; the crawler and transforms take seconds to import.
+    with _progress(quiet=quiet, heartbeat=heartbeat) as progress:
+        from modelcat.refresh import CrawlOptions, RefreshLocked, refresh
 
-    options = CrawlOptions(
-        start_urls=list(start_url or CrawlOptions().start_urls),
-        delay=delay,
-        concurrency=concurrency,
-        settings=dict(_name_value(s) for s in setting or []),
-    )
-    progress = _Progress(enabled=not quiet and err.is_terminal)
-    try:
-        with progress:
+        options = CrawlOptions(
+            start_urls=list(start_url or CrawlOptions().start_urls),
+            delay=delay,
+            concurrency=concurrency,
+            settings=dict(_name_value(s) for s in setting or []),
+        )
+        progress.crawling(options.start_urls)
+        try:
             summary = refresh(
-                DataDir(data_dir), options, progress.page, allow_shrink=allow_shrink, keep=keep
+                DataDir(data_dir),
+                options,
+                progress.page,
+                allow_shrink=allow_shrink,
+                keep=keep,
+                on_stage=progress.stage,
             )
-    except RefreshLocked as locked:
-        err.print(f"[red]refresh refused:[/] {locked}")
-        raise typer.Exit(EXIT_LOCKED) from None
+        except RefreshLocked as locked:
+            err.print(f"[red]refresh refused:[/] {locked}")
+            raise typer.Exit(EXIT_LOCKED) from None
+    code = EXIT_PUBLISHED if summary.status == RunStatus.PUBLISHED else EXIT_NOT_PUBLISHED
     _print_summary(summary, data_dir)
-    raise typer.Exit(EXIT_PUBLISHED if summary.status == "published" else EXIT_NOT_PUBLISHED)
+    raise typer.Exit(code)
 
 
 def _name_value(text: str) -> tuple[str, str]:
@@ -124,6 +183,13 @@ def _name_value(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise typer.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--set")
     return name.strip(), value.strip()
+
+
+def _progress(*, quiet: bool, heartbeat: float) -> RunProgress:
+    from modelcat.progress import Mode, RunProgress
+
+    mode = Mode.QUIET if quiet else Mode.LIVE if err.is_terminal else Mode.LINES
+    return RunProgress(err, mode, heartbeat=heartbeat)
 
 
 @app.command(name="rebuild")
@@ -148,9 +214,9 @@ def rebuild_command(
     except ValueError as error:
         err.print(f"[red]rebuild refused:[/] {error}")
         raise typer.Exit(EXIT_NOT_PUBLISHED) from None
+    published = summaries and all(s.status == RunStatus.PUBLISHED for s in summaries)
     for summary in summaries:
-        _print_summary(summary, data_dir)
-    published = summaries and all(s.status == "published" for s in summaries)
+        _print_summary(summary, data_dir, rebuilt=True)
     raise typer.Exit(EXIT_PUBLISHED if published else EXIT_NOT_PUBLISHED)
 
 
@@ -163,24 +229,35 @@ def sql(
         str | None,
         typer.Option(
             "--as-of",
-            help="Answer as the catalog stood at this UTC time (e.g. 2026-03-01): models, "
-            "official_prices and provider_offers then come from the history tables.",
+            help="Answer as the catalog stood at this time (ISO 8601; UTC unless it has an "
+            "offset, e.g. 2026-03-01): models, official_prices and provider_offers then come "
+            "from the history tables.",
         ),
     ] = None,
 ) -> None:
-    """Run a read-only SQL query against the catalog."""
+    """Run read-only SQL against the catalog. Several statements: each result in turn
+    (table format only)."""
     with _open_catalog(data_dir) as con:
         if as_of is not None:
             _travel(con, as_of)
         try:
-            cursor = con.execute(query)
+            statements = [s.query for s in con.extract_statements(query)]
         except duckdb.Error as error:
-            err.print(f"[red]query failed:[/] {error}")
-            raise typer.Exit(1) from None
-        if cursor.description is None:
-            return
-        columns = [d[0] for d in cursor.description]
-        _emit(columns, cursor.fetchall(), output)
+            _fail(f"query failed: {error}")
+        if not statements:
+            raise UsageProblem("sql: no statement given")
+        if len(statements) > 1 and output is not OutputFormat.table:
+            raise UsageProblem(
+                f"--format {output} writes one result: give one statement (got "
+                f"{len(statements)}), or use --format table"
+            )
+        for statement in statements:
+            try:
+                cursor = con.execute(statement)
+            except duckdb.Error as error:
+                _fail(f"query failed: {error}")
+            if cursor.description is not None:
+                _emit([d[0] for d in cursor.description], _rows(cursor), output)
 
 
 @app.command()
@@ -192,32 +269,34 @@ def export(
 ) -> None:
     """Export one table to CSV, JSON Lines or Parquet. Prices stay exact in every format."""
     with _open_catalog(data_dir, external_access=True) as con:
-        tables = {
-            row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-        }
+        tables = api.tables(con)
         if table not in tables:
-            err.print(f"[red]no table {table!r}[/]; tables: {', '.join(sorted(tables))}")
-            raise typer.Exit(2)
-        described = con.execute(f'DESCRIBE "{table}"').fetchall()
-        # JSON has no decimal type and most readers parse numbers as floats: send text.
-        select = ", ".join(
-            f'CAST("{name}" AS VARCHAR) AS "{name}"'
-            if output is ExportFormat.jsonl and kind.startswith("DECIMAL")
-            else f'"{name}"'
-            for name, kind, *_ in described
-        )
-        options = {
-            ExportFormat.csv: "FORMAT csv, HEADER true",
-            ExportFormat.jsonl: "FORMAT json",
-            ExportFormat.parquet: "FORMAT parquet, COMPRESSION zstd",
-        }[output]
+            err.print(f"[red]no table {table!r}[/]; tables: {', '.join(tables)}")
+            raise typer.Exit(EXIT_USAGE)
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.partial")
-        target = str(partial).replace("'", "''")
-        con.execute(f"COPY (SELECT {select} FROM \"{table}\") TO '{target}' ({options})")
+        if output is ExportFormat.parquet:
+            target = str(partial).replace("'", "''")
+            con.execute(f"COPY \"{table}\" TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        else:
+            _write_text_export(con, table, output, partial)
         os.replace(partial, out)
         count = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
     err.print(f"wrote {count} rows of {table} to {out}")
+
+
+def _write_text_export(
+    con: duckdb.DuckDBPyConnection, table: str, output: ExportFormat, path: Path
+) -> None:
+    """CSV or JSON Lines by the same rule as every other text output."""
+    cursor = con.execute(f'SELECT * FROM "{table}"')
+    columns = [d[0] for d in cursor.description]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        if output is ExportFormat.jsonl:
+            formats.write_jsonl(columns, _rows(cursor), handle)
+        else:
+            excel = output is ExportFormat.csv_excel
+            formats.write_csv(columns, _rows(cursor), handle, excel=excel)
 
 
 @app.command()
@@ -228,23 +307,46 @@ def quality(
 ) -> None:
     """List the quality issues a run found: unreadable values, contradictions, rejects."""
     with _open_catalog(data_dir) as con:
-        run_id = (
-            run
-            or con.execute("SELECT max(run_id) FROM runs WHERE status = 'published'").fetchone()[0]
-        )
+        runs = dict(con.execute("SELECT run_id, status FROM runs ORDER BY run_id").fetchall())
+        # The catalog's own run: the last one published before it was built.
+        current = max((r for r, s in runs.items() if s == RunStatus.PUBLISHED), default=None)
+        if run is not None and run not in runs:
+            raise UsageProblem(f"quality: no run {run!r} in the catalog; runs: {_some(runs)}")
+        run_id = run or current
+        if run_id != current:
+            _fail(
+                f"the catalog keeps the quality issues of its published run ({current}) only; "
+                f"run {run_id} ({runs[run_id]}) found: "
+                + _counts(con, "quality_issues_by_kind", run_id)
+            )
         cursor = con.execute(
             "SELECT kind, model_id, field, raw_value, problem, page_url FROM quality_issues "
             "WHERE run_id = ? ORDER BY kind, model_id, field",
             [run_id],
         )
-        _emit([d[0] for d in cursor.description], cursor.fetchall(), output)
+        _emit([d[0] for d in cursor.description], _rows(cursor), output)
+
+
+def _some(runs: dict[str, str], shown: int = 5) -> str:
+    """The latest runs with their status, for an error message."""
+    latest = [f"{r} ({s})" for r, s in list(runs.items())[-shown:]]
+    more = f" and {len(runs) - shown} earlier" if len(runs) > shown else ""
+    return (", ".join(latest) + more) if runs else "none"
+
+
+def _counts(con: duckdb.DuckDBPyConnection, column: str, run_id: str) -> str:
+    (counts,) = con.execute(f"SELECT {column} FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    return ", ".join(f"{n} {kind}" for kind, n in sorted((counts or {}).items())) or "none"
 
 
 @app.command()
 def changes(
     since: Annotated[
         str | None,
-        typer.Option(help="A run id, or a date/time (UTC): changes after it. Default: all."),
+        typer.Option(
+            help="A run id, or an ISO 8601 date/time (UTC unless it has an offset): changes "
+            "after it. Default: all."
+        ),
     ] = None,
     data_dir: DataDirOption = Path("data"),
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
@@ -252,11 +354,10 @@ def changes(
     """What changed between runs: models added and removed, prices and attributes changed."""
     where, params = "", []
     if since is not None:
-        # Run ids are UTC timestamps like 20261126T053411123Z and sort as they run.
-        if since[:8].isdigit() and "T" in since and since.endswith("Z"):
+        if RUN_ID.match(since):
             where, params = "WHERE run_id > ?", [since]
         else:
-            where, params = "WHERE observed_at >= CAST(? AS TIMESTAMP)", [since]
+            where, params = "WHERE observed_at >= ?", [_utc_time("--since", since, run_id=True)]
     with _open_catalog(data_dir) as con:
         cursor = con.execute(
             "SELECT observed_at, run_id, kind, model_id, provider, field, tier_min_tokens, "
@@ -264,7 +365,18 @@ def changes(
             "ORDER BY observed_at, kind, model_id, provider, field",
             params,
         )
-        _emit([d[0] for d in cursor.description], cursor.fetchall(), output)
+        _emit([d[0] for d in cursor.description], _rows(cursor), output)
+
+
+def _utc_time(option: str, text: str, *, run_id: bool = False):  # -> datetime
+    try:
+        return api.utc_time(text)
+    except ValueError:
+        also = "a run id (like 20261126T053411123Z) or " if run_id else ""
+        raise UsageProblem(
+            f"{option}: {text!r} is not {also}an ISO 8601 date or time, e.g. 2026-03-01, "
+            "2026-03-01T12:00:00Z, 2026-03-01 13:00+01:00 (converted to UTC)"
+        ) from None
 
 
 app.command(name="cost")(cost_command)
@@ -272,122 +384,178 @@ app.command(name="cost")(cost_command)
 
 def _travel(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
     """Shadow the current tables with their state at ``as_of`` (temporary views)."""
-    try:
-        con.execute("SELECT CAST(? AS TIMESTAMP)", [as_of])
-    except duckdb.Error:
-        err.print(f"[red]--as-of {as_of!r} is not a date or time[/]")
-        raise typer.Exit(2) from None
-    literal = "'" + as_of.replace("'", "''") + "'"
-    for view, macro in (
-        ("models", "models_as_of"),
-        ("official_prices", "prices_as_of"),
-        ("provider_offers", "offers_as_of"),
-    ):
-        con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {macro}({literal})")
+    moment = _utc_time("--as-of", as_of).isoformat(sep=" ")
+    for view, macro in api.AS_OF_MACROS.items():
+        con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {macro}(TIMESTAMP '{moment}')")
 
 
 def _open_catalog(data_dir: Path, *, external_access: bool = False) -> duckdb.DuckDBPyConnection:
-    catalog = DataDir(data_dir).catalog
-    if not catalog.exists():
-        err.print(f"[red]no catalog at {catalog}[/]; run `modelcat refresh` first")
-        raise typer.Exit(1)
-    config = {} if external_access else {"enable_external_access": "false"}
-    return duckdb.connect(str(catalog), read_only=True, config=config)
+    try:
+        return api.open(data_dir, external_access=external_access)
+    except api.CatalogNotFound as missing:
+        _fail(str(missing))
+    except duckdb.Error as error:
+        _fail(f"cannot open the catalog in {data_dir}: {error}")
 
 
-def _plain(value: Any) -> Any:
-    """A value for CSV/JSON: exact decimals as text, dates as ISO 8601."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+def _fail(message: str) -> NoReturn:
+    err.print(message, markup=False, highlight=False)
+    raise typer.Exit(EXIT_NOT_PUBLISHED)
+
+
+def _rows(cursor: duckdb.DuckDBPyConnection, batch: int = 10_000) -> Iterator[tuple[Any, ...]]:
+    """A result's rows, a batch at a time: an export never holds a whole table."""
+    while rows := cursor.fetchmany(batch):
+        yield from rows
 
 
 def _emit(columns: Sequence[str], rows: Iterable[Sequence[Any]], output: OutputFormat) -> None:
-    if output is OutputFormat.json:
-        records = [dict(zip(columns, map(_plain, row), strict=True)) for row in rows]
-        json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    elif output is OutputFormat.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow(
-                json.dumps(v) if isinstance(v, list) else ("" if v is None else _plain(v))
-                for v in map(_plain, row)
-            )
-    else:
-        table = Table(show_lines=False)
-        for column in columns:
-            table.add_column(column, overflow="fold")  # wrap, never cut a value short
-        for row in rows:
-            table.add_row(*("" if v is None else str(_plain(v)) for v in row))
-        Console(width=max(120, Console().width)).print(table)
+    with _results():
+        if output is OutputFormat.json:
+            formats.write_json(columns, rows, sys.stdout)
+        elif output in (OutputFormat.csv, OutputFormat.csv_excel):
+            formats.write_csv(columns, rows, sys.stdout, excel=output is OutputFormat.csv_excel)
+        else:
+            table = Table(show_lines=False)
+            for column in columns:
+                table.add_column(column, overflow="fold")  # wrap, never cut a value short
+            for row in rows:
+                table.add_row(*(Text(formats.cell(value)) for value in row))
+            # On a terminal, its width; off one, as wide as the values (never wrapped).
+            wide = results if results.is_terminal else _Console(width=1_000_000)
+            wide.print(table)
 
 
-class _Progress:
-    """A live line on a terminal while the crawl runs; silent otherwise."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        self.counts: dict[str, int] = {}
-        self.live = Live(console=err, refresh_per_second=8, transient=True) if enabled else None
-
-    def page(self, item: PageItem) -> None:
-        self.counts[item.outcome] = self.counts.get(item.outcome, 0) + 1
-        if self.live is not None:
-            done = sum(self.counts.values())
-            parts = ", ".join(f"{n} {o}" for o, n in sorted(self.counts.items()))
-            self.live.update(f"crawling: {done} pages ({parts})")
-
-    def __enter__(self) -> _Progress:
-        if self.live is not None:
-            self.live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.live is not None:
-            self.live.__exit__(None, None, None)
+@contextmanager
+def _results() -> Iterator[None]:
+    """Write results to standard output; a reader that stops early is not an error."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _to_devnull(sys.stdout)
 
 
-def _print_summary(summary: RunSummary, data_dir: Path) -> None:
-    out = Console()
+def _to_devnull(stream: Any) -> None:
+    """Point a closed pipe's descriptor at /dev/null: Python flushes it again at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, stream.fileno())
+    except (AttributeError, OSError, ValueError):  # not a real file: nothing to redirect
+        pass
+    finally:
+        os.close(devnull)
+
+
+def _print_summary(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False) -> None:
+    with _results():
+        for line in summary_lines(summary, data_dir, rebuilt=rebuilt):
+            results.print(line, highlight=False)
+
+
+def summary_lines(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False) -> list[str]:
+    """What a run did, in a few lines (``summary.json`` has it all)."""
     style = {"published": "green", "refused": "yellow"}.get(summary.status, "red")
-    out.print(f"[bold]run {summary.run_id}[/]: [{style}]{summary.status}[/]")
+    lines = [f"[bold]run {summary.run_id}[/]: [{style}]{summary.status}[/]"]
     if summary.message:
-        out.print(f"  {summary.message}")
+        lines.append(f"  {_escape(summary.message)}")
     outcomes = ", ".join(f"{n} {o}" for o, n in sorted(summary.pages_by_outcome.items()))
-    out.print(
-        f"  pages: {summary.pages_seen} seen, {summary.pages_fetched} fetched, "
-        f"{summary.pages_retried} retried ({outcomes})"
-    )
-    out.print(
+    if rebuilt:
+        lines.append(f"  pages: {summary.pages_seen}, re-read from the archive ({outcomes})")
+    else:
+        retried = f"; {summary.pages_retried} needed a retry" if summary.pages_retried else ""
+        lines.append(f"  pages: {summary.pages_seen} ({outcomes}){retried}")
+    lines.append(
         f"  models: {summary.models_published} published, {summary.official_prices} official "
         f"prices, {summary.provider_offers} provider offers"
     )
     issues = ", ".join(f"{n} {k}" for k, n in sorted(summary.quality_issues_by_kind.items()))
-    out.print(
-        f"  quality issues: {sum(summary.quality_issues_by_kind.values())} ({issues or 'none'})"
-    )
+    total = sum(summary.quality_issues_by_kind.values())
+    lines.append(f"  quality issues: {total} ({issues or 'none'})")
     for page in summary.failed_pages[:20]:
-        out.print(f"  [red]{page['outcome']}[/] {page['url']}: {page['error']}")
+        url, error = _escape(page["url"]), _escape(page["error"])
+        lines.append(f"  [red]{page['outcome']}[/] {url}: {error}")
     if len(summary.failed_pages) > 20:
-        out.print(f"  … and {len(summary.failed_pages) - 20} more: SELECT * FROM pages")
+        lines.append(f"  … and {len(summary.failed_pages) - 20} more: SELECT * FROM pages")
     if summary.models_carried_forward:
-        out.print(
+        lines.append(
             f"  {summary.models_carried_forward} models carried forward from the previous "
             "catalog: their pages failed this time"
         )
-    if summary.status == "published":
+    if summary.status == RunStatus.PUBLISHED:
         changed = ", ".join(f"{n} {k}" for k, n in sorted(summary.changes_by_kind.items()))
-        out.print(f"  changes: {sum(summary.changes_by_kind.values())} ({changed or 'none'})")
+        lines.append(f"  changes: {sum(summary.changes_by_kind.values())} ({changed or 'none'})")
     timing = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in summary.seconds.items())
-    out.print(f"  time: {timing}")
-    if summary.status == "published":
-        out.print(f"  catalog: {DataDir(data_dir).catalog}")
+    lines.append(f"  time: {timing}")
+    catalog = DataDir(data_dir).catalog
+    if summary.status == RunStatus.PUBLISHED:
+        lines.append(f"  catalog: {catalog}")
+    else:
+        lines.append(f"  nothing was published: {_still_live(data_dir)}")
+    return lines
+
+
+def _still_live(data_dir: Path) -> str:
+    from transforms.publish import published_snapshot
+
+    try:
+        publication = published_snapshot(DataDir(data_dir))
+    except duckdb.Error:
+        publication = "unreadable"
+    if publication is None:
+        return "no catalog has been published here yet"
+    return f"the catalog at {DataDir(data_dir).catalog} is unchanged ({publication})"
+
+
+def _escape(text: str | None) -> str:
+    from rich.markup import escape
+
+    return escape(text or "")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; every way it can end is an exit code and at most one line.
+
+    0 done (for refresh and rebuild: published), 1 not published / the query failed / the
+    catalog cannot answer, 2 bad usage, 3 the data directory is busy, 130 interrupted.
+    """
+    try:
+        return app(args=argv, prog_name="modelcat", standalone_mode=False) or 0
+    except typer.TyperException as error:  # the option parser's: unknown option, bad value
+        return _usage_error(error)
+    except UsageProblem as problem:
+        err.print(f"modelcat: {problem}", markup=False, highlight=False)
+        return EXIT_USAGE
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("modelcat: interrupted", markup=False, highlight=False)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # a reader went away: what the command did stands
+        _to_devnull(sys.stdout)
+        return EXIT_PUBLISHED
+    except Exception as error:  # a bug or a broken environment: one line, unless debugging
+        if os.environ.get(DEBUG_ENV):
+            traceback.print_exc()
+        err.print(
+            f"modelcat: unexpected error: {type(error).__name__}: {error} "
+            f"(set {DEBUG_ENV}=1 for the traceback)",
+            markup=False,
+            highlight=False,
+        )
+        return EXIT_NOT_PUBLISHED
+
+
+def _usage_error(error: Any) -> int:
+    context = getattr(error, "ctx", None)
+    command = context.command_path if context is not None else "modelcat"
+    if type(error).__name__ == "NoArgsIsHelpError":  # typer printed the help making it
+        return EXIT_PUBLISHED
+    err.print(
+        f"{command}: {error.format_message()} (see {command} --help)",
+        markup=False,
+        highlight=False,
+    )
+    return getattr(error, "exit_code", EXIT_USAGE)
 
 
 if __name__ == "__main__":
-    app()
+    sys.exit(main())

@@ -91,8 +91,8 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
 
-    def __init__(self, root: Path, send_etag: bool) -> None:
-        super().__init__(("127.0.0.1", 0), MirrorHandler)
+    def __init__(self, root: Path, send_etag: bool, port: int) -> None:
+        super().__init__(("127.0.0.1", port), MirrorHandler)
         self.root = root.resolve()
         self.send_etag = send_etag
         self.faults: FaultHook | None = None
@@ -116,10 +116,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class MirrorServer:
-    """``with MirrorServer(root) as server: server.url("/llms.txt")``"""
+    """``with MirrorServer(root) as server: server.url("/llms.txt")``
 
-    def __init__(self, root: Path, *, send_etag: bool = True) -> None:
-        self._server = _Server(Path(root), send_etag)
+    ``port`` 0 (the default) takes a free port; another one raises ``OSError`` if taken.
+    """
+
+    def __init__(self, root: Path, *, send_etag: bool = True, port: int = 0) -> None:
+        self._server = _Server(Path(root), send_etag, port)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

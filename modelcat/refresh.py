@@ -198,8 +198,13 @@ def refresh(
     *,
     allow_shrink: bool = False,
     keep: int | None = None,
+    on_stage: Callable[[str], None] = lambda _stage: None,
 ) -> RunSummary:
-    """Crawl, build and publish one run. Raises ``RefreshLocked``; never half-publishes."""
+    """Crawl, build and publish one run. Raises ``RefreshLocked``; never half-publishes.
+
+    ``on_page`` sees every page as the crawl stages it; ``on_stage`` is told when each stage
+    (crawl, build, history, publish) begins.
+    """
     _return_freed_memory()
     with locked(data_dir):
         repair(data_dir)
@@ -208,12 +213,14 @@ def refresh(
         summary = RunSummary(run_id, _now(), list(options.start_urls))
         try:
             started = time.perf_counter()
+            on_stage("crawl")
             stats = crawl(data_dir, run_dir, options, on_page)
             summary.seconds["crawl"] = round(time.perf_counter() - started, 3)
             summary.crawl_finish_reason = stats.get("finish_reason")
             previous = data_dir.current_snapshot()
+            on_stage("build")
             staged = stage(run_dir, previous, PageArchive(data_dir.archive))
-            _finish(data_dir, staged, previous, summary, allow_shrink=allow_shrink)
+            _finish(data_dir, staged, previous, summary, on_stage, allow_shrink=allow_shrink)
         except Exception as error:
             summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
             raise
@@ -225,7 +232,11 @@ def refresh(
         return summary
 
 
-def rebuild(data_dir: DataDir, first_run_id: str | None = None) -> list[RunSummary]:
+def rebuild(
+    data_dir: DataDir,
+    first_run_id: str | None = None,
+    on_stage: Callable[[str], None] = lambda _stage: None,
+) -> list[RunSummary]:
     """Re-derive published runs from the page archive with today's parser and transforms.
 
     Starts at ``first_run_id`` (default: the latest published run) and replays every later
@@ -254,12 +265,14 @@ def rebuild(data_dir: DataDir, first_run_id: str | None = None) -> list[RunSumma
             summary = RunSummary(run_id, original["started_at"], original["start_urls"])
             summary.finished_at = original.get("finished_at")
             summary.crawl_finish_reason = original.get("crawl_finish_reason")
+            on_stage("build")
             staged = stage(data_dir.run(run_id), previous, archive, reparse=True)
             snapshot = _finish(
                 data_dir,
                 staged,
                 previous,
                 summary,
+                on_stage,
                 allow_shrink=True,  # the shrink was accepted when the run was published
                 publication=f"{run_id}.rebuilt-{stamp}",
                 commit=run_id == ids[-1],
@@ -274,6 +287,7 @@ def _finish(
     staged: Staged,
     previous: Path | None,
     summary: RunSummary,
+    on_stage: Callable[[str], None],
     *,
     allow_shrink: bool,
     publication: str | None = None,
@@ -301,11 +315,15 @@ def _finish(
         return None
 
     started = time.perf_counter()
+    on_stage("history")
     observation = Observation(summary.run_id, _timestamp(summary.started_at))
     tables |= advance_catalog(_history(previous), tables, observation, carried)
     summary.changes_by_kind = dict(
         Counter(tables["changes"].loc[tables["changes"]["run_id"] == summary.run_id, "kind"])
     )
+    summary.seconds["history"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    on_stage("publish")
     summary.status = "published"
     summary.models_published = len(models)
     tables["runs"] = runs_table(data_dir, summary)

@@ -14,11 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from modelcat.demo import DEMO_MIRROR
 from modelcat.mirror import MirrorServer
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_MIRROR = REPO / "demo" / "mirror"
-EXPECTED = REPO / "demo" / "expected.json"
+EXPECTED = REPO / "tests" / "fixtures" / "demo_expected.json"
 SEED_PAGE = REPO / "tests" / "fixtures" / "pages" / "gpt-4.1-mini-2025-04-14.md"
 # Fast settings for loopback: no politeness delay, tiny retry backoff.
 FAST = ["--delay", "0", "--concurrency", "16", "--set", "RETRY_BACKOFF_BASE=0.01"]

@@ -1,5 +1,5 @@
 """End to end: crawl the demo mirror from a loopback server, then check the published
-DuckDB catalog field by field against demo/expected.json."""
+DuckDB catalog field by field against tests/fixtures/demo_expected.json."""
 
 from __future__ import annotations
 

@@ -145,7 +145,7 @@ def test_changes_of_a_first_run_are_all_additions(published: Path) -> None:
 def test_sql_as_of_rejects_a_non_time(published: Path) -> None:
     result = modelcat("sql", "SELECT 1", "--as-of", "yesterday", "--data-dir", str(published))
     assert result.returncode == 2
-    assert "not a date or time" in result.stderr
+    assert "is not an ISO 8601 date or time" in result.stderr
 
 
 def test_the_catalog_describes_its_columns(published: Path) -> None:

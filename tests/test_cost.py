@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from modelcat.cost import Cost, UnknownModel, cost
+from modelcat.costs import Cost, UnknownModel, cost
 from modelcat.mirror import MirrorServer
 from tests.conftest import SEED_PAGE, modelcat, query, refresh
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from modelcat.cost import COLUMNS, cost, rank_costs
+from modelcat.costs import COLUMNS, cost, rank_costs
 from tests.conftest import modelcat
 from tests.test_cost import SEED, cost_catalog
 from transforms.cost import COST_MACROS, KINDS

@@ -44,7 +44,7 @@ from crawler.pipelines import (
 from transforms import frames
 from transforms.checks import semantic_issues
 from transforms.normalize import STRING
-from transforms.schema import TABLES, conform, to_frame, validate
+from transforms.schema import TABLES, conform, describe, to_frame, validate
 
 PAGE_COLUMNS = {
     "url": STRING,
@@ -303,7 +303,8 @@ def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame | Path]
     """
     values_file = staged.run_dir / CATALOG_VALUES_FILE
     archive_problems: list[tuple[str, str]] = []
-    with pq.ParquetWriter(values_file, PAGE_VALUES_SCHEMA, compression="zstd") as writer:
+    schema = describe(PAGE_VALUES_SCHEMA, TABLES["page_values"])  # published as written
+    with pq.ParquetWriter(values_file, schema, compression="zstd") as writer:
 
         def chunks() -> Iterator[pd.DataFrame]:
             for table in staged.chunks(archive_problems):

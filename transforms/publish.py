@@ -9,6 +9,7 @@ if a crash fell between the two.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Mapping
@@ -19,10 +20,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from transforms.cost import COST_MACROS
+from transforms.datapackage import DATAPACKAGE_FILE, datapackage
 from transforms.layout import DataDir
 from transforms.schema import TABLES, to_arrow
 
 INFO_TABLE = "catalog_info"
+# DuckDB 2.x writes storage version 69 by default, which the 1.x clients people have (the
+# pip ``duckdb`` CLI 1.5, Python duckdb 1.4 LTS and 1.5) cannot open. v1.4.0 keeps every
+# feature the catalog uses: DECIMAL, lists, maps, comments and table macros.
+STORAGE_VERSION = "v1.4.0"
 
 
 def _at(table: str = "") -> str:
@@ -114,6 +120,9 @@ def publish(
             shutil.copyfile(tables[name], target)
         else:
             pq.write_table(to_arrow(tables[name], table), target, compression="zstd")
+    (staging / DATAPACKAGE_FILE).write_text(
+        json.dumps(datapackage(publication), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     _fsync_tree(staging)
     staging.rename(snapshot)
     if commit:
@@ -128,7 +137,12 @@ def publish(
 def _build_catalog(path: Path, snapshot: Path) -> None:
     path.unlink(missing_ok=True)
     # Loading is a stream from Parquet: a small memory budget keeps a refresh's peak low.
-    with duckdb.connect(str(path), config={"memory_limit": "256MB", "threads": 1}) as con:
+    config = {
+        "memory_limit": "256MB",
+        "threads": 1,
+        "storage_compatibility_version": STORAGE_VERSION,
+    }
+    with duckdb.connect(str(path), config=config) as con:
         for name, table in TABLES.items():
             parquet = str((snapshot / f"{name}.parquet").resolve()).replace("'", "''")
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{parquet}')")

@@ -2,13 +2,15 @@
 
 This module is the single source of truth. Publishing casts frames to these Arrow types,
 validation checks them with pandera, the catalog carries the descriptions as column
-comments, and a test keeps the README's data contract in step with it.
+comments, the Parquet files as field and schema metadata, each snapshot's
+``datapackage.json`` as a Frictionless Table Schema, and a test keeps the README's data
+contract in step with it.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,11 +45,22 @@ class Table:
 
     @property
     def arrow_schema(self) -> pa.Schema:
-        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
+        return self.schema_of(self.columns)
+
+    def schema_of(self, columns: Iterable[Column]) -> pa.Schema:
+        """The Arrow schema of ``columns``, descriptions in the field and schema metadata."""
+        fields = [
+            pa.field(c.name, c.type, nullable=c.nullable, metadata={DESCRIPTION: c.description})
+            for c in columns
+        ]
+        return pa.schema(fields, metadata={DESCRIPTION: self.description})
 
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+
+DESCRIPTION = "description"  # the Parquet metadata key of a table's and a column's meaning
 
 
 def _c(name: str, type_: pa.DataType, description: str, *, nullable: bool = True) -> Column:
@@ -425,8 +438,17 @@ def to_arrow(frame: pd.DataFrame, table: Table, columns: Sequence[str] | None = 
     if missing:
         raise ValueError(f"{table.name}: frame lacks columns {sorted(missing)}")
     arrays = [pa.array(frame[c.name], type=c.type, from_pandas=True) for c in wanted]
-    schema = pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in wanted])
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return pa.Table.from_arrays(arrays, schema=table.schema_of(wanted))
+
+
+def describe(schema: pa.Schema, table: Table) -> pa.Schema:
+    """``schema`` as it is, with ``table``'s descriptions as its metadata (for files written
+    in a schema of their own, such as the staged page values)."""
+    meaning = {c.name: c.description for c in table.columns}
+    return pa.schema(
+        [field.with_metadata({DESCRIPTION: meaning[field.name]}) for field in schema],
+        metadata={DESCRIPTION: table.description},
+    )
 
 
 def empty(table: Table) -> pd.DataFrame:
@@ -437,6 +459,11 @@ def _column(column: Column, *checks: pa_schema.Check, unique: bool = False) -> p
     return pa_schema.Column(
         pandas_dtype(column.type), checks=list(checks), nullable=column.nullable, unique=unique
     )
+
+
+def never_negative(column: Column) -> bool:
+    """Prices and token counts."""
+    return column.type == USD or column.name.endswith("_tokens")
 
 
 def _non_negative(name: str) -> pa_schema.Check:
@@ -454,7 +481,7 @@ def validator(table: Table) -> pa_schema.DataFrameSchema:
     columns = {}
     for column in table.columns:
         checks = list(extra.get(column.name, []))
-        if column.type == USD or column.name.endswith("_tokens"):
+        if never_negative(column):
             checks.append(_non_negative(column.name))
         unique = table.key == (column.name,)
         columns[column.name] = _column(column, *checks, unique=unique)

@@ -148,11 +148,10 @@ class PipeLLMSpider(scrapy.Spider):
         if not self.on_site(url):
             self.crawler.stats.inc_value("modelcat/links/offsite")
             return False
-        return urlsplit(url).path.endswith(FOLLOWED_SUFFIXES)
+        return follows(url, self.hosts)
 
     def on_site(self, url: str) -> bool:
-        parts = urlsplit(url)
-        return parts.scheme in {"http", "https"} and parts.netloc in self.hosts
+        return on_site(url, self.hosts)
 
     def page_item(self, response: Response, outcome: PageOutcome) -> PageItem:
         request = response.request
@@ -194,6 +193,20 @@ class PipeLLMSpider(scrapy.Spider):
 
 
 OVERSIZE = "body over the size cap"
+
+
+def on_site(url: str, hosts: set[str]) -> bool:
+    """Whether ``url`` is on one of the crawl's hosts (host and port)."""
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and parts.netloc in hosts
+
+
+def follows(url: str, hosts: set[str]) -> bool:
+    """Whether the spider follows a link to ``url``: a markdown or text page on its hosts.
+
+    The progress display counts the pages a crawl will fetch with it.
+    """
+    return on_site(url, hosts) and urlsplit(url).path.endswith(FOLLOWED_SUFFIXES)
 
 
 def _header(response: Response, name: str) -> str | None:

@@ -7,7 +7,6 @@ so SQL, the command line and Python always give the same exact answer.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,8 +23,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from modelcat import api
 from transforms.cost import KINDS
-from transforms.layout import DataDir
 
 EXIT_ANSWERED = 0
 EXIT_UNKNOWN = 1
@@ -214,11 +213,7 @@ def _connection(catalog: Catalog) -> Iterator[duckdb.DuckDBPyConnection]:
     if isinstance(catalog, duckdb.DuckDBPyConnection):
         yield catalog
         return
-    root = Path(catalog if catalog is not None else os.environ.get("MODELCAT_DATA_DIR", "data"))
-    path = DataDir(root).catalog
-    if not path.exists():
-        raise FileNotFoundError(f"no catalog at {path}; run `modelcat refresh` first")
-    con = duckdb.connect(str(path), read_only=True, config={"enable_external_access": "false"})
+    con = api.open(catalog, external_access=False)  # raises CatalogNotFound
     try:
         yield con
     finally:

@@ -1,0 +1,217 @@
+"""One rule per type for every text output (``modelcat.formats``), table-driven over the
+DuckDB types the catalog publishes and the ones a query can make, then end to end: the
+same value reads the same through ``sql`` (table, csv, csv-excel, json) and ``export``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from uuid import UUID
+
+import duckdb
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from modelcat.formats import EXCEL_BOM, cell, json_value, write_csv, write_json, write_jsonl
+from tests.conftest import modelcat, query
+from transforms.schema import TABLES, sql_type
+
+# (DuckDB literal, CSV/table text, JSON value): each row is the rule for one type.
+RULES = [
+    ("0::DECIMAL(18,9)", "0.000000000", "0.000000000"),
+    ("0.8::DECIMAL(18,9)", "0.800000000", "0.800000000"),
+    ("123456789.000000001::DECIMAL(18,9)", "123456789.000000001", "123456789.000000001"),
+    ("-2.5::DECIMAL(18,9)", "-2.500000000", "-2.500000000"),
+    ("1e-9::DECIMAL(18,9)", "0.000000001", "0.000000001"),
+    ("'x'::VARCHAR", "x", "x"),
+    ("'≤200K, \"quoted\"'::VARCHAR", '≤200K, "quoted"', '≤200K, "quoted"'),
+    ("''::VARCHAR", "", ""),
+    ("42::BIGINT", "42", 42),
+    ("-7::INTEGER", "-7", -7),
+    ("true", "true", True),
+    ("false", "false", False),
+    ("DATE '2026-03-01'", "2026-03-01", "2026-03-01"),
+    ("TIMESTAMP '2026-03-01 12:00:00'", "2026-03-01T12:00:00Z", "2026-03-01T12:00:00Z"),
+    (
+        "TIMESTAMP '2026-03-01 12:00:00.123456'",
+        "2026-03-01T12:00:00.123456Z",
+        "2026-03-01T12:00:00.123456Z",
+    ),
+    ("TIMESTAMPTZ '2026-03-01 13:00:00+01:00'", "2026-03-01T12:00:00Z", "2026-03-01T12:00:00Z"),
+    ("['text', 'image']::VARCHAR[]", '["text","image"]', ["text", "image"]),
+    ("[]::VARCHAR[]", "[]", []),
+    ("[0.5::DECIMAL(18,9), NULL]", '["0.500000000",null]', ["0.500000000", None]),
+    ("MAP {'unreadable_value': 2::BIGINT}", '{"unreadable_value":2}', {"unreadable_value": 2}),
+    ("MAP {}::MAP(VARCHAR, BIGINT)", "{}", {}),
+    ("{'a': 1, 'b': DATE '2026-01-02'}", '{"a":1,"b":"2026-01-02"}', {"a": 1, "b": "2026-01-02"}),
+    ("1.5::DOUBLE", "1.5", 1.5),
+    ("'nan'::DOUBLE", "NaN", "NaN"),
+    ("'-inf'::DOUBLE", "-Infinity", "-Infinity"),
+    ("INTERVAL 1 DAY + INTERVAL 90 MINUTE", "P1DT1H30M", "P1DT1H30M"),
+    ("TIME '01:02:03'", "01:02:03", "01:02:03"),
+    ("'\\x01\\xff'::BLOB", "01ff", "01ff"),
+    ("NULL::DECIMAL(18,9)", "", None),
+    ("NULL::VARCHAR[]", "", None),
+]
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'Europe/Paris'")  # TIMESTAMPTZ must still come out UTC
+    return connection
+
+
+@pytest.mark.parametrize(("literal", "text", "data"), RULES, ids=[r[0] for r in RULES])
+def test_one_rule_per_type(con: duckdb.DuckDBPyConnection, literal: str, text: str, data) -> None:
+    (value,) = con.execute(f"SELECT {literal}").fetchone()
+    assert cell(value) == text
+    if data is not None or text == "":
+        assert json_value(value) == data
+    json.dumps(json_value(value), allow_nan=False)  # always valid JSON
+
+
+def test_the_rules_cover_every_type_the_catalog_publishes() -> None:
+    published = {sql_type(column.type) for table in TABLES.values() for column in table.columns}
+    covered = {literal.rsplit("::", 1)[-1] for literal, _, _ in RULES if "::" in literal}
+    covered |= {"BOOLEAN", "DATE", "TIMESTAMP", "MAP(VARCHAR, BIGINT)"}  # written as literals
+    assert published <= covered, published - covered
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        (timedelta(0), "P0D"),
+        (timedelta(days=2), "P2D"),
+        (timedelta(hours=1), "PT1H"),
+        (timedelta(seconds=4, microseconds=500000), "PT4.5S"),
+        (timedelta(microseconds=5), "PT0.000005S"),
+        (timedelta(days=1, seconds=3661), "P1DT1H1M1S"),
+        (-timedelta(hours=1), "-PT1H"),
+    ],
+)
+def test_durations_are_iso_8601(duration: timedelta, text: str) -> None:
+    assert cell(duration) == text
+
+
+def test_python_values_follow_the_same_rule() -> None:
+    paris = timezone(timedelta(hours=1))
+    assert cell(datetime(2026, 3, 1, 13, 0, tzinfo=paris)) == "2026-03-01T12:00:00Z"
+    assert cell(datetime(2026, 3, 1, tzinfo=UTC)) == "2026-03-01T00:00:00Z"
+    assert cell(Decimal("0E-9")) == "0.000000000"
+    assert cell(Decimal("1E+2")) == "100"
+    assert cell(UUID(int=1)) == "00000000-0000-0000-0000-000000000001"
+    assert cell(date(2026, 1, 2)) == "2026-01-02"
+    assert cell(time(1, 2)) == "01:02:00"
+    assert json_value({1: [Decimal("1.0")]}) == {"1": ["1.0"]}
+    assert json_value(math.inf) == "Infinity"
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=9, min_value=-1e9, max_value=1e9))
+def test_decimals_are_fixed_point_and_exact(value: Decimal) -> None:
+    text = cell(value)
+    assert "E" not in text.upper()
+    assert Decimal(text) == value
+    assert json_value(value) == text
+
+
+def test_writers_agree_with_the_cell_rule() -> None:
+    columns = ["price", "modalities", "at", "missing"]
+    rows = [(Decimal("0E-9"), ["text"], datetime(2026, 3, 1), None)]
+    plain, excel, array, lines = io.StringIO(), io.StringIO(), io.StringIO(), io.StringIO()
+    write_csv(columns, rows, plain)
+    write_csv(columns, rows, excel, excel=True)
+    write_json(columns, rows, array)
+    write_jsonl(columns, rows, lines)
+    assert plain.getvalue() == (
+        'price,modalities,at,missing\n0.000000000,"[""text""]",2026-03-01T00:00:00Z,\n'
+    )
+    assert excel.getvalue() == EXCEL_BOM + plain.getvalue().replace("\n", "\r\n")
+    record = {"price": "0.000000000", "modalities": ["text"], "at": "2026-03-01T00:00:00Z"}
+    assert json.loads(array.getvalue()) == [record | {"missing": None}]
+    assert [json.loads(line) for line in lines.getvalue().splitlines()] == [
+        record | {"missing": None}
+    ]
+    empty = io.StringIO()
+    write_json(columns, [], empty)
+    assert json.loads(empty.getvalue()) == []
+
+
+# The CLI, end to end: a value of each published type reads the same in every output.
+PROBE = (
+    "SELECT model_id, release_date, input_modalities, supports_tool_use, fetched_at, "
+    "context_window_tokens FROM models WHERE model_id = 'gpt-4.1-mini-2025-04-14'"
+)
+
+
+def _expected(published: Path) -> dict[str, str]:
+    (row,) = query(published, PROBE)
+    names = [
+        "model_id",
+        "release_date",
+        "input_modalities",
+        "supports_tool_use",
+        "fetched_at",
+        "context_window_tokens",
+    ]
+    return dict(zip(names, map(cell, row), strict=True))
+
+
+def test_sql_csv_json_and_table_write_one_rule(published: Path) -> None:
+    want = _expected(published)
+    assert want["fetched_at"].endswith("Z")
+    assert "T" in want["fetched_at"]
+    as_csv = modelcat("sql", PROBE, "--data-dir", str(published), "-f", "csv")
+    assert list(csv.DictReader(io.StringIO(as_csv.stdout))) == [want]
+    as_json = json.loads(modelcat("sql", PROBE, "--data-dir", str(published), "-f", "json").stdout)
+    assert [{k: cell(v) for k, v in row.items()} for row in as_json] == [want]
+    assert isinstance(as_json[0]["supports_tool_use"], bool)
+    assert isinstance(as_json[0]["input_modalities"], list)
+    table = modelcat("sql", PROBE, "--data-dir", str(published)).stdout
+    for text in want.values():
+        assert text in table
+
+
+def test_a_zero_price_is_fixed_point_everywhere(published: Path, tmp_path: Path) -> None:
+    zero = "SELECT 0::DECIMAL(18,9) AS usd_per_mtok"
+    for output in ("table", "csv", "csv-excel", "json"):
+        result = modelcat("sql", zero, "--data-dir", str(published), "-f", output)
+        assert "0.000000000" in result.stdout, output
+        assert "E-9" not in result.stdout, output
+
+
+def test_export_csv_and_jsonl_write_the_rule_of_sql(published: Path, tmp_path: Path) -> None:
+    rows = {
+        "csv": list(csv.DictReader(io.StringIO(_export(published, tmp_path, "csv")))),
+        "csv-excel": list(csv.DictReader(io.StringIO(_export(published, tmp_path, "csv-excel")))),
+        "jsonl": [json.loads(line) for line in _export(published, tmp_path, "jsonl").splitlines()],
+    }
+    sql = modelcat("sql", "SELECT * FROM runs", "--data-dir", str(published), "-f", "csv")
+    assert rows["csv"] == list(csv.DictReader(io.StringIO(sql.stdout)))
+    assert rows["csv-excel"] == rows["csv"]
+    (run,) = rows["jsonl"]
+    assert run["quality_issues_by_kind"] == {"overview_contradiction": 1}  # a map, as JSON
+    assert run["start_urls"][0].startswith("http://127.0.0.1:")  # a list, as JSON
+    assert run["started_at"].endswith("Z")
+    assert json.loads(rows["csv"][0]["quality_issues_by_kind"]) == run["quality_issues_by_kind"]
+
+
+def _export(published: Path, tmp_path: Path, output: str) -> str:
+    out = tmp_path / f"runs.{output}"
+    result = modelcat(
+        "export", "runs", "--format", output, "--out", str(out), "--data-dir", str(published)
+    )
+    assert result.returncode == 0, result.stderr
+    raw = out.read_bytes()
+    if output == "csv-excel":
+        assert raw.startswith(EXCEL_BOM.encode())
+        assert b"\r\n" in raw
+        return raw.decode("utf-8-sig")
+    assert not raw.startswith(EXCEL_BOM.encode())
+    return raw.decode("utf-8")
