@@ -8,20 +8,20 @@ page format lives here, applied to whole columns at once; the value grammar itse
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from transforms import normalize as n
+from transforms.quality import Issues
+from transforms.vocabulary import IssueKind, PageOutcome
 
-# Section headings as the pages write them, compared case-insensitively by prefix.
+# Section names: headings without their unit statements, compared case-insensitively.
 METADATA_SECTION = "model metadata"
 PRICING_SECTION = "official pricing"
 OFFERS_SECTION = "provider availability"
 OVERVIEW_SECTION = "overview"
-PRICE_UNIT = re.compile(r"\(\s*per\s+1M\s+tokens\s*\)", re.IGNORECASE)
 
 # How each typed column is read from its raw text.
 READERS: dict[str, Callable[[pd.Series], pd.Series]] = {
@@ -66,8 +66,19 @@ OFFER_COLUMNS = {
     },
 }
 # Page outcomes whose page holds a model; quarantine and duplicate checks re-label them.
-MODEL_OUTCOMES = ("model", "not_modified")
-ISSUE_COLUMNS = ["model_id", "page_url", "kind", "field", "raw_value", "problem"]
+MODEL_OUTCOMES = (PageOutcome.MODEL, PageOutcome.NOT_MODIFIED)
+# The cells a build left NULL because the page gives them different values: one column per
+# part of a cell's key (NULL where that table has no such part).
+CONFLICT_COLUMNS = [
+    "model_id",
+    "page_url",
+    "table",
+    "column",
+    "provider",
+    "region",
+    "metric",
+    "tier_label",
+]
 
 
 @dataclass
@@ -79,6 +90,7 @@ class Catalog:
     provider_offers: pd.DataFrame
     pages: pd.DataFrame
     quality_issues: pd.DataFrame
+    conflicted_cells: pd.DataFrame  # CONFLICT_COLUMNS
 
 
 @dataclass
@@ -95,47 +107,19 @@ class Kept:
         return cls(*(pd.DataFrame({"page_url": pd.Series(dtype=n.STRING)}) for _ in range(4)))
 
 
-class Issues:
-    """Collects quality issues as frames, one batch per check."""
+@dataclass
+class _Build:
+    """What the steps of one build report besides their rows."""
 
-    def __init__(self) -> None:
-        self.batches: list[pd.DataFrame] = []
+    issues: Issues = field(default_factory=Issues)
+    conflicts: list[pd.DataFrame] = field(default_factory=list)
 
-    def add(
-        self,
-        where: pd.Series | pd.Index,
-        *,
-        page_url: pd.Series,
-        kind: str,
-        field: str | pd.Series | None,
-        raw_value: pd.Series | str | None,
-        problem: str | pd.Series,
-        model_id: pd.Series | None = None,
-    ) -> None:
-        """Record one issue for each row where ``where`` is True (all rows of a bare index)."""
-        mask = where if isinstance(where, pd.Series) else pd.Series(True, index=where)
-        if not mask.any():
-            return
-        columns = {
-            "model_id": model_id,
-            "page_url": page_url,
-            "kind": kind,
-            "field": field,
-            "raw_value": raw_value,
-            "problem": problem,
-        }
-        batch = pd.DataFrame(
-            {k: v[mask] if isinstance(v, pd.Series) else v for k, v in columns.items()},
-            index=mask.index[mask],
+    def conflicted(self, model_of_page: pd.Series) -> pd.DataFrame:
+        frame = pd.concat(
+            [pd.DataFrame(columns=CONFLICT_COLUMNS), *self.conflicts], ignore_index=True
         )
-        self.batches.append(batch.reset_index(drop=True))
-
-    def frame(self, model_of_page: pd.Series) -> pd.DataFrame:
-        if not self.batches:
-            return pd.DataFrame({c: pd.Series(dtype=n.STRING) for c in ISSUE_COLUMNS})
-        issues = pd.concat([b.astype(n.STRING) for b in self.batches], ignore_index=True)
-        known = issues["model_id"].fillna(issues["page_url"].map(model_of_page).astype(n.STRING))
-        return issues.assign(model_id=known)[ISSUE_COLUMNS]
+        frame["model_id"] = frame["page_url"].map(_unique(model_of_page))
+        return frame[CONFLICT_COLUMNS].astype(n.STRING)
 
 
 def build(
@@ -154,10 +138,11 @@ def build(
       large the site;
     - ``kept``: typed rows of unchanged pages, reused rather than built again.
     """
-    issues = Issues()
+    run = _Build()
+    issues = run.issues
     pages = pages.copy()
     sources = sources.drop_duplicates("page_url").set_index("page_url")
-    parts = [_page_tables(values, sources, issues) for values in chunks]
+    parts = [_page_tables(values, sources, run) for values in chunks]
     if kept is not None:
         parts.append((kept.models, kept.official_prices, kept.provider_offers))
     models, prices, offers = (
@@ -167,19 +152,20 @@ def build(
     no_id = models["model_id"].isna()
     issues.add(
         no_id,
+        IssueKind.MISSING_MODEL_ID,
+        "model page has no readable Model ID; page quarantined",
         page_url=models["page_url"],
-        kind="missing_model_id",
         field="models.model_id",
         raw_value=models["model_id_raw"],
-        problem="model page has no readable Model ID; page quarantined",
     )
     quarantined = pages["final_url"].isin(models.loc[no_id, "page_url"]) & pages["outcome"].isin(
         MODEL_OUTCOMES
     )
-    pages.loc[quarantined, "outcome"] = "quarantined"
+    pages.loc[quarantined, "outcome"] = PageOutcome.QUARANTINED
     pages.loc[quarantined, "error"] = "model page without a readable Model ID"
 
     models, pages = _deduplicate(models[~no_id].reset_index(drop=True), pages, issues)
+    _case_collisions(models, issues)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
     return Catalog(
         models=models.reset_index(drop=True),
@@ -190,27 +176,148 @@ def build(
             drop=True
         ),
         pages=pages,
-        quality_issues=issues.frame(model_of_page),
+        quality_issues=issues.frame(_unique(model_of_page)),
+        conflicted_cells=run.conflicted(model_of_page),
     )
 
 
 def _page_tables(
-    values: pd.DataFrame, sources: pd.DataFrame, issues: Issues
+    values: pd.DataFrame, sources: pd.DataFrame, run: _Build
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """models, official_prices and provider_offers rows of some whole pages, before the
     run-wide steps (quarantine, duplicates). Each row keeps its page_url."""
-    section = values["section"].str.lower()
-    models = _models(sources[n.isin(sources.index, values["page_url"])], values, section, issues)
+    name = _each_distinct(values["section"], lambda heading: n.without_unit(heading).casefold())
+    models = _models(sources[n.isin(sources.index, values["page_url"])], values, name, run)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
-    prices = _official_prices(
-        values[section.str.startswith(PRICING_SECTION)], model_of_page, issues
-    )
-    offers = _provider_offers(values[section.str.startswith(OFFERS_SECTION)], model_of_page, issues)
+    prices = _official_prices(values[name == PRICING_SECTION], model_of_page, run)
+    offers = _provider_offers(values[name == OFFERS_SECTION], model_of_page, run)
     return models, prices, offers
 
 
+def _each_distinct(texts: pd.Series, function: Callable[[str], object]) -> pd.Series:
+    """``function`` of each text, computed once per distinct text (headings, labels)."""
+    distinct = texts.dropna().unique()
+    return texts.map(dict(zip(distinct, map(function, distinct), strict=True)))
+
+
+def _unique(lookup: pd.Series) -> pd.Series:
+    """A lookup Series without repeated keys (the first wins), so ``map`` never fails."""
+    return lookup[~lookup.index.duplicated()]
+
+
+def _one_value_per_cell(
+    cells: pd.DataFrame,
+    key: list[str],
+    issues: Issues,
+    *,
+    field: pd.Series,
+    said: pd.Series | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per cell ``key``: the one place a cell written more than once is settled.
+
+    Copies that all say the same (``said``: by default the text, every "no value" marker
+    alike) publish once, with a ``repeated_field`` note. Copies that differ are never
+    settled by a guess: the cell's ``raw_value`` becomes NULL, with a ``conflicting_values``
+    issue naming every value. Returns (one row per key with a bool ``conflict`` column,
+    those of its rows whose value was made NULL).
+    """
+    stripped = cells["raw_value"].str.strip()
+    said = stripped.mask(n.is_missing(stripped), "") if said is None else said
+    frame = cells.assign(_said=said.fillna(""), _field=field)
+    grouped = frame.groupby(key, sort=False, dropna=False)
+    copies = grouped["_said"].transform("size")
+    distinct = grouped["_said"].transform("nunique")
+    first = ~frame.duplicated(key)
+    frame["conflict"] = (first & (distinct > 1)).astype(bool)
+    repeated = first & (copies > 1)
+    if repeated.any():
+        several = frame[copies > 1]
+        values = several.groupby(key, sort=False, dropna=False)["raw_value"].agg(
+            lambda texts: " | ".join(dict.fromkeys(texts.fillna("").str.strip()))
+        )
+        rows = frame[repeated]
+        written = rows[key].merge(values.rename("_values").reset_index(), on=key, how="left")
+        written = written["_values"].set_axis(rows.index)
+        times = copies[repeated].astype(str)
+        for kind, where, problem in (
+            (IssueKind.CONFLICTING_VALUES, rows["conflict"], "with different values; left NULL"),
+            (IssueKind.REPEATED_FIELD, ~rows["conflict"], "the same each time; published once"),
+        ):
+            issues.add(
+                where,
+                kind,
+                "written " + times + " times, " + problem,
+                page_url=rows["page_url"],
+                field=rows["_field"],
+                raw_value=written,
+            )
+    frame["raw_value"] = frame["raw_value"].mask(frame["conflict"])
+    one = frame[first].drop(columns=["_said", "_field"])
+    return one, one[one["conflict"]]
+
+
+def _table_cells(
+    cells: pd.DataFrame, issues: Issues, *, kept: pd.Series, what: str
+) -> pd.DataFrame:
+    """The cells of a section that are read (``kept``); every other value there is flagged:
+    a table row that does not fit its header, a bullet or text where a table belongs, a
+    table without leading pipes (read as text). Header cells (no row label) are no value."""
+    header = cells["row_label"].isna() & cells["column_label"].notna()
+    other = cells[~kept & ~header].drop_duplicates(["page_url", "section", "row_number"])
+    issues.add(
+        other.index,
+        IssueKind.UNMAPPED_VALUE,
+        f"not {what}; not read (kept in page_values)",
+        page_url=other["page_url"],
+        field=other["section"] + " row " + other["row_number"].astype(str),
+        raw_value=other["raw_value"],
+    )
+    return cells[kept]
+
+
+def _price_units(cells: pd.DataFrame, *, labels: bool) -> pd.DataFrame:
+    """What the page says about the unit of each priced cell: its section heading, every
+    header cell of that section's tables and (``labels``) its row label.
+
+    Returns ``per_mtok`` (one of them states USD per 1M tokens) and ``other`` (the first
+    other unit or currency one of them states, as written) for each cell."""
+    header = cells[cells["row_label"].isna() & cells["column_label"].notna()]
+    tables = (
+        _units_of(header["raw_value"])
+        .assign(page_url=header["page_url"], section=header["section"])
+        .groupby(["page_url", "section"], sort=False)
+        .agg(per_mtok=("per_mtok", "any"), other=("other", "first"))
+    )
+    table = cells[["page_url", "section"]].merge(
+        tables, left_on=["page_url", "section"], right_index=True, how="left"
+    )
+    per_mtok = table["per_mtok"].fillna(False).astype(bool)
+    other = table["other"].astype(n.STRING)
+    for texts in [cells["section"], *([cells["row_label"]] if labels else [])]:
+        units = _units_of(texts)
+        per_mtok |= units["per_mtok"]
+        other = units["other"].fillna(other)
+    return pd.DataFrame({"per_mtok": per_mtok, "other": other}, index=cells.index)
+
+
+def _units_of(texts: pd.Series) -> pd.DataFrame:
+    """``n.price_unit`` of each text, once per distinct text."""
+    said = {text: n.price_unit(text) for text in texts.dropna().unique()}
+    per_mtok = texts.map({text: unit.per_mtok for text, unit in said.items()})
+    return pd.DataFrame(
+        {
+            "per_mtok": per_mtok.fillna(False).astype(bool),
+            "other": texts.map({text: unit.other for text, unit in said.items()}).astype(
+                n.STRING
+            ),
+        },
+        index=texts.index,
+    )
+
+
 def _wide(cells: pd.DataFrame, index: list[str], key: pd.Series) -> pd.DataFrame:
-    """One row per ``index``, one raw-text column per ``key``; the first occurrence wins."""
+    """One row per ``index``, one raw-text column per ``key`` (one cell per key: settled by
+    ``_one_value_per_cell`` before, so the pivot cannot meet a repeated cell)."""
     keyed = cells.assign(key=key).dropna(subset=["key"]).drop_duplicates([*index, "key"])
     if keyed.empty:
         return pd.DataFrame(
@@ -241,12 +348,12 @@ def _read(
         typed[f"{column}_raw"] = text  # for the checks; the contract keeps typed values only
         issues.add(
             n.unreadable(text, typed[column]),
+            IssueKind.UNREADABLE_VALUE,
+            f"does not parse as {read.__name__.replace('_', ' ')}",
             page_url=page_url,
             model_id=model_id,
-            kind="unreadable_value",
             field=f"{table}.{column}",
             raw_value=text,
-            problem=f"does not parse as {read.__name__.replace('_', ' ')}",
         )
     return typed
 
@@ -257,37 +364,33 @@ def _unknown_labels(
     unknown = cells[~known & cells[label].notna()].drop_duplicates(["page_url", label])
     issues.add(
         unknown.index,
+        IssueKind.UNKNOWN_FIELD,
+        f"{where} not in the data contract; kept in page_values",
         page_url=unknown["page_url"],
-        kind="unknown_field",
         field=unknown[label],
         raw_value=unknown["raw_value"],
-        problem=f"{where} not in the data contract; kept in page_values",
     )
 
 
 def _models(
-    sources: pd.DataFrame, values: pd.DataFrame, section: pd.Series, issues: Issues
+    sources: pd.DataFrame, values: pd.DataFrame, section: pd.Series, run: _Build
 ) -> pd.DataFrame:
     """One row per source page (``sources`` is indexed by page_url), Model ID or not."""
+    issues = run.issues
     model_urls = sources.index
     page_url = pd.Series(model_urls, index=model_urls)
 
-    bullets = values[section == METADATA_SECTION]
-    label = n.slug(bullets["row_label"], "_")
-    column = label.map(METADATA_COLUMNS)
+    metadata = values[section == METADATA_SECTION]
+    bullet = metadata["row_label"].notna() & metadata["column_label"].isna()
+    bullets = _table_cells(metadata, issues, kept=bullet, what="a 'Label: value' bullet")
+    column = n.slug(bullets["row_label"], "_").map(METADATA_COLUMNS)
     _unknown_labels(bullets, column.notna(), "row_label", "metadata label", issues)
-    repeated = bullets[
-        bullets.assign(column=column).duplicated(["page_url", "column"]) & column.notna()
-    ]
-    issues.add(
-        repeated.index,
-        page_url=repeated["page_url"],
-        kind="repeated_field",
-        field=repeated["row_label"],
-        raw_value=repeated["raw_value"],
-        problem="metadata label appears more than once; the first is used",
+    known = bullets[column.notna()].assign(column=column)
+    known, conflicts = _one_value_per_cell(
+        known, ["page_url", "column"], issues, field="models." + known["column"]
     )
-    raw = _wide(bullets, ["page_url"], column).reindex(model_urls)
+    run.conflicts.append(conflicts[["page_url", "column"]].assign(table="models"))
+    raw = _wide(known, ["page_url"], known["column"]).reindex(model_urls)
     model_id = n.text(raw["model_id"] if "model_id" in raw else pd.Series(pd.NA, index=model_urls))
     models = _read(
         raw,
@@ -300,8 +403,10 @@ def _models(
     models["provider_family_key"] = n.slug(models["provider_family"])
 
     head = values[section.isin(["front matter", "preamble"])]
-    front = _wide(head, ["page_url"], head["section"] + ":" + head["row_label"].astype(n.STRING))
-    front = front.reindex(model_urls).astype(n.STRING)
+    head = head.assign(key=head["section"] + ":" + head["row_label"].astype(n.STRING))
+    head = head[head["key"].isin(_HEAD_KEYS)]
+    head, conflicts = _one_value_per_cell(head, ["page_url", "key"], issues, field=head["key"])
+    front = _wide(head, ["page_url"], head["key"]).reindex(model_urls).astype(n.STRING)
     absent = pd.Series(pd.NA, index=model_urls, dtype=n.STRING)
     generated = front.get("front matter:generated_at", absent).fillna(
         front.get("preamble:Generated at", absent)
@@ -309,12 +414,12 @@ def _models(
     models["page_generated_at"] = n.utc_timestamp(generated)
     issues.add(
         n.unreadable(generated, models["page_generated_at"]),
+        IssueKind.UNREADABLE_VALUE,
+        "generated_at is not an ISO 8601 timestamp with a zone",
         page_url=page_url,
         model_id=model_id,
-        kind="unreadable_value",
         field="models.page_generated_at",
         raw_value=generated,
-        problem="generated_at is not an ISO 8601 timestamp with a zone",
     )
     models["canonical_url"] = n.text(
         front.get("front matter:canonical_url", absent).fillna(
@@ -331,6 +436,15 @@ def _models(
     models["content_sha256"] = sources["content_sha256"]
 
     return models.reset_index(drop=True)
+
+
+# The front matter and preamble lines a model row reads.
+_HEAD_KEYS = (
+    "front matter:generated_at",
+    "preamble:Generated at",
+    "front matter:canonical_url",
+    "preamble:Canonical page",
+)
 
 
 def _deduplicate(
@@ -357,121 +471,258 @@ def _deduplicate(
     )
     issues.add(
         ~same_content,
-        page_url=losers["page_url"],
-        model_id=losers["model_id"],
-        kind="duplicate_model_id",
-        field="model_id",
-        raw_value=losers["model_id"],
-        problem="another page claims this Model ID with different content; kept "
+        IssueKind.DUPLICATE_MODEL_ID,
+        "another page claims this Model ID with different content; kept "
         + pd.Series(winner["page_url"].to_numpy(), index=losers.index).astype(n.STRING)
         + " (generated "
         + pd.Series(winner["page_generated_at"].astype(str).to_numpy(), index=losers.index)
         + ")",
+        page_url=losers["page_url"],
+        model_id=losers["model_id"],
+        field="model_id",
+        raw_value=losers["model_id"],
     )
     lost = pages["final_url"].isin(losers["page_url"]) & pages["outcome"].isin(MODEL_OUTCOMES)
-    pages.loc[lost, "outcome"] = "duplicate"
+    pages.loc[lost, "outcome"] = PageOutcome.DUPLICATE
     winner_url = pd.Series(winner["page_url"].to_numpy(), index=losers["page_url"].to_numpy())
-    pages.loc[lost, "error"] = "same Model ID as " + pages.loc[lost, "final_url"].map(winner_url)
+    pages.loc[lost, "error"] = "same Model ID as " + pages.loc[lost, "final_url"].map(
+        _unique(winner_url)
+    )
     return models.loc[winners.index.sort_values()], pages
 
 
-def _official_prices(cells: pd.DataFrame, model_of_page: pd.Series, issues: Issues) -> pd.DataFrame:
-    cells = cells[n.isin(cells["page_url"], model_of_page.index) & cells["column_label"].notna()]
-    model_id = cells["page_url"].map(model_of_page).astype(n.STRING)
+def _case_collisions(models: pd.DataFrame, issues: Issues) -> None:
+    """Model IDs that differ only in case are different models (the ID is the exact text an
+    API call names); each is published and flagged, naming the others."""
+    folded = models["model_id"].str.casefold()
+    clash = folded.map(folded.value_counts()) > 1
+    if not clash.any():
+        return
+    rows = models[clash]
+    names = (rows["model_id"] + " (" + rows["page_url"] + ")").groupby(folded[clash]).agg(", ".join)
+    issues.add(
+        clash,
+        IssueKind.MODEL_ID_CASE_COLLISION,
+        "Model IDs that differ only in case, published as different models: "
+        + folded.map(names).astype(n.STRING),
+        page_url=models["page_url"],
+        model_id=models["model_id"],
+        field="models.model_id",
+        raw_value=models["model_id"],
+    )
 
-    # The tiers of each page are its column headers, left to right. Pages share a handful
-    # of header sequences, so each distinct sequence is read once.
+
+def _official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: _Build) -> pd.DataFrame:
+    issues = run.issues
+    cells = cells[n.isin(cells["page_url"], model_of_page.index)]
+    units = _price_units(cells, labels=True)
+    cell = cells["row_label"].notna() & cells["column_label"].notna()
+    cells = _table_cells(cells, issues, kept=cell, what="a cell of the pricing table")
+    units = units.loc[cells.index]
+    metric = n.metric(_each_distinct(cells["row_label"], n.without_unit).astype(n.STRING))
+    priced = ~n.is_missing(cells["raw_value"])
+    unlabelled = (metric.isna() & priced).astype(bool)
+    no_metric = cells[unlabelled].drop_duplicates(["page_url", "section", "row_number"])
+    issues.add(
+        no_metric.index,
+        IssueKind.MISSING_METRIC,
+        "price row without a metric label; its prices are not read",
+        page_url=no_metric["page_url"],
+        field="official_prices.metric",
+        raw_value=no_metric["row_label"],
+    )
+    wrong_unit = units["other"].notna() | ~units["per_mtok"]
+    cells = cells.assign(metric=metric, wrong_unit=wrong_unit.astype(bool))[metric.notna()]
+    said = cells["raw_value"].str.strip()
+    said = said.mask(n.is_missing(said), "").where(~cells["wrong_unit"], "unit: " + said)
+    cells, conflicts = _one_value_per_cell(
+        cells,
+        ["page_url", "metric", "column_label"],
+        issues,
+        field="official_prices." + cells["metric"] + " " + cells["column_label"],
+        said=said,
+    )
+    run.conflicts.append(
+        conflicts.rename(columns={"column_label": "tier_label"})[
+            ["page_url", "metric", "tier_label"]
+        ].assign(table="official_prices", column="usd_per_mtok")
+    )
+    units = units.loc[cells.index]
+    model_id = cells["page_url"].map(_unique(model_of_page)).astype(n.STRING)
+    tiers = _tiers(cells)
+    usd = n.usd(cells["raw_value"]).mask(cells["wrong_unit"])
+    frame = pd.DataFrame(
+        {
+            "page_url": cells["page_url"],
+            "model_id": model_id,
+            "tier_label": cells["column_label"],
+            "tier_min_tokens": tiers["tier_min_tokens"],
+            "tier_max_tokens": tiers["tier_max_tokens"],
+            "metric": cells["metric"],
+            "usd_per_mtok": usd,
+            "raw_value": cells["raw_value"].str.strip(),
+        }
+    )
+    keep = ~n.is_missing(cells["raw_value"]) | cells["conflict"]
+    field = "official_prices." + cells["metric"]
+    _flag_units(cells, units, keep, issues, model_id=model_id, field=field)
+    issues.add(
+        keep & ~cells["wrong_unit"] & n.unreadable(cells["raw_value"], usd),
+        IssueKind.UNREADABLE_VALUE,
+        "price does not parse as US dollars ($1,234.5)",
+        page_url=cells["page_url"],
+        model_id=model_id,
+        field=field,
+        raw_value=cells["raw_value"],
+    )
+    for kind, bad, problem in (
+        (IssueKind.UNREADABLE_TIER, tiers["unread"], "does not parse"),
+        (IssueKind.OVERLAPPING_TIERS, tiers["overlaps"], "starts inside the tier before it"),
+    ):
+        issues.add(
+            keep & bad,
+            kind,
+            f"context tier label {problem}; tier bounds left NULL",
+            page_url=cells["page_url"],
+            model_id=model_id,
+            field="tier_label",
+            raw_value=cells["column_label"],
+        )
+    issues.add(
+        keep & ~cells["metric"].isin(n.KNOWN_METRICS),
+        IssueKind.UNKNOWN_METRIC,
+        "price row label is not a known metric; kept as its slug",
+        page_url=cells["page_url"],
+        model_id=model_id,
+        field="metric",
+        raw_value=cells["row_label"],
+    )
+    return frame[keep].reset_index(drop=True)
+
+
+def _tiers(cells: pd.DataFrame) -> pd.DataFrame:
+    """Each price cell's tier. The tiers of a page are its column headers, left to right;
+    pages share a handful of header sequences, so each distinct one is read once."""
     columns = cells.drop_duplicates(["page_url", "column_label"])
     headers: dict[str, list[str]] = {}
     for page, label in zip(columns["page_url"], columns["column_label"], strict=True):
         headers.setdefault(page, []).append(label)
     lookup = pd.DataFrame(
         [
-            (page, label, *(bound or (None, None)), bound is None)
+            (page, label, tier.min_tokens, tier.max_tokens, tier.overlaps)
             for page, labels in headers.items()
-            for label, bound in zip(labels, n.tier_bounds(tuple(labels)), strict=True)
+            for label, tier in zip(labels, n.read_tiers(tuple(labels)), strict=True)
         ],
-        columns=["page_url", "column_label", "tier_min_tokens", "tier_max_tokens", "bad_tier"],
+        columns=["page_url", "column_label", "tier_min_tokens", "tier_max_tokens", "overlaps"],
     ).astype(
         {
             "page_url": n.STRING,
             "column_label": n.STRING,
             "tier_min_tokens": n.INT64,
             "tier_max_tokens": n.INT64,
-            "bad_tier": bool,
+            "overlaps": bool,
         }
     )
-
-    prices = cells.merge(lookup, on=["page_url", "column_label"], how="left").set_axis(cells.index)
-    usd = n.usd(prices["raw_value"])
-    # Only "per 1M tokens" is a unit we publish; any other would need a conversion we
-    # will not guess at (the 1,000x unit mistake).
-    wrong_unit = ~prices["section"].str.contains(PRICE_UNIT).astype(bool)
-    usd = usd.mask(wrong_unit)
-    metric = n.metric(prices["row_label"])
-    frame = pd.DataFrame(
-        {
-            "page_url": prices["page_url"],
-            "model_id": model_id,
-            "tier_label": prices["column_label"],
-            "tier_min_tokens": prices["tier_min_tokens"],
-            "tier_max_tokens": prices["tier_max_tokens"],
-            "metric": metric,
-            "usd_per_mtok": usd,
-            "raw_value": prices["raw_value"].str.strip(),
-        }
+    tiers = cells[["page_url", "column_label"]].merge(
+        lookup, on=["page_url", "column_label"], how="left"
     )
-    keep = ~n.is_missing(prices["raw_value"]) & metric.notna()
-    issues.add(
-        keep & wrong_unit,
-        page_url=prices["page_url"],
-        model_id=model_id,
-        kind="unsupported_price_unit",
-        field="official_prices." + metric.fillna("?"),
-        raw_value=prices["section"],
-        problem="pricing section is not 'per 1M tokens'; price left NULL",
-    )
-    issues.add(
-        keep & ~wrong_unit & n.unreadable(prices["raw_value"], usd),
-        page_url=prices["page_url"],
-        model_id=model_id,
-        kind="unreadable_value",
-        field="official_prices." + metric.fillna("?"),
-        raw_value=prices["raw_value"],
-        problem="price does not parse as US dollars ($1,234.5)",
-    )
-    issues.add(
-        keep & prices["bad_tier"].fillna(True).astype(bool),
-        page_url=prices["page_url"],
-        model_id=model_id,
-        kind="unreadable_tier",
-        field="tier_label",
-        raw_value=prices["column_label"],
-        problem="context tier label does not parse; tier bounds left NULL",
-    )
-    issues.add(
-        keep & ~metric.isin(n.KNOWN_METRICS),
-        page_url=prices["page_url"],
-        model_id=model_id,
-        kind="unknown_metric",
-        field="metric",
-        raw_value=prices["row_label"],
-        problem="price row label is not a known metric; kept as its slug",
-    )
-    return frame[keep].reset_index(drop=True)
+    tiers = tiers.set_axis(cells.index)
+    tiers["unread"] = (tiers["tier_min_tokens"].isna() & ~tiers["overlaps"]).astype(bool)
+    return tiers
 
 
-def _provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, issues: Issues) -> pd.DataFrame:
+def _flag_units(
+    cells: pd.DataFrame,
+    units: pd.DataFrame,
+    priced: pd.Series,
+    issues: Issues,
+    *,
+    model_id: pd.Series,
+    field: pd.Series | str,
+) -> None:
+    """An unsupported_price_unit issue for each priced cell whose unit is not USD per 1M."""
+    other = units["other"]
+    stated = other.notna().astype(bool)
+    for where, problem, raw in (
+        (stated, "prices stated in another unit or currency", other),
+        (~stated, "the pricing section does not say 'per 1M tokens'", cells["section"]),
+    ):
+        issues.add(
+            priced & cells["wrong_unit"] & where,
+            IssueKind.UNSUPPORTED_PRICE_UNIT,
+            problem + "; price left NULL, never converted",
+            page_url=cells["page_url"],
+            model_id=model_id,
+            field=field,
+            raw_value=raw,
+        )
+
+
+def _provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: _Build) -> pd.DataFrame:
+    issues = run.issues
     cells = cells[n.isin(cells["page_url"], model_of_page.index)]
-    column = n.slug(cells["column_label"], "_").map(OFFER_COLUMNS)
+    units = _price_units(cells, labels=False)
+    cell = cells["row_label"].notna() & cells["column_label"].notna()
+    cells = _table_cells(cells, issues, kept=cell, what="a cell of the provider table")
+    column = n.slug(_each_distinct(cells["column_label"], n.without_unit).astype(n.STRING), "_")
+    column = column.map(OFFER_COLUMNS)
     _unknown_labels(cells, column.notna(), "column_label", "Provider Availability column", issues)
+    cells = cells.assign(
+        column=column,
+        provider=n.text(cells["row_label"]),
+        # Prices have no unit on the site's pages: per 1M tokens unless the page says other.
+        wrong_unit=(units["other"].loc[cells.index].notna() & column.str.endswith("_usd_per_mtok"))
+        .fillna(False)
+        .astype(bool),
+    )[column.notna()]
 
-    index = ["page_url", "row_number"]
-    rows = cells.drop_duplicates(index).set_index(index)
-    raw = _wide(cells, index, column).reindex(rows.index)
-    page_url = pd.Series(rows.index.get_level_values("page_url"), index=rows.index)
-    model_id = page_url.map(model_of_page).astype(n.STRING)
-    provider = n.text(rows["row_label"])
+    no_provider = cells.drop_duplicates(["page_url", "row_number"])
+    no_provider = no_provider[no_provider["provider"].isna()]
+    issues.add(
+        no_provider.index,
+        IssueKind.MISSING_PROVIDER,
+        "Provider Availability row without a provider name; row dropped",
+        page_url=no_provider["page_url"],
+        field="provider_offers.provider",
+        raw_value=no_provider["row_label"],
+    )
+    cells = cells[cells["provider"].notna()]
+    # An offer is a (provider, region): the region of each row first, then every other cell
+    # of the offer, however many rows and columns repeat it.
+    regions = cells[cells["column"] == "region"]
+    regions, conflicts = _one_value_per_cell(
+        regions,
+        ["page_url", "row_number"],
+        issues,
+        field="provider_offers.region " + regions["provider"],
+    )
+    run.conflicts.append(
+        conflicts[["page_url", "provider"]].assign(table="provider_offers", column="region")
+    )
+    rows = ["page_url", "row_number"]
+    region = cells[rows].merge(regions[[*rows, "raw_value"]], on=rows, how="left")["raw_value"]
+    cells = cells.assign(region=n.text(region.set_axis(cells.index)))
+    key = ["page_url", "provider", "region"]
+    cells["offer"] = cells.groupby(key, sort=False, dropna=False).ngroup()
+    prices = cells[cells["column"] != "region"]
+    said = prices["raw_value"].str.strip()
+    said = said.mask(n.is_missing(said), "").where(~prices["wrong_unit"], "unit: " + said)
+    prices, conflicts = _one_value_per_cell(
+        prices,
+        ["offer", "column"],
+        issues,
+        field="provider_offers." + prices["column"] + " " + prices["provider"],
+        said=said,
+    )
+    run.conflicts.append(conflicts[[*key, "column"]].assign(table="provider_offers"))
+
+    offers = cells.drop_duplicates("offer").set_index("offer")
+    readable = prices.assign(raw_value=prices["raw_value"].mask(prices["wrong_unit"]))
+    raw = _wide(readable, ["offer"], readable["column"]).reindex(offers.index)
+    raw["region"] = offers["region"]
+    page_url = offers["page_url"]
+    model_id = page_url.map(_unique(model_of_page)).astype(n.STRING)
+    provider = offers["provider"]
     typed = _read(
         raw,
         list(dict.fromkeys(OFFER_COLUMNS.values())),
@@ -480,7 +731,16 @@ def _provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, issues: Issu
         issues=issues,
         table="provider_offers",
     )
-    offers = pd.concat(
+    wrong = prices[prices["wrong_unit"]]
+    _flag_units(
+        wrong,
+        units.loc[wrong.index],
+        ~n.is_missing(wrong["raw_value"]),
+        issues,
+        model_id=wrong["page_url"].map(_unique(model_of_page)).astype(n.STRING),
+        field="provider_offers." + wrong["column"] + " " + wrong["provider"],
+    )
+    return pd.concat(
         [
             pd.DataFrame(
                 {
@@ -493,14 +753,4 @@ def _provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, issues: Issu
             typed,
         ],
         axis=1,
-    )
-    issues.add(
-        provider.isna(),
-        page_url=page_url,
-        model_id=model_id,
-        kind="missing_provider",
-        field="provider_offers.provider",
-        raw_value=rows["row_label"],
-        problem="Provider Availability row without a provider name; row dropped",
-    )
-    return offers[provider.notna()].reset_index(drop=True)
+    ).reset_index(drop=True)
