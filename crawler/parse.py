@@ -44,6 +44,11 @@ class NotMarkdown(ValueError):
     """The response body is not a markdown page; the message is the quarantine reason."""
 
 
+def unreadable(error: BaseException) -> str:
+    """The quarantine reason of a page whose handling raised: a page is never lost."""
+    return f"page could not be read: {type(error).__name__}: {str(error)[:200]}"
+
+
 @dataclass(frozen=True, slots=True)
 class Cell:
     """One value as the page wrote it, with where it stood."""

@@ -80,7 +80,12 @@ def refresh_command(
     ] = None,
     setting: Annotated[
         list[str] | None,
-        typer.Option("--set", "-s", help="Any Scrapy setting, NAME=VALUE; repeatable."),
+        typer.Option(
+            "--set",
+            "-s",
+            help="A crawl setting, NAME=VALUE; repeatable. Network, retry, politeness, "
+            "timeout, size-cap and log-level settings only (see the README).",
+        ),
     ] = None,
     allow_shrink: Annotated[
         bool,
@@ -118,11 +123,16 @@ def refresh_command(
     raise typer.Exit(EXIT_PUBLISHED if summary.status == "published" else EXIT_NOT_PUBLISHED)
 
 
-def _name_value(text: str) -> tuple[str, str]:
+def _name_value(text: str) -> tuple[str, Any]:
+    from modelcat.refresh import user_setting
+
     name, sep, value = text.partition("=")
-    if not sep or not name:
+    if not sep or not name.strip():
         raise typer.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--set")
-    return name.strip(), value.strip()
+    try:
+        return name.strip(), user_setting(name.strip(), value.strip())
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--set") from None
 
 
 @app.command(name="rebuild")
@@ -173,13 +183,14 @@ def sql(
             _travel(con, as_of)
         try:
             cursor = con.execute(query)
-        except duckdb.Error as error:
+            columns = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchall() if columns else []
+        # A result may fail as it is read, too (a value Python cannot hold, say).
+        except (duckdb.Error, ValueError, OverflowError) as error:
             err.print(f"[red]query failed:[/] {error}")
             raise typer.Exit(1) from None
-        if cursor.description is None:
-            return
-        columns = [d[0] for d in cursor.description]
-        _emit(columns, cursor.fetchall(), output)
+        if columns:
+            _emit(columns, rows, output)
 
 
 @app.command()
@@ -287,7 +298,12 @@ def _open_catalog(data_dir: Path, *, external_access: bool = False) -> duckdb.Du
     if not catalog.exists():
         err.print(f"[red]no catalog at {catalog}[/]; run `modelcat refresh` first")
         raise typer.Exit(1)
-    config = {} if external_access else {"enable_external_access": "false"}
+    # Read-only, no files, and settings locked once open: a query can neither write a file
+    # (logs, profiles), load an extension nor switch on what DuckDB aborts on (file logging
+    # with file access off ended the process with SIGABRT).
+    config = (
+        {} if external_access else {"enable_external_access": "false", "lock_configuration": "true"}
+    )
     return duckdb.connect(str(catalog), read_only=True, config=config)
 
 

@@ -282,17 +282,11 @@ def _price_units(cells: pd.DataFrame, *, labels: bool) -> pd.DataFrame:
     Returns ``per_mtok`` (one of them states USD per 1M tokens) and ``other`` (the first
     other unit or currency one of them states, as written) for each cell."""
     header = cells[cells["row_label"].isna() & cells["column_label"].notna()]
-    tables = (
-        _units_of(header["raw_value"])
-        .assign(page_url=header["page_url"], section=header["section"])
-        .groupby(["page_url", "section"], sort=False)
-        .agg(per_mtok=("per_mtok", "any"), other=("other", "first"))
-    )
-    table = cells[["page_url", "section"]].merge(
-        tables, left_on=["page_url", "section"], right_index=True, how="left"
-    )
-    per_mtok = table["per_mtok"].fillna(False).astype(bool)
-    other = table["other"].astype(n.STRING)
+    said = _units_of(header["raw_value"])
+    table = header["page_url"] + "\x1f" + header["section"]
+    of_table = cells["page_url"] + "\x1f" + cells["section"]
+    per_mtok = of_table.map(said["per_mtok"].groupby(table).any()).fillna(False).astype(bool)
+    other = of_table.map(said["other"].groupby(table).first()).astype(n.STRING)
     for texts in [cells["section"], *([cells["row_label"]] if labels else [])]:
         units = _units_of(texts)
         per_mtok |= units["per_mtok"]
@@ -307,9 +301,7 @@ def _units_of(texts: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "per_mtok": per_mtok.fillna(False).astype(bool),
-            "other": texts.map({text: unit.other for text, unit in said.items()}).astype(
-                n.STRING
-            ),
+            "other": texts.map({text: unit.other for text, unit in said.items()}).astype(n.STRING),
         },
         index=texts.index,
     )
