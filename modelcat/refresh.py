@@ -37,6 +37,7 @@ from transforms.history import Observation, advance_catalog
 from transforms.layout import DataDir
 from transforms.publish import publish, repair
 from transforms.schema import HISTORY_TABLES, TABLES, conform, empty, to_frame
+from transforms.vocabulary import PageOutcome, ValueOrigin
 
 SUMMARY_FILE = "summary.json"
 LOG_FILE = "crawl.log"
@@ -368,7 +369,9 @@ def _finish(
     carried = set(
         models.loc[
             models["page_url"].isin(
-                staged.sources.loc[staged.sources["origin"] == "carried_forward", "page_url"]
+                staged.sources.loc[
+                    staged.sources["origin"] == ValueOrigin.CARRIED_FORWARD, "page_url"
+                ]
             ),
             "model_id",
         ]
@@ -473,7 +476,9 @@ def _count(summary: RunSummary, tables: dict[str, pd.DataFrame]) -> None:
     summary.official_prices = len(tables["official_prices"])
     summary.provider_offers = len(tables["provider_offers"])
     summary.quality_issues_by_kind = dict(Counter(tables["quality_issues"]["kind"].astype(str)))
-    failed = pages[pages["outcome"].isin(["failed", "quarantined", "disallowed"])]
+    failed = pages[
+        pages["outcome"].isin([PageOutcome.FAILED, PageOutcome.QUARANTINED, PageOutcome.DISALLOWED])
+    ]
     summary.failed_pages = [
         {"url": url, "outcome": outcome, "error": error}
         for url, outcome, error in zip(
@@ -508,7 +513,12 @@ def runs_table(data_dir: DataDir, current: RunSummary) -> pd.DataFrame:
             "pages_fetched": [r.get("pages_fetched") for r in rows],
             **{
                 f"pages_{outcome}": [r.get("pages_by_outcome", {}).get(outcome, 0) for r in rows]
-                for outcome in ("not_modified", "failed", "quarantined", "skipped")
+                for outcome in (
+                    PageOutcome.NOT_MODIFIED,
+                    PageOutcome.FAILED,
+                    PageOutcome.QUARANTINED,
+                    PageOutcome.SKIPPED,
+                )
             },
             "pages_retried": [r.get("pages_retried") for r in rows],
             "models_carried_forward": [r.get("models_carried_forward") for r in rows],
