@@ -87,7 +87,8 @@ def one_value_per_cell(
     alike) publish once, with a ``repeated_field`` note. Copies that differ are never
     settled by a guess: the cell's ``raw_value`` becomes NULL, with a ``conflicting_values``
     issue naming every value. Returns (one row per key with a bool ``conflict`` column,
-    those of its rows whose value was made NULL).
+    those of its rows whose value is to be NULL). A conflicting row's ``raw_value`` holds
+    every copy as written (``$0.8 | $9.9``): never a value to read.
     """
     stripped = cells["raw_value"].str.strip()
     said = stripped.mask(n.is_missing(stripped), "") if said is None else said
@@ -119,7 +120,7 @@ def one_value_per_cell(
                 field=rows["_field"],
                 raw_value=written,
             )
-    frame["raw_value"] = frame["raw_value"].mask(frame["conflict"])
+        frame.loc[rows.index[rows["conflict"]], "raw_value"] = written[rows["conflict"]]
     one = frame[first].drop(columns=["_said", "_field"])
     return one, one[one["conflict"]]
 

@@ -171,6 +171,7 @@ def _models(
         known, ["page_url", "column"], issues, field="models." + known["column"]
     )
     run.conflicts.append(conflicts[["page_url", "column"]].assign(table="models"))
+    known = known.assign(raw_value=known["raw_value"].mask(known["conflict"]))
     raw = wide(known, ["page_url"], known["column"]).reindex(model_urls)
     model_id = n.text(raw["model_id"] if "model_id" in raw else pd.Series(pd.NA, index=model_urls))
     models = read(
@@ -186,7 +187,8 @@ def _models(
     head = values[section.isin(["front matter", "preamble"])]
     head = head.assign(key=head["section"] + ":" + head["row_label"].astype(n.STRING))
     head = head[head["key"].isin(_HEAD_KEYS)]
-    head, conflicts = one_value_per_cell(head, ["page_url", "key"], issues, field=head["key"])
+    head, _ = one_value_per_cell(head, ["page_url", "key"], issues, field=head["key"])
+    head = head.assign(raw_value=head["raw_value"].mask(head["conflict"]))
     front = wide(head, ["page_url"], head["key"]).reindex(model_urls).astype(n.STRING)
     absent = pd.Series(pd.NA, index=model_urls, dtype=n.STRING)
     generated = front.get("front matter:generated_at", absent).fillna(

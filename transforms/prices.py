@@ -109,7 +109,7 @@ def official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
     units = units.loc[cells.index]
     model_id = cells["page_url"].map(unique(model_of_page)).astype(n.STRING)
     tiers = _tiers(cells)
-    usd = n.usd(cells["raw_value"]).mask(cells["wrong_unit"])
+    usd = n.usd(cells["raw_value"]).mask(cells["wrong_unit"] | cells["conflict"])
     frame = pd.DataFrame(
         {
             "page_url": cells["page_url"],
@@ -126,7 +126,7 @@ def official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
     field = "official_prices." + cells["metric"]
     _flag_units(cells, units, keep, issues, model_id=model_id, field=field)
     issues.add(
-        keep & ~cells["wrong_unit"] & n.unreadable(cells["raw_value"], usd),
+        keep & ~cells["wrong_unit"] & ~cells["conflict"] & n.unreadable(cells["raw_value"], usd),
         IssueKind.UNREADABLE_VALUE,
         "price does not parse as US dollars ($1,234.5)",
         page_url=cells["page_url"],
@@ -259,6 +259,7 @@ def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
         conflicts[["page_url", "provider"]].assign(table="provider_offers", column="region")
     )
     rows = ["page_url", "row_number"]
+    regions = regions.assign(raw_value=regions["raw_value"].mask(regions["conflict"]))
     region = cells[rows].merge(regions[[*rows, "raw_value"]], on=rows, how="left")["raw_value"]
     cells = cells.assign(region=n.text(region.set_axis(cells.index)))
     key = ["page_url", "provider", "region"]
@@ -276,7 +277,9 @@ def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
     run.conflicts.append(conflicts[[*key, "column"]].assign(table="provider_offers"))
 
     offers = cells.drop_duplicates("offer").set_index("offer")
-    readable = prices.assign(raw_value=prices["raw_value"].mask(prices["wrong_unit"]))
+    readable = prices.assign(
+        raw_value=prices["raw_value"].mask(prices["wrong_unit"] | prices["conflict"])
+    )
     raw = wide(readable, ["offer"], readable["column"]).reindex(offers.index)
     raw["region"] = offers["region"]
     page_url = offers["page_url"]
