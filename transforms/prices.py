@@ -75,6 +75,7 @@ def official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
     issues = run.issues
     cells = cells[n.isin(cells["page_url"], model_of_page.index)]
     units = _price_units(cells, labels=True)
+    cells = _labelled_tables(cells, "Metric", issues)
     cell = cells["row_label"].notna() & cells["column_label"].notna()
     cells = table_cells(cells, issues, kept=cell, what="a cell of the pricing table")
     units = units.loc[cells.index]
@@ -159,6 +160,26 @@ def official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
     return frame[keep].reset_index(drop=True)
 
 
+def _labelled_tables(cells: pd.DataFrame, label: str, issues: Issues) -> pd.DataFrame:
+    """The section's values, less those of a table whose first column is not headed
+    ``label``: its first cells are not what the rows are read by (a header shifted by a
+    cell would make a region the provider). Header rows are written first cell first."""
+    header = cells[cells["row_label"].isna() & cells["column_label"].notna()]
+    first = header.drop_duplicates(["page_url", "section", "row_number"])
+    name = each_distinct(first["raw_value"], lambda text: n.without_unit(text).casefold())
+    wrong = first[name != label.casefold()]
+    issues.add(
+        wrong.index,
+        IssueKind.UNMAPPED_VALUE,
+        f"the table's first column is not headed '{label}'; the table is not read",
+        page_url=wrong["page_url"],
+        field=wrong["section"] + " row " + wrong["row_number"].astype(str),
+        raw_value=wrong["raw_value"],
+    )
+    table = cells["page_url"] + "\x1f" + cells["section"]
+    return cells[~table.isin(wrong["page_url"] + "\x1f" + wrong["section"])]
+
+
 def _tiers(cells: pd.DataFrame) -> pd.DataFrame:
     """Each price cell's tier. The tiers of a page are its column headers, left to right;
     pages share a handful of header sequences, so each distinct one is read once."""
@@ -221,6 +242,7 @@ def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
     issues = run.issues
     cells = cells[n.isin(cells["page_url"], model_of_page.index)]
     units = _price_units(cells, labels=False)
+    cells = _labelled_tables(cells, "Provider", issues)
     cell = cells["row_label"].notna() & cells["column_label"].notna()
     cells = table_cells(cells, issues, kept=cell, what="a cell of the provider table")
     column = n.slug(each_distinct(cells["column_label"], n.without_unit).astype(n.STRING), "_")
