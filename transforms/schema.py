@@ -228,8 +228,17 @@ PAGE_VALUES = Table(
             nullable=False,
         ),
         _c("row_number", pa.int32(), "1-based position within the section.", nullable=False),
-        _c("row_label", pa.string(), "Bullet label or the table row's first cell."),
-        _c("column_label", pa.string(), "Table column header; NULL for bullets and text."),
+        _c(
+            "row_label",
+            pa.string(),
+            "Bullet label or the table row's first cell; NULL for a table's header row.",
+        ),
+        _c(
+            "column_label",
+            pa.string(),
+            "Table column header; NULL for bullets, text and a table row that does not fit "
+            "its header (kept whole, never mapped by position).",
+        ),
         _c("raw_value", pa.string(), "The value as written.", nullable=False),
     ),
 )
