@@ -80,13 +80,15 @@ def official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
     cells = table_cells(cells, issues, kept=cell, what="a cell of the pricing table")
     units = units.loc[cells.index]
     metric = n.metric(each_distinct(cells["row_label"], n.without_unit).astype(n.STRING))
+    # A metric is named: a label that is a value ($5, 128K: a row shifted by a cell) is none.
+    metric = metric.where(metric.str.match(r"[a-z]").fillna(False).astype(bool))
     priced = ~n.is_missing(cells["raw_value"])
     unlabelled = (metric.isna() & priced).astype(bool)
     no_metric = cells[unlabelled].drop_duplicates(["page_url", "section", "row_number"])
     issues.add(
         no_metric.index,
         IssueKind.MISSING_METRIC,
-        "price row without a metric label; its prices are not read",
+        "price row without a metric name for a label; its prices are not read",
         page_url=no_metric["page_url"],
         field="official_prices.metric",
         raw_value=no_metric["row_label"],
@@ -191,7 +193,10 @@ def _tiers(cells: pd.DataFrame) -> pd.DataFrame:
         [
             (page, label, tier.min_tokens, tier.max_tokens, tier.overlaps)
             for page, labels in headers.items()
-            for label, tier in zip(labels, n.read_tiers(tuple(labels)), strict=True)
+            # A tier header may state the unit too ("<=200K Context (per 1M tokens)").
+            for label, tier in zip(
+                labels, n.read_tiers(tuple(map(n.without_unit, labels))), strict=True
+            )
         ],
         columns=["page_url", "column_label", "tier_min_tokens", "tier_max_tokens", "overlaps"],
     ).astype(
