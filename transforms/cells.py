@@ -85,10 +85,10 @@ def one_value_per_cell(
 
     Copies that all say the same (``said``: by default the text, every "no value" marker
     alike) publish once, with a ``repeated_field`` note. Copies that differ are never
-    settled by a guess: the cell's ``raw_value`` becomes NULL, with a ``conflicting_values``
-    issue naming every value. Returns (one row per key with a bool ``conflict`` column,
-    those of its rows whose value is to be NULL). A conflicting row's ``raw_value`` holds
-    every copy as written (``$0.8 | $9.9``): never a value to read.
+    settled by a guess: the cell is NULL, with a ``conflicting_values`` issue naming every
+    value. Returns (one row per key with a bool ``conflict`` column, the rows whose value
+    is to be NULL). A conflicting row's ``raw_value`` holds every copy as written
+    (``$0.8 | $9.9``): never a value to read.
     """
     stripped = cells["raw_value"].str.strip()
     said = stripped.mask(n.is_missing(stripped), "") if said is None else said
