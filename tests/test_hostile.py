@@ -29,8 +29,8 @@ from crawler.pipelines import Stager
 from tests.conftest import SEED_PAGE
 from transforms import frames
 from transforms.catalog import Staged, build_catalog, stage
-from transforms.schema import to_frame
-from transforms.vocabulary import PageOutcome
+from transforms.schema import TABLES, to_frame, validate
+from transforms.vocabulary import IssueKind, PageOutcome
 
 HOSTILE = Path(__file__).resolve().parent / "fixtures" / "hostile"
 EXPECTED = json.loads((HOSTILE / "expected.json").read_text(encoding="utf-8"))
@@ -254,3 +254,25 @@ def test_every_text_scan_is_linear_in_the_page(tmp_path: Path, name: str) -> Non
     body = (head + ADVERSARIAL[name]).encode()
     tables = build_site({BASE + "adversarial.md": body}, tmp_path / "run")
     assert len(tables["pages"]) == 1
+
+
+def test_every_issue_kind_is_in_the_vocabulary_and_the_readme(
+    built: dict[str, pd.DataFrame],
+) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Quality issue kinds", 1)[1].split("\n\n", 2)[1]
+    assert set(built["quality_issues"]["kind"]) <= set(IssueKind)
+    assert [kind for kind in IssueKind if f"`{kind}`" not in table] == []
+
+
+def test_a_row_failing_the_contract_is_one_issue_row(built: dict[str, pd.DataFrame]) -> None:
+    """Validation makes its rows the one way every step does (transforms.quality)."""
+    models = built["models"].copy()
+    models.loc[0, "context_window_tokens"] = -1
+    valid, rejected = validate(models, TABLES["models"])
+    assert len(valid) == len(models) - 1
+    (issue,) = rejected.to_dict("records")
+    assert issue["kind"] == "rejected_row"
+    assert issue["model_id"] == models.loc[0, "model_id"]
+    assert issue["field"] == "models.context_window_tokens"
+    assert list(rejected.columns) == [c for c in TABLES["quality_issues"].names if c != "run_id"]
