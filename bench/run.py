@@ -94,7 +94,7 @@ PROFILE_STAGES = (
 )
 # py-spy --subprocesses roots each sample at a "process PID:command" frame: the rest of the
 # Scrapy child's samples are its engine's.
-CRAWL_CHILD_COMMAND = "-m scrapy crawl"
+CRAWL_CHILD_COMMAND = "-m crawler"
 CRAWL_CHILD_STAGE = "crawl child: Scrapy, Twisted and the network"
 WARM_QUERY_RUNS = 20
 MB = 1024 * 1024

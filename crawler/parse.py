@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urldefrag, urljoin
 
 import yaml
@@ -23,7 +24,9 @@ PREAMBLE = "preamble"
 # scalar as the string written, which is both the safe choice and the raw text we want.
 _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
-_LINK = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# ``[text](target "title")``. The text holds no brackets and the target no parentheses, so
+# every scan stops at the next one: linear in the page (nested brackets made it quadratic).
+_LINK = re.compile(r'(?<!!)\[[^\[\]]*\]\(\s*<?([^()\s<>]+)>?(?:\s+"[^"\n]*")?\s*\)')
 # A value of characters YAML prints as themselves: no quote, backslash or line break.
 _SIMPLE_ENTRY = re.compile(
     r"^([A-Za-z_][A-Za-z0-9_-]*):[ ]+"
@@ -41,6 +44,11 @@ class NotMarkdown(ValueError):
     """The response body is not a markdown page; the message is the quarantine reason."""
 
 
+def unreadable(error: BaseException) -> str:
+    """The quarantine reason of a page whose handling raised: a page is never lost."""
+    return f"page could not be read: {type(error).__name__}: {str(error)[:200]}"
+
+
 @dataclass(frozen=True, slots=True)
 class Cell:
     """One value as the page wrote it, with where it stood."""
@@ -56,6 +64,7 @@ class Cell:
 class Table:
     header: list[str]
     rows: list[list[str]]
+    lines: list[str] = field(default_factory=list)  # each row's line as written
 
 
 @dataclass(slots=True)
@@ -113,9 +122,18 @@ class Page:
                 row += 1
                 yield Cell(section.heading, row, label, None, raw)
             for table in section.tables:
-                for cells in table.rows:
+                # The header is a row of its own: each cell under itself, with no row label.
+                row += 1
+                for column in table.header:
+                    yield Cell(section.heading, row, None, column, column)
+                for cells, line in zip(table.rows, table.lines, strict=True):
                     row += 1
-                    for column, raw in zip(table.header[1:], cells[1:], strict=False):
+                    if len(cells) != len(table.header):
+                        # Mapped by position it would shift values into the wrong columns:
+                        # kept whole, with neither a column nor a row label.
+                        yield Cell(section.heading, row, None, None, line)
+                        continue
+                    for column, raw in zip(table.header[1:], cells[1:], strict=True):
                         yield Cell(section.heading, row, cells[0], column, raw)
             for paragraph in section.paragraphs:
                 row += 1
@@ -139,15 +157,34 @@ def decode_markdown(body: bytes, content_type_header: str | None = None) -> str:
         raise NotMarkdown(f"invalid UTF-8 at byte {error.start}") from None
 
 
-def peek_page(text: str, url: str) -> tuple[str | None, list[str]]:
-    """What the crawl needs before a page is parsed: its content type and its links.
+class Peek(NamedTuple):
+    content_type: str | None
+    links: list[str]
+    doubt: str | None  # why a page that is not a model page may be one; None if it is not
+
+
+def peek_page(text: str, url: str) -> Peek:
+    """What the crawl needs before a page is parsed: its content type, its links, and
+    whether a page that does not say it is a model page might be one.
 
     The same front matter and link reading as ``parse_page``, at a fraction of the cost, so
     the crawling process can leave the full parse to the one staging the run.
     """
     problems: list[str] = []
     front_matter, body = _split_front_matter(text, problems)
-    return front_matter.get("content_type"), _links(body, url, problems)
+    content_type = front_matter.get("content_type")
+    return Peek(content_type, _links(body, url, problems), _doubt(content_type, problems))
+
+
+def _doubt(content_type: str | None, front_problems: list[str]) -> str | None:
+    """A model page must say so exactly; one that may have meant to is no page to skip."""
+    if content_type is None and front_problems:
+        return f"the front matter could not be read ({front_problems[0]})"
+    if content_type is None or content_type == MODEL_CONTENT_TYPE:
+        return None
+    if "-".join(content_type.replace("_", "-").split()).casefold() == MODEL_CONTENT_TYPE:
+        return f"content_type {content_type!r} is not written {MODEL_CONTENT_TYPE!r}"
+    return None
 
 
 def parse_page(text: str, url: str) -> Page:
@@ -189,7 +226,7 @@ def parse_page(text: str, url: str) -> Page:
                 page.title = heading
                 continue
             if heading.casefold() in seen_headings:
-                problems.append(f"section {heading!r} appears more than once; the first is used")
+                problems.append(f"section {heading!r} appears more than once")
             seen_headings.add(heading.casefold())
             section = Section(heading)
             page.sections.append(section)
@@ -234,6 +271,9 @@ def _split_front_matter(text: str, problems: list[str]) -> tuple[dict[str, str],
     # A str with lone surrogates cannot be encoded for libyaml; it is no YAML either.
     except (yaml.YAMLError, UnicodeEncodeError) as error:
         problems.append(f"front matter is not valid YAML: {str(error).splitlines()[0]}")
+        return {}, body
+    except RecursionError:  # PyYAML builds nested values recursively
+        problems.append("front matter is nested too deeply to read")
         return {}, body
     if loaded is None:
         return {}, body
@@ -287,9 +327,10 @@ def _add_table(section: Section, lines: list[str], problems: list[str]) -> None:
         if len(cells) != len(header):
             problems.append(
                 f"table row in {section.heading!r} has {len(cells)} cells, header has "
-                f"{len(header)}: {line[:80]!r}"
+                f"{len(header)}; its values are not read: {line[:80]!r}"
             )
         table.rows.append(cells)
+        table.lines.append(line)
     section.tables.append(table)
 
 

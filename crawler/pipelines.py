@@ -31,7 +31,7 @@ from scrapy.exceptions import CloseSpider
 
 from crawler.archive import PageArchive, Validator, Validators
 from crawler.items import PageItem
-from crawler.parse import NotMarkdown, Page, decode_markdown, parse_page
+from crawler.parse import NotMarkdown, Page, decode_markdown, parse_page, unreadable
 from transforms.vocabulary import PageOutcome
 
 PAGES_FILE = "pages.jsonl"
@@ -81,6 +81,8 @@ class Stager:
                 page = parse_page(decode_markdown(item.body), url)
             except NotMarkdown as reason:  # the crawler has checked this already
                 item.outcome, item.error = PageOutcome.QUARANTINED, str(reason)
+            except Exception as error:  # whatever a page does, it ends as its own row
+                item.outcome, item.error = PageOutcome.QUARANTINED, unreadable(error)
             else:
                 item.problems = page.problems
                 self.batch.append((url, item.content_sha256, page))

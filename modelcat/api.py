@@ -62,7 +62,11 @@ def open(  # modelcat.open, like the builtin, opens something to read
     con.execute(f"ATTACH '{path}' AS {SCHEMA} (READ_ONLY)")
     con.execute(f"USE {SCHEMA}")
     if not external_access:
+        # No files, extensions or network, and settings locked: a query can neither write a
+        # file (logs, profiles) nor switch on what DuckDB aborts on (file logging with file
+        # access off ended the process with SIGABRT).
         con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
     return con
 
 

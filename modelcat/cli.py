@@ -127,7 +127,12 @@ def refresh_command(
     ] = None,
     setting: Annotated[
         list[str] | None,
-        typer.Option("--set", "-s", help="Any Scrapy setting, NAME=VALUE; repeatable."),
+        typer.Option(
+            "--set",
+            "-s",
+            help="A crawl setting, NAME=VALUE; repeatable. Network, retry, politeness, "
+            "timeout, size-cap and log-level settings only (see the README).",
+        ),
     ] = None,
     allow_shrink: Annotated[
         bool,
@@ -178,11 +183,16 @@ def refresh_command(
     raise typer.Exit(code)
 
 
-def _name_value(text: str) -> tuple[str, str]:
+def _name_value(text: str) -> tuple[str, Any]:
+    from modelcat.refresh import user_setting
+
     name, sep, value = text.partition("=")
-    if not sep or not name:
+    if not sep or not name.strip():
         raise typer.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--set")
-    return name.strip(), value.strip()
+    try:
+        return name.strip(), user_setting(name.strip(), value.strip())
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--set") from None
 
 
 def _progress(*, quiet: bool, heartbeat: float) -> RunProgress:
@@ -405,7 +415,14 @@ def _fail(message: str) -> NoReturn:
 
 def _rows(cursor: duckdb.DuckDBPyConnection, batch: int = 10_000) -> Iterator[tuple[Any, ...]]:
     """A result's rows, a batch at a time: an export never holds a whole table."""
-    while rows := cursor.fetchmany(batch):
+    while True:
+        try:
+            rows = cursor.fetchmany(batch)
+        # A result may fail as it is read, too (a value Python cannot hold, say).
+        except (duckdb.Error, ValueError, OverflowError) as error:
+            _fail(f"query failed: {error}")
+        if not rows:
+            return
         yield from rows
 
 

@@ -31,12 +31,13 @@ from scrapy.settings import Settings
 from crawler.archive import PageArchive
 from crawler.items import PageItem
 from crawler.pipelines import CRAWL_STATS_FILE, PAGE_VALUES_FILE, Stager
-from crawler.spiders.pipellm import DEFAULT_START_URLS, PipeLLMSpider
+from crawler.spiders.pipellm import DEFAULT_START_URLS
 from transforms.catalog import CATALOG_VALUES_FILE, Staged, build_catalog, read_pages, stage
 from transforms.history import Observation, advance_catalog
 from transforms.layout import DataDir
 from transforms.publish import publish, repair
 from transforms.schema import HISTORY_TABLES, TABLES, conform, empty, to_frame
+from transforms.vocabulary import PageOutcome, ValueOrigin
 
 SUMMARY_FILE = "summary.json"
 LOG_FILE = "crawl.log"
@@ -46,12 +47,95 @@ class RefreshLocked(RuntimeError):
     """Another refresh holds this data directory."""
 
 
+def _seconds(text: str) -> float:
+    """seconds, from 0 to a day"""
+    value = float(text)
+    if not 0 <= value < 86_400:
+        raise ValueError
+    return value
+
+
+def _count(text: str) -> int:
+    """a whole number from 0"""
+    value = int(text)
+    if not 0 <= value <= 2**40:
+        raise ValueError
+    return value
+
+
+def _flag(text: str) -> bool:
+    """true or false"""
+    return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}[
+        text.strip().lower()
+    ]
+
+
+def _statuses(text: str) -> list[int]:
+    """HTTP status codes from 400 to 599, comma-separated"""
+    codes = [int(code) for code in text.replace(",", " ").split()]
+    if not all(400 <= code <= 599 for code in codes):
+        raise ValueError
+    return codes
+
+
+def _log_level(text: str) -> str:
+    """DEBUG, INFO, WARNING, ERROR or CRITICAL"""
+    if text.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError
+    return text.upper()
+
+
+def _header_text(text: str) -> str:
+    """printable ASCII text"""
+    if not text or not text.isprintable() or not text.isascii():
+        raise ValueError
+    return text
+
+
+# What ``--set`` may change: the network, retries, politeness, timeouts, size caps and the
+# log level, each read by its own reader. Anything else (pipelines, extensions,
+# middlewares, spider modules, file paths, the telnet console, robots.txt) would let a
+# command line load code, write files or drop a promise, so it is refused.
+USER_SETTINGS: dict[str, Callable[[str], Any]] = {
+    "DOWNLOAD_TIMEOUT": _seconds,
+    "DNS_TIMEOUT": _seconds,
+    "DOWNLOAD_DELAY": _seconds,
+    "RANDOMIZE_DOWNLOAD_DELAY": _flag,
+    "CONCURRENT_REQUESTS": _count,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": _count,
+    "AUTOTHROTTLE_ENABLED": _flag,
+    "AUTOTHROTTLE_START_DELAY": _seconds,
+    "AUTOTHROTTLE_MAX_DELAY": _seconds,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": _seconds,
+    "RETRY_ENABLED": _flag,
+    "RETRY_TIMES": _count,
+    "RETRY_HTTP_CODES": _statuses,
+    "RETRY_BACKOFF_BASE": _seconds,
+    "RETRY_BACKOFF_MAX": _seconds,
+    "DOWNLOAD_MAXSIZE": _count,
+    "DOWNLOAD_WARNSIZE": _count,
+    "USER_AGENT": _header_text,
+    "LOG_LEVEL": _log_level,
+}
+
+
+def user_setting(name: str, value: Any) -> Any:
+    """A ``--set NAME=VALUE`` as the crawl takes it; ValueError says why it is refused."""
+    reader = USER_SETTINGS.get(name)
+    if reader is None:
+        raise ValueError(f"{name} cannot be set; settable: {', '.join(sorted(USER_SETTINGS))}")
+    try:
+        return reader(str(value))
+    except (ValueError, KeyError):
+        raise ValueError(f"{name}={value!r}: expected {reader.__doc__}") from None
+
+
 @dataclass
 class CrawlOptions:
     start_urls: list[str] = field(default_factory=lambda: list(DEFAULT_START_URLS))
     delay: float | None = None  # seconds between requests to a host; None = polite default
     concurrency: int | None = None  # requests in flight; None = polite default
-    settings: dict[str, Any] = field(default_factory=dict)  # any other Scrapy setting
+    settings: dict[str, Any] = field(default_factory=dict)  # of USER_SETTINGS only
 
     def overrides(self, data_dir: DataDir, run_dir: Path) -> dict[str, Any]:
         """The Scrapy settings a run sets on top of ``crawler/settings.py``."""
@@ -73,7 +157,7 @@ class CrawlOptions:
                 "CONCURRENT_REQUESTS": self.concurrency,
                 "CONCURRENT_REQUESTS_PER_DOMAIN": self.concurrency,
             }
-        return values | self.settings
+        return values | {name: user_setting(name, value) for name, value in self.settings.items()}
 
     def scrapy_settings(self, data_dir: DataDir, run_dir: Path) -> Settings:
         """The settings the crawling process runs with."""
@@ -143,25 +227,23 @@ def crawl(
 ) -> dict:
     """Crawl into ``run_dir``; returns Scrapy's stats (empty if the crawl never reported).
 
-    Scrapy runs in a child process (``scrapy crawl pipellm``) and hands each page over a
-    pipe; this process stages them (``crawler.pipelines.Stager``). Parsing, archiving and
+    Scrapy runs in a child process (``python -I -m crawler``: isolated, so it imports only
+    the installed code, never a module of the working directory) and hands each page over
+    a pipe; this process stages them (``crawler.pipelines.Stager``). Parsing, archiving and
     staging so use the second core, and the crawl's memory is gone when it ends.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     read_end, write_end = os.pipe()
     settings = options.overrides(data_dir, run_dir) | {
-        "ITEM_PIPELINES": json.dumps({"crawler.pipelines.ForwardToParent": 300}),
+        "ITEM_PIPELINES": {"crawler.pipelines.ForwardToParent": 300},
         "MODELCAT_STREAM_FD": write_end,
     }
-    command = [sys.executable, "-m", "scrapy", "crawl", PipeLLMSpider.name]
-    command += ["-a", "start_urls=" + " ".join(options.start_urls)]
-    for name, value in settings.items():
-        command += ["-s", f"{name}={value}"]
+    spec = json.dumps({"start_urls": options.start_urls, "settings": settings})
+    command = [sys.executable, "-I", "-m", "crawler", spec]
     stager = Stager(run_dir, PageArchive(data_dir.archive), data_dir.validators)
     with (run_dir / LOG_FILE).open("ab") as log:
         child = subprocess.Popen(
             command,
-            env={**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings"},
             pass_fds=(write_end,),
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -301,7 +383,9 @@ def _finish(
     carried = set(
         models.loc[
             models["page_url"].isin(
-                staged.sources.loc[staged.sources["origin"] == "carried_forward", "page_url"]
+                staged.sources.loc[
+                    staged.sources["origin"] == ValueOrigin.CARRIED_FORWARD, "page_url"
+                ]
             ),
             "model_id",
         ]
@@ -410,7 +494,9 @@ def _count(summary: RunSummary, tables: dict[str, pd.DataFrame]) -> None:
     summary.official_prices = len(tables["official_prices"])
     summary.provider_offers = len(tables["provider_offers"])
     summary.quality_issues_by_kind = dict(Counter(tables["quality_issues"]["kind"].astype(str)))
-    failed = pages[pages["outcome"].isin(["failed", "quarantined", "disallowed"])]
+    failed = pages[
+        pages["outcome"].isin([PageOutcome.FAILED, PageOutcome.QUARANTINED, PageOutcome.DISALLOWED])
+    ]
     summary.failed_pages = [
         {"url": url, "outcome": outcome, "error": error}
         for url, outcome, error in zip(
@@ -445,7 +531,12 @@ def runs_table(data_dir: DataDir, current: RunSummary) -> pd.DataFrame:
             "pages_fetched": [r.get("pages_fetched") for r in rows],
             **{
                 f"pages_{outcome}": [r.get("pages_by_outcome", {}).get(outcome, 0) for r in rows]
-                for outcome in ("not_modified", "failed", "quarantined", "skipped")
+                for outcome in (
+                    PageOutcome.NOT_MODIFIED,
+                    PageOutcome.FAILED,
+                    PageOutcome.QUARANTINED,
+                    PageOutcome.SKIPPED,
+                )
             },
             "pages_retried": [r.get("pages_retried") for r in rows],
             "models_carried_forward": [r.get("models_carried_forward") for r in rows],

@@ -262,10 +262,18 @@ def test_a_page_without_a_model_id_is_quarantined(build) -> None:
     assert len(issues(tables, "missing_model_id")) == 1
 
 
-def test_rows_failing_the_contract_are_quarantined_with_the_reason(build) -> None:
+def test_an_offer_written_twice_is_one_offer_and_a_differing_cell_is_null(build) -> None:
+    # Two rows for one (provider, region) used to fail the contract's key and lose both.
     twice = "| Acme | — | 1M | 32K | $1 | $4 | — | — |\n| Acme | — | 1M | 32K | $2 | $4 | — | — |"
     tables = build(offers=twice)
-    assert tables["provider_offers"].empty
-    rejected = issues(tables, "rejected_row")
-    assert rejected
-    assert all("row quarantined" in r["problem"] for r in rejected)
+    (offer,) = tables["provider_offers"].to_dict("records")
+    assert pd.isna(offer["input_usd_per_mtok"])
+    assert offer["output_usd_per_mtok"] == Decimal("4")
+    assert issues(tables, "conflicting_values") == [
+        {
+            "field": "provider_offers.input_usd_per_mtok Acme",
+            "raw_value": "$1 | $2",
+            "problem": "written 2 times, with different values; left NULL",
+        }
+    ]
+    assert issues(tables, "rejected_row") == []

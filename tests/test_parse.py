@@ -187,16 +187,19 @@ def test_seed_official_pricing_cells_by_row_and_tier(seed: Page) -> None:
     assert table.header == ["Metric", "<=200K Context", ">200K Context"]
     low, high = "<=200K Context", ">200K Context"
     assert cells_of(seed, PRICING) == [
-        (1, "Input Price", low, "$0.8"),
-        (1, "Input Price", high, "—"),
-        (2, "Output Price", low, "$3.2"),
-        (2, "Output Price", high, "—"),
-        (3, "Cache Read", low, "$0.2"),
-        (3, "Cache Read", high, "—"),
-        (4, "Image Input", low, "$0"),
-        (4, "Image Input", high, "—"),
-        (5, "Image Output", low, "$0"),
-        (5, "Image Output", high, "—"),
+        (1, None, "Metric", "Metric"),  # the header row: each cell under itself
+        (1, None, low, low),
+        (1, None, high, high),
+        (2, "Input Price", low, "$0.8"),
+        (2, "Input Price", high, "—"),
+        (3, "Output Price", low, "$3.2"),
+        (3, "Output Price", high, "—"),
+        (4, "Cache Read", low, "$0.2"),
+        (4, "Cache Read", high, "—"),
+        (5, "Image Input", low, "$0"),
+        (5, "Image Input", high, "—"),
+        (6, "Image Output", low, "$0"),
+        (6, "Image Output", high, "—"),
     ]
 
 
@@ -214,13 +217,14 @@ def test_seed_provider_availability_row(seed: Page) -> None:
     ]
     assert table.rows == [["OpenAI", "—", "128K", "16K", "$0.8", "$3.2", "$0.2", "—"]]
     assert cells_of(seed, "Provider Availability") == [
-        (1, "OpenAI", "Region", "—"),
-        (1, "OpenAI", "Context Window", "128K"),
-        (1, "OpenAI", "Max Output", "16K"),
-        (1, "OpenAI", "Input Price", "$0.8"),
-        (1, "OpenAI", "Output Price", "$3.2"),
-        (1, "OpenAI", "Cache Read", "$0.2"),
-        (1, "OpenAI", "Cache Write", "—"),
+        *((1, None, column, column) for column in table.header),
+        (2, "OpenAI", "Region", "—"),
+        (2, "OpenAI", "Context Window", "128K"),
+        (2, "OpenAI", "Max Output", "16K"),
+        (2, "OpenAI", "Input Price", "$0.8"),
+        (2, "OpenAI", "Output Price", "$3.2"),
+        (2, "OpenAI", "Cache Read", "$0.2"),
+        (2, "OpenAI", "Cache Write", "—"),
     ]
 
 
@@ -251,8 +255,8 @@ def test_seed_cells_start_with_front_matter_then_title(seed: Page) -> None:
         ("title", 1, None),
     ]
     # 8 front matter + title + 4 preamble + 3 intents + overview + 11 metadata
-    # + 5x2 official prices + 7 provider columns.
-    assert len(cells) == 8 + 1 + 4 + 3 + 1 + 11 + 10 + 7
+    # + 3 + 5x2 official prices + 8 + 7 provider columns (headers, then rows).
+    assert len(cells) == 8 + 1 + 4 + 3 + 1 + 11 + 3 + 10 + 8 + 7
 
 
 # --- Messy pages -----------------------------------------------------------------------------
@@ -302,13 +306,13 @@ def test_reordered_sections_keep_their_own_content() -> None:
 def test_unknown_bullet_and_extra_columns_are_kept_as_written() -> None:
     page = parse_fixture("extra-bullet-and-column")
     assert page.section("Model Metadata").bullet_values()["Knowledge cutoff"] == "2025-01"
-    assert cells_of(page, PRICING)[:3] == [
-        (1, "Input Price", "<=128K Context", "$1.25"),
-        (1, "Input Price", "<=1M Context", "$2.50"),
-        (1, "Input Price", ">1M Context", "$5"),
+    assert cells_of(page, PRICING)[4:7] == [
+        (2, "Input Price", "<=128K Context", "$1.25"),
+        (2, "Input Price", "<=1M Context", "$2.50"),
+        (2, "Input Price", ">1M Context", "$5"),
     ]
     assert cells_of(page, "Provider Availability")[-1] == (
-        1,
+        2,
         "Vertex_ai-language-models",
         "Latency",
         "420ms",
@@ -324,20 +328,21 @@ def test_ragged_rows_are_kept_and_reported() -> None:
         ["Output Price", "$15", "$22.50", "$30"],
         ["Cache Read", "$0.3", "—"],
     ]
-    # A short row yields the cells it has; a long row's surplus has no column to go to.
-    assert cells_of(page, PRICING)[:3] == [
-        (1, "Input Price", "<=200K Context", "$3"),
-        (2, "Output Price", "<=200K Context", "$15"),
-        (2, "Output Price", ">200K Context", "$22.50"),
+    # A row that does not fit the header is never mapped by position: it is kept whole,
+    # without a column or a row label, so no value lands in a column it does not belong to.
+    assert cells_of(page, PRICING)[3:6] == [
+        (2, None, None, "| Input Price | $3 |"),
+        (3, None, None, "| Output Price | $15 | $22.50 | $30 |"),
+        (4, "Cache Read", "<=200K Context", "$0.3"),
     ]
     # A row without its leading pipe is not a table row.
     assert page.section("Official Pricing").paragraphs == ["Cache Write | $3.75 | — |"]
     assert page.section("Provider Availability").tables == []
     assert page.problems == [
-        "table row in 'Official Pricing (per 1M tokens)' has 2 cells, header has 3:"
-        " '| Input Price | $3 |'",
-        "table row in 'Official Pricing (per 1M tokens)' has 4 cells, header has 3:"
-        " '| Output Price | $15 | $22.50 | $30 |'",
+        "table row in 'Official Pricing (per 1M tokens)' has 2 cells, header has 3;"
+        " its values are not read: '| Input Price | $3 |'",
+        "table row in 'Official Pricing (per 1M tokens)' has 4 cells, header has 3;"
+        " its values are not read: '| Output Price | $15 | $22.50 | $30 |'",
         "table in 'Provider Availability' has no header separator row",
     ]
 
@@ -425,7 +430,7 @@ def test_only_first_h1_before_any_section_is_the_title() -> None:
 
 def test_repeated_section_is_reported_and_first_one_wins() -> None:
     page = parse_page("## Model Metadata\n- Model ID: a\n## model metadata\n- Model ID: b\n", URL)
-    assert page.problems == ["section 'model metadata' appears more than once; the first is used"]
+    assert page.problems == ["section 'model metadata' appears more than once"]
     assert page.section("MODEL METADATA").bullet_values() == {"Model ID": "a"}
 
 
@@ -476,7 +481,13 @@ def test_table_separator_may_carry_alignment_colons() -> None:
 
 def test_cells_number_bullets_then_table_rows_then_paragraphs_per_section() -> None:
     page = parse_page("## S\n- a: 1\n| M | T |\n| --- | --- |\n| r | v |\ntext\n", URL)
-    assert cells_of(page, "S") == [(1, "a", None, "1"), (2, "r", "T", "v"), (3, None, None, "text")]
+    assert cells_of(page, "S") == [
+        (1, "a", None, "1"),
+        (2, None, "M", "M"),
+        (2, None, "T", "T"),
+        (3, "r", "T", "v"),
+        (4, None, None, "text"),
+    ]
 
 
 def test_malformed_link_target_is_reported_not_raised() -> None:
@@ -715,8 +726,8 @@ def test_huge_tables_keep_every_row_and_cell(rows: int, columns: int) -> None:
     assert table.header == header
     assert table.rows == body
     cells = cells_of(page, "Provider Availability")
-    assert len(cells) == rows * (columns - 1)
-    assert cells[-1] == (rows, f"Provider {rows - 1}", header[-1], f"${rows - 1}.{columns - 1}")
+    assert len(cells) == columns + rows * (columns - 1)
+    assert cells[-1] == (rows + 1, f"Provider {rows - 1}", header[-1], f"${rows - 1}.{columns - 1}")
     assert page.problems == []
 
 

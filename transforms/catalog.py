@@ -44,7 +44,9 @@ from crawler.pipelines import (
 from transforms import frames
 from transforms.checks import semantic_issues
 from transforms.normalize import STRING
+from transforms.quality import Issues
 from transforms.schema import TABLES, conform, describe, to_frame, validate
+from transforms.vocabulary import IssueKind, PageOutcome, ValueOrigin
 
 PAGE_COLUMNS = {
     "url": STRING,
@@ -125,10 +127,11 @@ def stage(
     """
     pages, problems = read_pages(run_dir)
     is_model = pages["content_type"] == MODEL_CONTENT_TYPE
-    fetched = pages[(pages["outcome"] == "model") & is_model]
-    unchanged = pages[(pages["outcome"] == "not_modified") & is_model]
+    fetched = pages[(pages["outcome"] == PageOutcome.MODEL) & is_model]
+    unchanged = pages[(pages["outcome"] == PageOutcome.NOT_MODIFIED) & is_model]
     sources = pd.concat(
-        [_sources(fetched, "fetched"), _sources(unchanged, "not_modified")], ignore_index=True
+        [_sources(fetched, ValueOrigin.FETCHED), _sources(unchanged, ValueOrigin.NOT_MODIFIED)],
+        ignore_index=True,
     )
     staged = Staged(pages, sources, problems, run_dir, previous, archive, reparse)
     if previous is not None:
@@ -139,13 +142,15 @@ def stage(
         first = sources.merge(
             known, on=["page_url", "content_sha256"], how="left", suffixes=("", "_first")
         )["fetched_at_first"].set_axis(sources.index)
-        keep_first = (sources["origin"] == "not_modified") & first.notna()
+        keep_first = (sources["origin"] == ValueOrigin.NOT_MODIFIED) & first.notna()
         sources["fetched_at"] = sources["fetched_at"].where(~keep_first, first)
         staged.sources = pd.concat([sources, _carried_forward(pages, known)], ignore_index=True)
 
     # Values this run did not parse itself: from the previous snapshot where it holds the
     # same body, else parsed again from the archive.
-    reuse = staged.sources if reparse else staged.sources[staged.sources["origin"] != "fetched"]
+    reuse = staged.sources
+    if not reparse:
+        reuse = reuse[reuse["origin"] != ValueOrigin.FETCHED]
     keys = [
         _KEY.format(u, s) for u, s in zip(reuse["page_url"], reuse["content_sha256"], strict=True)
     ]
@@ -171,18 +176,22 @@ def stage(
 # Quality issues that depend on one page alone, so they stand while the page does. Issues
 # across pages (duplicates, rejects) are found again; page_structure comes with the page log.
 PAGE_ISSUE_KINDS = (
-    "unreadable_value",
-    "unreadable_tier",
-    "unsupported_price_unit",
-    "unknown_metric",
-    "unknown_field",
-    "repeated_field",
-    "missing_provider",
-    "price_outlier",
-    "tier_price_inversion",
-    "output_exceeds_context",
-    "offer_context_exceeds_model",
-    "overview_contradiction",
+    IssueKind.UNREADABLE_VALUE,
+    IssueKind.UNREADABLE_TIER,
+    IssueKind.OVERLAPPING_TIERS,
+    IssueKind.UNSUPPORTED_PRICE_UNIT,
+    IssueKind.UNKNOWN_METRIC,
+    IssueKind.UNKNOWN_FIELD,
+    IssueKind.REPEATED_FIELD,
+    IssueKind.CONFLICTING_VALUES,
+    IssueKind.UNMAPPED_VALUE,
+    IssueKind.MISSING_PROVIDER,
+    IssueKind.MISSING_METRIC,
+    IssueKind.PRICE_OUTLIER,
+    IssueKind.TIER_PRICE_INVERSION,
+    IssueKind.OUTPUT_EXCEEDS_CONTEXT,
+    IssueKind.OFFER_CONTEXT_EXCEEDS_MODEL,
+    IssueKind.OVERVIEW_CONTRADICTION,
 )
 
 
@@ -211,7 +220,7 @@ def _kept_tables(previous: Path, kept: set[str]) -> frames.Kept:
     )
 
 
-def _sources(pages: pd.DataFrame, origin: str) -> pd.DataFrame:
+def _sources(pages: pd.DataFrame, origin: ValueOrigin) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "page_url": pages["final_url"],
@@ -226,14 +235,15 @@ def _carried_forward(pages: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
     """Model pages that failed this run for a passing reason, as the last snapshot had them
     (``known``: its models' page_url, content_sha256 and fetched_at)."""
     status = pages["http_status"]
-    passing = (pages["outcome"] == "quarantined") | (
-        (pages["outcome"] == "failed") & (status.isna() | (status >= 500) | (status == 429))
+    passing = (pages["outcome"] == PageOutcome.QUARANTINED) | (
+        (pages["outcome"] == PageOutcome.FAILED)
+        & (status.isna() | (status >= 500) | (status == 429))
     )
     failed_urls = set(pages.loc[passing, "url"]) | set(pages.loc[passing, "final_url"].dropna())
     if not failed_urls:
         return pd.DataFrame(columns=SOURCE_COLUMNS)
     kept = known[known["page_url"].isin(failed_urls)]
-    return kept.assign(origin="carried_forward")[SOURCE_COLUMNS]
+    return kept.assign(origin=ValueOrigin.CARRIED_FORWARD)[SOURCE_COLUMNS]
 
 
 _KEY = "{}\x1f{}"
@@ -324,13 +334,14 @@ def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame | Path]
         ],
         ignore_index=True,
     ).drop_duplicates()
-    structure = pd.DataFrame(
-        {
-            "model_id": problems["page_url"].map(model_of_page),
-            "page_url": problems["page_url"],
-            "kind": "page_structure",
-            "problem": problems["problem"],
-        }
+    issues = Issues()
+    issues.extend(catalog.quality_issues)
+    issues.add(
+        problems.index,
+        IssueKind.PAGE_STRUCTURE,
+        problems["problem"],
+        model_id=problems["page_url"].map(model_of_page),
+        page_url=problems["page_url"],
     )
     # The checks look at one page at a time: pages kept as they were keep their findings.
     kept = staged.kept_tables or frames.Kept.empty()
@@ -339,29 +350,28 @@ def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame | Path]
         frame[~frame["page_url"].isin(kept_urls)]
         for frame in (catalog.models, catalog.official_prices, catalog.provider_offers)
     ]
-    contradictions = semantic_issues(*built)
-    issues = [catalog.quality_issues, structure, contradictions, kept.quality_issues]
+    issues.extend(semantic_issues(*built))
+    issues.extend(kept.quality_issues)
     models, rejected = validate(catalog.models, TABLES["models"])
-    issues.append(rejected)
+    issues.extend(rejected)
     tables: dict[str, pd.DataFrame | Path] = {"models": models}
     for name in ("official_prices", "provider_offers"):
         frame = getattr(catalog, name)
         orphan = ~frame["model_id"].isin(models["model_id"])
-        issues.append(
-            pd.DataFrame(
-                {
-                    "model_id": frame.loc[orphan, "model_id"],
-                    "kind": "rejected_row",
-                    "field": name,
-                    "problem": "its model row was rejected; row quarantined",
-                }
-            )
+        issues.add(
+            orphan,
+            IssueKind.REJECTED_ROW,
+            "its model row was rejected; row quarantined",
+            model_id=frame["model_id"],
+            field=name,
         )
         tables[name], rejected = validate(frame[~orphan], TABLES[name])
-        issues.append(rejected)
+        issues.extend(rejected)
 
-    quality = pd.concat([i for i in issues if not i.empty] or issues[:1], ignore_index=True)
-    quality["page_url"] = quality["page_url"].fillna(quality["model_id"].map(page_of_model))
+    quality = issues.frame()
+    quality["page_url"] = quality["page_url"].fillna(
+        quality["model_id"].map(page_of_model[~page_of_model.index.duplicated()])
+    )
     tables["quality_issues"] = conform(
         quality.reindex(columns=TABLES["quality_issues"].names).assign(run_id=run_id),
         TABLES["quality_issues"],

@@ -1,6 +1,6 @@
 """Semantic checks: values that parse but contradict each other. They flag, never fix.
 
-Each check returns quality issues (``frames.ISSUE_COLUMNS``); the values stay as the page
+Each check returns quality issue rows (``transforms.quality``); the values stay as the page
 wrote them. The thresholds aim at the mistakes catalogs really make: a price entered per 1K
 instead of per 1M tokens is off by 1,000x, so 100x apart is flagged; sizes shown rounded
 ("1.05M") or with binary prefixes (1M for 1,048,576) are compared only beyond what that
@@ -15,7 +15,8 @@ from decimal import Decimal
 import pandas as pd
 
 from transforms import normalize as n
-from transforms.frames import ISSUE_COLUMNS
+from transforms.quality import ISSUE_COLUMNS, issue_rows, no_issues
+from transforms.vocabulary import IssueKind
 
 OUTLIER_FACTOR = 100
 BINARY_PREFIX_PERCENT = 5
@@ -25,6 +26,7 @@ _OVERVIEW_CONTEXT = re.compile(
     r"tokens?(?:[\s-]+of)?[\s-]+context",
     re.IGNORECASE,
 )
+_OVERVIEW_PHRASE = re.compile(f"(?P<phrase>{_OVERVIEW_CONTEXT.pattern})", re.IGNORECASE)
 _WORD_UNITS = {"million": "M", "thousand": "K"}
 
 
@@ -42,7 +44,7 @@ def semantic_issues(
     ]
     found = [frame for frame in found if not frame.empty]
     if not found:
-        return pd.DataFrame(columns=ISSUE_COLUMNS)
+        return no_issues()
     return pd.concat(found, ignore_index=True)[ISSUE_COLUMNS]
 
 
@@ -64,18 +66,26 @@ def _rounding(raw: pd.Series) -> pd.Series:
 
 
 def _issue(
-    rows: pd.DataFrame, kind: str, field: str | pd.Series, raw_value, problem
+    rows: pd.DataFrame,
+    kind: IssueKind,
+    field: str | pd.Series,
+    raw_value: pd.Series,
+    problem: str | pd.Series,
 ) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "model_id": rows["model_id"],
-            "page_url": rows.get("page_url"),
-            "kind": kind,
-            "field": field,
-            "raw_value": raw_value,
-            "problem": problem,
-        }
-    ).astype(n.STRING)
+    return issue_rows(
+        kind,
+        problem,
+        model_id=rows["model_id"],
+        page_url=rows.get("page_url"),
+        field=field,
+        raw_value=raw_value,
+        index=rows.index,
+    )
+
+
+def _lookup(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
+    """``column`` by ``key`` where the key names one row; an ambiguous key is no reference."""
+    return frame[~frame[key].duplicated(keep=False)].set_index(key)[column]
 
 
 def _exact(prices: pd.Series) -> pd.Series:
@@ -111,7 +121,7 @@ def _tier_outliers(prices: pd.DataFrame) -> pd.DataFrame:
         [
             _issue(
                 upper[far],
-                "price_outlier",
+                IssueKind.PRICE_OUTLIER,
                 field[far],
                 upper.loc[far, "raw_value"],
                 f"{OUTLIER_FACTOR}x or more away from the base tier's price "
@@ -120,7 +130,7 @@ def _tier_outliers(prices: pd.DataFrame) -> pd.DataFrame:
             ),
             _issue(
                 upper[lower],
-                "tier_price_inversion",
+                IssueKind.TIER_PRICE_INVERSION,
                 field[lower],
                 upper.loc[lower, "raw_value"],
                 "upper context tier is cheaper than the base tier's " + base_text[lower],
@@ -137,7 +147,7 @@ def _offer_outliers(prices: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
         column = f"{metric}_usd_per_mtok"
         rows = offers[["model_id", "provider", column]].rename(columns={column: "price"})
         rows = rows[rows["price"].notna()].assign(price=lambda f: _exact(f["price"]))
-        official = base[base["metric"] == metric].set_index("model_id")["usd_per_mtok"]
+        official = _lookup(base[base["metric"] == metric], "model_id", "usd_per_mtok")
         far_official = _far(rows["price"], rows["model_id"].map(_exact(official)))
 
         # The median of each model's providers, exactly: the mean of the two middle prices,
@@ -155,7 +165,7 @@ def _offer_outliers(prices: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
         found.append(
             _issue(
                 rows[far_official],
-                "price_outlier",
+                IssueKind.PRICE_OUTLIER,
                 field[far_official],
                 rows.loc[far_official, "price"].map(_usd),
                 f"{OUTLIER_FACTOR}x or more away from the official {metric} price",
@@ -164,7 +174,7 @@ def _offer_outliers(prices: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
         found.append(
             _issue(
                 rows[far_median],
-                "price_outlier",
+                IssueKind.PRICE_OUTLIER,
                 field[far_median],
                 rows.loc[far_median, "price"].map(_usd),
                 f"{OUTLIER_FACTOR}x or more away from the median of this model's providers",
@@ -180,7 +190,7 @@ def _output_exceeds_context(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     who = frame.get("provider", pd.Series("", index=frame.index)).fillna("")
     return _issue(
         frame[bad],
-        "output_exceeds_context",
+        IssueKind.OUTPUT_EXCEEDS_CONTEXT,
         f"{table}.max_output_tokens" + (" " + who[bad] if table == "provider_offers" else ""),
         frame.loc[bad, "max_output_tokens_raw"],
         "max output ("
@@ -192,11 +202,10 @@ def _output_exceeds_context(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def _offer_context_exceeds_model(models: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
-    model = models.set_index("model_id")
     joined = offers.assign(
-        model_context=offers["model_id"].map(model["context_window_tokens"]),
-        model_raw=offers["model_id"].map(model["context_window_tokens_raw"]),
-        page_url=offers["model_id"].map(model["page_url"]),
+        model_context=offers["model_id"].map(_lookup(models, "model_id", "context_window_tokens")),
+        model_raw=offers["model_id"].map(_lookup(models, "model_id", "context_window_tokens_raw")),
+        page_url=offers["model_id"].map(_lookup(models, "model_id", "page_url")),
     )
     offered = joined["context_window_tokens"]
     allowed = slack(joined["context_window_tokens_raw"], joined["model_raw"], offered)
@@ -204,7 +213,7 @@ def _offer_context_exceeds_model(models: pd.DataFrame, offers: pd.DataFrame) -> 
     bad = bad.astype(bool)
     return _issue(
         joined[bad],
-        "offer_context_exceeds_model",
+        IssueKind.OFFER_CONTEXT_EXCEEDS_MODEL,
         "provider_offers.context_window_tokens " + joined.loc[bad, "provider"],
         joined.loc[bad, "context_window_tokens_raw"],
         "provider's context window is larger than the model's ("
@@ -215,7 +224,9 @@ def _offer_context_exceeds_model(models: pd.DataFrame, offers: pd.DataFrame) -> 
 
 def _overview_contradicts_context(models: pd.DataFrame) -> pd.DataFrame:
     """An overview that states a context window the metadata does not."""
-    claims = models["overview"].astype(n.STRING).str.extract(_OVERVIEW_CONTEXT)
+    # Through Arrow's engine (RE2): linear in the text, where Python's backtracks
+    # quadratically on "1,1,1,..." (a 20 KB overview took 32 s).
+    claims = n.extract(models["overview"].astype(n.STRING), _OVERVIEW_CONTEXT)
     stated = claims["number"] + claims["unit"].str.lower().replace(_WORD_UNITS).fillna("")
     claimed = n.tokens(stated)
     metadata = models["context_window_tokens"]
@@ -225,14 +236,10 @@ def _overview_contradicts_context(models: pd.DataFrame) -> pd.DataFrame:
         pd.concat([claimed, metadata], axis=1).max(axis=1),
     )
     bad = ((claimed - metadata).abs() > allowed).fillna(False).astype(bool)
-    phrase = (
-        models["overview"]
-        .astype(n.STRING)
-        .str.extract(f"(?P<phrase>{_OVERVIEW_CONTEXT.pattern})", flags=re.IGNORECASE)["phrase"]
-    )
+    phrase = n.extract(models["overview"].astype(n.STRING), _OVERVIEW_PHRASE)["phrase"]
     return _issue(
         models[bad],
-        "overview_contradiction",
+        IssueKind.OVERVIEW_CONTRADICTION,
         "models.overview",
         phrase[bad],
         "the overview says "

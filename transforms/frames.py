@@ -2,43 +2,39 @@
 
 Input is the raw layer: ``pages`` (one row per URL touched) and ``page_values`` (one row per
 value on a model page). Output is one frame per published table. All interpretation of the
-page format lives here, applied to whole columns at once; the value grammar itself lives in
-``transforms.normalize``.
+page format lives here and in ``transforms.prices`` (its pricing sections), applied to
+whole columns at once, with the steps they share in ``transforms.cells``; the value grammar
+itself lives in ``transforms.normalize``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 
 from transforms import normalize as n
+from transforms.cells import (
+    Build,
+    each_distinct,
+    one_value_per_cell,
+    read,
+    table_cells,
+    unique,
+    unknown_labels,
+    wide,
+)
+from transforms.prices import official_prices, provider_offers
+from transforms.quality import Issues
+from transforms.vocabulary import IssueKind, PageOutcome
 
-# Section headings as the pages write them, compared case-insensitively by prefix.
+# Section names: headings without their unit statements, compared case-insensitively.
 METADATA_SECTION = "model metadata"
 PRICING_SECTION = "official pricing"
 OFFERS_SECTION = "provider availability"
 OVERVIEW_SECTION = "overview"
-PRICE_UNIT = re.compile(r"\(\s*per\s+1M\s+tokens\s*\)", re.IGNORECASE)
 
-# How each typed column is read from its raw text.
-READERS: dict[str, Callable[[pd.Series], pd.Series]] = {
-    "model_id": n.text,
-    "display_name": n.text,
-    "provider_family": n.text,
-    "release_date": n.iso_date,
-    "context_window_tokens": n.tokens,
-    "max_output_tokens": n.tokens,
-    "input_modalities": n.modalities,
-    "output_modalities": n.modalities,
-    "supports_tool_use": n.yes_no,
-    "supports_computer_use": n.yes_no,
-    "supports_cache_control": n.yes_no,
-    "region": n.text,
-    **{f"{m}_usd_per_mtok": n.usd for m in ("input", "output", "cache_read", "cache_write")},
-}
 # Model Metadata bullet label (as a snake_case slug) -> models column.
 METADATA_COLUMNS = {
     "model_id": "model_id",
@@ -53,21 +49,8 @@ METADATA_COLUMNS = {
     "computer_use_support": "supports_computer_use",
     "cache_control_support": "supports_cache_control",
 }
-# Provider Availability column header (as a slug) -> provider_offers column. Prices may be
-# headed with or without "Price": "Input Price", "Cache Read".
-OFFER_COLUMNS = {
-    "region": "region",
-    "context_window": "context_window_tokens",
-    "max_output": "max_output_tokens",
-    **{
-        f"{m}{suffix}": f"{m}_usd_per_mtok"
-        for m in ("input", "output", "cache_read", "cache_write")
-        for suffix in ("", "_price")
-    },
-}
 # Page outcomes whose page holds a model; quarantine and duplicate checks re-label them.
-MODEL_OUTCOMES = ("model", "not_modified")
-ISSUE_COLUMNS = ["model_id", "page_url", "kind", "field", "raw_value", "problem"]
+MODEL_OUTCOMES = (PageOutcome.MODEL, PageOutcome.NOT_MODIFIED)
 
 
 @dataclass
@@ -79,6 +62,9 @@ class Catalog:
     provider_offers: pd.DataFrame
     pages: pd.DataFrame
     quality_issues: pd.DataFrame
+    conflicted_cells: (
+        pd.DataFrame
+    )  # cells.CONFLICT_COLUMNS: NULL because the page contradicts itself
 
 
 @dataclass
@@ -93,49 +79,6 @@ class Kept:
     @classmethod
     def empty(cls) -> Kept:
         return cls(*(pd.DataFrame({"page_url": pd.Series(dtype=n.STRING)}) for _ in range(4)))
-
-
-class Issues:
-    """Collects quality issues as frames, one batch per check."""
-
-    def __init__(self) -> None:
-        self.batches: list[pd.DataFrame] = []
-
-    def add(
-        self,
-        where: pd.Series | pd.Index,
-        *,
-        page_url: pd.Series,
-        kind: str,
-        field: str | pd.Series | None,
-        raw_value: pd.Series | str | None,
-        problem: str | pd.Series,
-        model_id: pd.Series | None = None,
-    ) -> None:
-        """Record one issue for each row where ``where`` is True (all rows of a bare index)."""
-        mask = where if isinstance(where, pd.Series) else pd.Series(True, index=where)
-        if not mask.any():
-            return
-        columns = {
-            "model_id": model_id,
-            "page_url": page_url,
-            "kind": kind,
-            "field": field,
-            "raw_value": raw_value,
-            "problem": problem,
-        }
-        batch = pd.DataFrame(
-            {k: v[mask] if isinstance(v, pd.Series) else v for k, v in columns.items()},
-            index=mask.index[mask],
-        )
-        self.batches.append(batch.reset_index(drop=True))
-
-    def frame(self, model_of_page: pd.Series) -> pd.DataFrame:
-        if not self.batches:
-            return pd.DataFrame({c: pd.Series(dtype=n.STRING) for c in ISSUE_COLUMNS})
-        issues = pd.concat([b.astype(n.STRING) for b in self.batches], ignore_index=True)
-        known = issues["model_id"].fillna(issues["page_url"].map(model_of_page).astype(n.STRING))
-        return issues.assign(model_id=known)[ISSUE_COLUMNS]
 
 
 def build(
@@ -154,10 +97,11 @@ def build(
       large the site;
     - ``kept``: typed rows of unchanged pages, reused rather than built again.
     """
-    issues = Issues()
+    run = Build()
+    issues = run.issues
     pages = pages.copy()
     sources = sources.drop_duplicates("page_url").set_index("page_url")
-    parts = [_page_tables(values, sources, issues) for values in chunks]
+    parts = [_page_tables(values, sources, run) for values in chunks]
     if kept is not None:
         parts.append((kept.models, kept.official_prices, kept.provider_offers))
     models, prices, offers = (
@@ -167,19 +111,20 @@ def build(
     no_id = models["model_id"].isna()
     issues.add(
         no_id,
+        IssueKind.MISSING_MODEL_ID,
+        "model page has no readable Model ID; page quarantined",
         page_url=models["page_url"],
-        kind="missing_model_id",
         field="models.model_id",
         raw_value=models["model_id_raw"],
-        problem="model page has no readable Model ID; page quarantined",
     )
     quarantined = pages["final_url"].isin(models.loc[no_id, "page_url"]) & pages["outcome"].isin(
         MODEL_OUTCOMES
     )
-    pages.loc[quarantined, "outcome"] = "quarantined"
+    pages.loc[quarantined, "outcome"] = PageOutcome.QUARANTINED
     pages.loc[quarantined, "error"] = "model page without a readable Model ID"
 
     models, pages = _deduplicate(models[~no_id].reset_index(drop=True), pages, issues)
+    _case_collisions(models, issues)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
     return Catalog(
         models=models.reset_index(drop=True),
@@ -190,106 +135,46 @@ def build(
             drop=True
         ),
         pages=pages,
-        quality_issues=issues.frame(model_of_page),
+        quality_issues=issues.frame(unique(model_of_page)),
+        conflicted_cells=run.conflicted(model_of_page),
     )
 
 
 def _page_tables(
-    values: pd.DataFrame, sources: pd.DataFrame, issues: Issues
+    values: pd.DataFrame, sources: pd.DataFrame, run: Build
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """models, official_prices and provider_offers rows of some whole pages, before the
     run-wide steps (quarantine, duplicates). Each row keeps its page_url."""
-    section = values["section"].str.lower()
-    models = _models(sources[n.isin(sources.index, values["page_url"])], values, section, issues)
+    name = each_distinct(values["section"], lambda heading: n.without_unit(heading).casefold())
+    models = _models(sources[n.isin(sources.index, values["page_url"])], values, name, run)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
-    prices = _official_prices(
-        values[section.str.startswith(PRICING_SECTION)], model_of_page, issues
-    )
-    offers = _provider_offers(values[section.str.startswith(OFFERS_SECTION)], model_of_page, issues)
+    prices = official_prices(values[name == PRICING_SECTION], model_of_page, run)
+    offers = provider_offers(values[name == OFFERS_SECTION], model_of_page, run)
     return models, prices, offers
 
 
-def _wide(cells: pd.DataFrame, index: list[str], key: pd.Series) -> pd.DataFrame:
-    """One row per ``index``, one raw-text column per ``key``; the first occurrence wins."""
-    keyed = cells.assign(key=key).dropna(subset=["key"]).drop_duplicates([*index, "key"])
-    if keyed.empty:
-        return pd.DataFrame(
-            index=pd.MultiIndex.from_tuples([], names=index)
-            if len(index) > 1
-            else pd.Index([], name=index[0])
-        )
-    return keyed.pivot(index=index, columns="key", values="raw_value")
-
-
-def _read(
-    raw: pd.DataFrame,
-    columns: list[str],
-    *,
-    page_url: pd.Series,
-    model_id: pd.Series,
-    issues: Issues,
-    table: str,
-) -> pd.DataFrame:
-    """Read each raw-text column by its reader; every unreadable value is an issue."""
-    typed = pd.DataFrame(index=raw.index)
-    for column in columns:
-        text = (raw[column] if column in raw else pd.Series(pd.NA, index=raw.index)).astype(
-            n.STRING
-        )
-        read = READERS[column]
-        typed[column] = read(text)
-        typed[f"{column}_raw"] = text  # for the checks; the contract keeps typed values only
-        issues.add(
-            n.unreadable(text, typed[column]),
-            page_url=page_url,
-            model_id=model_id,
-            kind="unreadable_value",
-            field=f"{table}.{column}",
-            raw_value=text,
-            problem=f"does not parse as {read.__name__.replace('_', ' ')}",
-        )
-    return typed
-
-
-def _unknown_labels(
-    cells: pd.DataFrame, known: pd.Series, label: str, where: str, issues: Issues
-) -> None:
-    unknown = cells[~known & cells[label].notna()].drop_duplicates(["page_url", label])
-    issues.add(
-        unknown.index,
-        page_url=unknown["page_url"],
-        kind="unknown_field",
-        field=unknown[label],
-        raw_value=unknown["raw_value"],
-        problem=f"{where} not in the data contract; kept in page_values",
-    )
-
-
 def _models(
-    sources: pd.DataFrame, values: pd.DataFrame, section: pd.Series, issues: Issues
+    sources: pd.DataFrame, values: pd.DataFrame, section: pd.Series, run: Build
 ) -> pd.DataFrame:
     """One row per source page (``sources`` is indexed by page_url), Model ID or not."""
+    issues = run.issues
     model_urls = sources.index
     page_url = pd.Series(model_urls, index=model_urls)
 
-    bullets = values[section == METADATA_SECTION]
-    label = n.slug(bullets["row_label"], "_")
-    column = label.map(METADATA_COLUMNS)
-    _unknown_labels(bullets, column.notna(), "row_label", "metadata label", issues)
-    repeated = bullets[
-        bullets.assign(column=column).duplicated(["page_url", "column"]) & column.notna()
-    ]
-    issues.add(
-        repeated.index,
-        page_url=repeated["page_url"],
-        kind="repeated_field",
-        field=repeated["row_label"],
-        raw_value=repeated["raw_value"],
-        problem="metadata label appears more than once; the first is used",
+    metadata = values[section == METADATA_SECTION]
+    bullet = metadata["row_label"].notna() & metadata["column_label"].isna()
+    bullets = table_cells(metadata, issues, kept=bullet, what="a 'Label: value' bullet")
+    column = n.slug(bullets["row_label"], "_").map(METADATA_COLUMNS)
+    unknown_labels(bullets, column.notna(), "row_label", "metadata label", issues)
+    known = bullets[column.notna()].assign(column=column)
+    known, conflicts = one_value_per_cell(
+        known, ["page_url", "column"], issues, field="models." + known["column"]
     )
-    raw = _wide(bullets, ["page_url"], column).reindex(model_urls)
+    run.conflicts.append(conflicts[["page_url", "column"]].assign(table="models"))
+    known = known.assign(raw_value=known["raw_value"].mask(known["conflict"]))
+    raw = wide(known, ["page_url"], known["column"]).reindex(model_urls)
     model_id = n.text(raw["model_id"] if "model_id" in raw else pd.Series(pd.NA, index=model_urls))
-    models = _read(
+    models = read(
         raw,
         list(METADATA_COLUMNS.values()),
         page_url=page_url,
@@ -300,8 +185,11 @@ def _models(
     models["provider_family_key"] = n.slug(models["provider_family"])
 
     head = values[section.isin(["front matter", "preamble"])]
-    front = _wide(head, ["page_url"], head["section"] + ":" + head["row_label"].astype(n.STRING))
-    front = front.reindex(model_urls).astype(n.STRING)
+    head = head.assign(key=head["section"] + ":" + head["row_label"].astype(n.STRING))
+    head = head[head["key"].isin(_HEAD_KEYS)]
+    head, _ = one_value_per_cell(head, ["page_url", "key"], issues, field=head["key"])
+    head = head.assign(raw_value=head["raw_value"].mask(head["conflict"]))
+    front = wide(head, ["page_url"], head["key"]).reindex(model_urls).astype(n.STRING)
     absent = pd.Series(pd.NA, index=model_urls, dtype=n.STRING)
     generated = front.get("front matter:generated_at", absent).fillna(
         front.get("preamble:Generated at", absent)
@@ -309,12 +197,12 @@ def _models(
     models["page_generated_at"] = n.utc_timestamp(generated)
     issues.add(
         n.unreadable(generated, models["page_generated_at"]),
+        IssueKind.UNREADABLE_VALUE,
+        "generated_at is not an ISO 8601 timestamp with a zone",
         page_url=page_url,
         model_id=model_id,
-        kind="unreadable_value",
         field="models.page_generated_at",
         raw_value=generated,
-        problem="generated_at is not an ISO 8601 timestamp with a zone",
     )
     models["canonical_url"] = n.text(
         front.get("front matter:canonical_url", absent).fillna(
@@ -331,6 +219,15 @@ def _models(
     models["content_sha256"] = sources["content_sha256"]
 
     return models.reset_index(drop=True)
+
+
+# The front matter and preamble lines a model row reads.
+_HEAD_KEYS = (
+    "front matter:generated_at",
+    "preamble:Generated at",
+    "front matter:canonical_url",
+    "preamble:Canonical page",
+)
 
 
 def _deduplicate(
@@ -357,150 +254,42 @@ def _deduplicate(
     )
     issues.add(
         ~same_content,
-        page_url=losers["page_url"],
-        model_id=losers["model_id"],
-        kind="duplicate_model_id",
-        field="model_id",
-        raw_value=losers["model_id"],
-        problem="another page claims this Model ID with different content; kept "
+        IssueKind.DUPLICATE_MODEL_ID,
+        "another page claims this Model ID with different content; kept "
         + pd.Series(winner["page_url"].to_numpy(), index=losers.index).astype(n.STRING)
         + " (generated "
         + pd.Series(winner["page_generated_at"].astype(str).to_numpy(), index=losers.index)
         + ")",
+        page_url=losers["page_url"],
+        model_id=losers["model_id"],
+        field="model_id",
+        raw_value=losers["model_id"],
     )
     lost = pages["final_url"].isin(losers["page_url"]) & pages["outcome"].isin(MODEL_OUTCOMES)
-    pages.loc[lost, "outcome"] = "duplicate"
+    pages.loc[lost, "outcome"] = PageOutcome.DUPLICATE
     winner_url = pd.Series(winner["page_url"].to_numpy(), index=losers["page_url"].to_numpy())
-    pages.loc[lost, "error"] = "same Model ID as " + pages.loc[lost, "final_url"].map(winner_url)
+    pages.loc[lost, "error"] = "same Model ID as " + pages.loc[lost, "final_url"].map(
+        unique(winner_url)
+    )
     return models.loc[winners.index.sort_values()], pages
 
 
-def _official_prices(cells: pd.DataFrame, model_of_page: pd.Series, issues: Issues) -> pd.DataFrame:
-    cells = cells[n.isin(cells["page_url"], model_of_page.index) & cells["column_label"].notna()]
-    model_id = cells["page_url"].map(model_of_page).astype(n.STRING)
-
-    # The tiers of each page are its column headers, left to right. Pages share a handful
-    # of header sequences, so each distinct sequence is read once.
-    columns = cells.drop_duplicates(["page_url", "column_label"])
-    headers: dict[str, list[str]] = {}
-    for page, label in zip(columns["page_url"], columns["column_label"], strict=True):
-        headers.setdefault(page, []).append(label)
-    lookup = pd.DataFrame(
-        [
-            (page, label, *(bound or (None, None)), bound is None)
-            for page, labels in headers.items()
-            for label, bound in zip(labels, n.tier_bounds(tuple(labels)), strict=True)
-        ],
-        columns=["page_url", "column_label", "tier_min_tokens", "tier_max_tokens", "bad_tier"],
-    ).astype(
-        {
-            "page_url": n.STRING,
-            "column_label": n.STRING,
-            "tier_min_tokens": n.INT64,
-            "tier_max_tokens": n.INT64,
-            "bad_tier": bool,
-        }
-    )
-
-    prices = cells.merge(lookup, on=["page_url", "column_label"], how="left").set_axis(cells.index)
-    usd = n.usd(prices["raw_value"])
-    # Only "per 1M tokens" is a unit we publish; any other would need a conversion we
-    # will not guess at (the 1,000x unit mistake).
-    wrong_unit = ~prices["section"].str.contains(PRICE_UNIT).astype(bool)
-    usd = usd.mask(wrong_unit)
-    metric = n.metric(prices["row_label"])
-    frame = pd.DataFrame(
-        {
-            "page_url": prices["page_url"],
-            "model_id": model_id,
-            "tier_label": prices["column_label"],
-            "tier_min_tokens": prices["tier_min_tokens"],
-            "tier_max_tokens": prices["tier_max_tokens"],
-            "metric": metric,
-            "usd_per_mtok": usd,
-            "raw_value": prices["raw_value"].str.strip(),
-        }
-    )
-    keep = ~n.is_missing(prices["raw_value"]) & metric.notna()
+def _case_collisions(models: pd.DataFrame, issues: Issues) -> None:
+    """Model IDs that differ only in case are different models (the ID is the exact text an
+    API call names); each is published and flagged, naming the others."""
+    folded = models["model_id"].str.casefold()
+    clash = folded.map(folded.value_counts()) > 1
+    if not clash.any():
+        return
+    rows = models[clash]
+    names = (rows["model_id"] + " (" + rows["page_url"] + ")").groupby(folded[clash]).agg(", ".join)
     issues.add(
-        keep & wrong_unit,
-        page_url=prices["page_url"],
-        model_id=model_id,
-        kind="unsupported_price_unit",
-        field="official_prices." + metric.fillna("?"),
-        raw_value=prices["section"],
-        problem="pricing section is not 'per 1M tokens'; price left NULL",
+        clash,
+        IssueKind.MODEL_ID_CASE_COLLISION,
+        "Model IDs that differ only in case, published as different models: "
+        + folded.map(names).astype(n.STRING),
+        page_url=models["page_url"],
+        model_id=models["model_id"],
+        field="models.model_id",
+        raw_value=models["model_id"],
     )
-    issues.add(
-        keep & ~wrong_unit & n.unreadable(prices["raw_value"], usd),
-        page_url=prices["page_url"],
-        model_id=model_id,
-        kind="unreadable_value",
-        field="official_prices." + metric.fillna("?"),
-        raw_value=prices["raw_value"],
-        problem="price does not parse as US dollars ($1,234.5)",
-    )
-    issues.add(
-        keep & prices["bad_tier"].fillna(True).astype(bool),
-        page_url=prices["page_url"],
-        model_id=model_id,
-        kind="unreadable_tier",
-        field="tier_label",
-        raw_value=prices["column_label"],
-        problem="context tier label does not parse; tier bounds left NULL",
-    )
-    issues.add(
-        keep & ~metric.isin(n.KNOWN_METRICS),
-        page_url=prices["page_url"],
-        model_id=model_id,
-        kind="unknown_metric",
-        field="metric",
-        raw_value=prices["row_label"],
-        problem="price row label is not a known metric; kept as its slug",
-    )
-    return frame[keep].reset_index(drop=True)
-
-
-def _provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, issues: Issues) -> pd.DataFrame:
-    cells = cells[n.isin(cells["page_url"], model_of_page.index)]
-    column = n.slug(cells["column_label"], "_").map(OFFER_COLUMNS)
-    _unknown_labels(cells, column.notna(), "column_label", "Provider Availability column", issues)
-
-    index = ["page_url", "row_number"]
-    rows = cells.drop_duplicates(index).set_index(index)
-    raw = _wide(cells, index, column).reindex(rows.index)
-    page_url = pd.Series(rows.index.get_level_values("page_url"), index=rows.index)
-    model_id = page_url.map(model_of_page).astype(n.STRING)
-    provider = n.text(rows["row_label"])
-    typed = _read(
-        raw,
-        list(dict.fromkeys(OFFER_COLUMNS.values())),
-        page_url=page_url,
-        model_id=model_id,
-        issues=issues,
-        table="provider_offers",
-    )
-    offers = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "page_url": page_url,
-                    "model_id": model_id,
-                    "provider": provider,
-                    "provider_key": n.slug(provider),
-                }
-            ),
-            typed,
-        ],
-        axis=1,
-    )
-    issues.add(
-        provider.isna(),
-        page_url=page_url,
-        model_id=model_id,
-        kind="missing_provider",
-        field="provider_offers.provider",
-        raw_value=rows["row_label"],
-        problem="Provider Availability row without a provider name; row dropped",
-    )
-    return offers[provider.notna()].reset_index(drop=True)

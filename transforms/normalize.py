@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -186,26 +187,47 @@ def token_count(text_value: str) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
+class Tier(NamedTuple):
+    """A context tier's bounds, or why it has none (both bounds None)."""
+
+    min_tokens: int | None  # exclusive
+    max_tokens: int | None  # inclusive; None: open-ended (or no bounds)
+    overlaps: bool = False  # the label reads, but starts inside the tier before it
+
+
 @functools.lru_cache(maxsize=256)
-def tier_bounds(labels: tuple[str, ...]) -> tuple[tuple[int, int | None] | None, ...]:
-    """Bounds (exclusive min, inclusive max or None) of each context-tier column label.
+def read_tiers(labels: tuple[str, ...]) -> tuple[Tier, ...]:
+    """The tier of each context-tier column label, left to right.
 
     ``<=200K Context`` -> (0, 200000); ``>200K Context`` -> (200000, None);
     ``128K-1M`` -> (128000, 1000000). A table with a single column whose label names no
-    bound applies at every context length: (0, None). A label that cannot be read -> None.
+    bound applies at every context length: (0, None). A label that cannot be read has no
+    bounds; nor has one that starts below the end of the tier before it (``<=200K | >128K``:
+    a prompt of 150K tokens would have two prices), which is marked ``overlaps``.
     """
-    bounds: list[tuple[int, int | None] | None] = []
+    tiers: list[Tier] = []
     previous_max: int | None = 0
     for label in labels:
         bound = _one_tier(label.strip(), previous_max)
         if bound is None and len(labels) == 1 and not re.search(r"[0-9]", label):
             bound = (0, None)
-        bounds.append(bound)
-        previous_max = bound[1] if bound else None
-    return tuple(bounds)
+        overlaps = bound == "overlaps"
+        tier = Tier(*bound) if isinstance(bound, tuple) else Tier(None, None, overlaps)
+        tiers.append(tier)
+        previous_max = tier.max_tokens if tier.min_tokens is not None else None
+    return tuple(tiers)
 
 
-def _one_tier(label: str, previous_max: int | None) -> tuple[int, int | None] | None:
+def tier_bounds(labels: tuple[str, ...]) -> tuple[tuple[int, int | None] | None, ...]:
+    """Bounds (exclusive min, inclusive max or None) of each label; None where it has none."""
+    return tuple(
+        None if tier.min_tokens is None else (tier.min_tokens, tier.max_tokens)
+        for tier in read_tiers(labels)
+    )
+
+
+def _one_tier(label: str, previous_max: int | None) -> tuple[int, int | None] | str | None:
+    """The label's bounds; "overlaps" if they start inside the previous tier; None if unread."""
     match = _TIER.match(label)
     if match is None:
         return None
@@ -215,16 +237,82 @@ def _one_tier(label: str, previous_max: int | None) -> tuple[int, int | None] | 
         return None
     op = match["op"]
     if high is not None:
-        return (low, high) if op is None and low < high else None
-    if op in {"<=", "≤", "<"}:
+        bound: tuple[int, int | None] | None = (low, high) if op is None and low < high else None
+    elif op in {"<=", "≤", "<"}:
         top = low - 1 if op == "<" else low
         # The tier starts where the previous one ended, so it must end above that.
-        return None if previous_max is None or top <= previous_max else (previous_max, top)
-    if op == ">":
-        return (low, None)
-    if op in {">=", "≥"}:
-        return (low - 1, None)
-    return None
+        if previous_max is None:
+            return None
+        return "overlaps" if top <= previous_max else (previous_max, top)
+    elif op == ">":
+        bound = (low, None)
+    elif op in {">=", "≥"}:
+        bound = (low - 1, None)
+    else:
+        return None
+    if bound is not None and previous_max is not None and bound[0] < previous_max:
+        return "overlaps"
+    return bound
+
+
+# --- Units of price --------------------------------------------------------------------------
+
+_CURRENCY = (
+    r"[$€£¥₹₩₽¢]|\b(?:usd|eur|gbp|jpy|cny|rmb|chf|cad|aud|inr|krw|hkd|sgd|"
+    r"dollars?|euros?|cents?|pounds?|yuan|yen)\b"
+)
+# Where a heading or label states a unit: a parenthesis, a "per ..." or "/ ..." tail, or a
+# currency anywhere. Each scan runs to the next parenthesis at most: linear in the text.
+_UNIT_FRAGMENT = re.compile(rf"\([^()]*\)|(?:\bper\b|/)[^()]*|{_CURRENCY}", re.IGNORECASE)
+_UNIT_WORD = re.compile(rf"\bper\b|/|\b[mk]?toks?\b|\btokens?\b|{_CURRENCY}", re.IGNORECASE)
+# The one unit prices are published in, as pages may write it.
+_PER_MTOK = re.compile(
+    r"^(?:prices?\s+)?(?:in\s+)?(?:usd\s*|us\$\s*|\$\s*)?(?:per|/)\s*"
+    r"(?:1\s*m|1,000,000|(?:1|one)\s+million|million|mtok)(?:\s*tokens?)?"
+    r"(?:\s*,?\s*(?:in\s+)?usd)?$",
+    re.IGNORECASE,
+)
+_USD = re.compile(r"^(?:in\s+)?(?:usd|us\$|\$|us\s+dollars?)$", re.IGNORECASE)
+
+
+class PriceUnit(NamedTuple):
+    """What a heading or label says about the unit of the prices under it."""
+
+    per_mtok: bool  # it states US dollars per 1M tokens
+    other: str | None  # the first other unit or currency it states, as written
+
+
+@functools.lru_cache(maxsize=4096)
+def price_unit(text: str) -> PriceUnit:
+    """``(per 1M tokens)`` -> per 1M; ``(USD per 1K tokens)``, ``in EUR``, ``(€)`` -> other.
+
+    Text that states no unit (``Input Price``, ``<=200K Context``, ``(beta)``) says neither.
+    """
+    per_mtok, other = False, None
+    for fragment in _UNIT_FRAGMENT.finditer(text):
+        written = fragment.group().strip()
+        if not _UNIT_WORD.search(written):
+            continue
+        said = " ".join(written.removeprefix("(").removesuffix(")").split())
+        if _PER_MTOK.match(said):
+            per_mtok = True
+        elif not _USD.match(said) and other is None:
+            other = written
+    return PriceUnit(per_mtok, other)
+
+
+@functools.lru_cache(maxsize=4096)
+def without_unit(text: str) -> str:
+    """The text with its unit statements taken out: ``Input Price (USD per 1M tokens)`` ->
+    ``Input Price``; ``Official Pricing (per 1M tokens) in EUR`` -> ``Official Pricing``."""
+
+    def drop(fragment: re.Match[str]) -> str:
+        return " " if _UNIT_WORD.search(fragment.group()) else fragment.group()
+
+    words = _UNIT_FRAGMENT.sub(drop, text).split()
+    while words and (words[-1].casefold() == "in" or not words[-1].strip("-–—:,;")):
+        words.pop()
+    return " ".join(words)
 
 
 # --- Price metrics -------------------------------------------------------------------------

@@ -18,6 +18,9 @@ import pandas as pd
 import pandera.pandas as pa_schema
 import pyarrow as pa
 
+from transforms.quality import issue_rows, no_issues
+from transforms.vocabulary import IssueKind
+
 USD = pa.decimal128(18, 9)
 TS = pa.timestamp("us")
 TEXT_LIST = pa.list_(pa.string())
@@ -238,8 +241,17 @@ PAGE_VALUES = Table(
             nullable=False,
         ),
         _c("row_number", pa.int32(), "1-based position within the section.", nullable=False),
-        _c("row_label", pa.string(), "Bullet label or the table row's first cell."),
-        _c("column_label", pa.string(), "Table column header; NULL for bullets and text."),
+        _c(
+            "row_label",
+            pa.string(),
+            "Bullet label or the table row's first cell; NULL for a table's header row.",
+        ),
+        _c(
+            "column_label",
+            pa.string(),
+            "Table column header; NULL for bullets, text and a table row that does not fit "
+            "its header (kept whole, never mapped by position).",
+        ),
         _c("raw_value", pa.string(), "The value as written.", nullable=False),
     ),
 )
@@ -522,20 +534,17 @@ def validate(frame: pd.DataFrame, table: Table) -> tuple[pd.DataFrame, pd.DataFr
             raise
         rows = failures["index"].astype(int)
         failed = frame.loc[rows].reset_index(drop=True)
-        issues = pd.DataFrame(
-            {
-                "model_id": failed.get("model_id"),
-                "page_url": failed.get("page_url"),
-                "kind": "rejected_row",
-                "field": table.name + "." + failures["column"].fillna("*").astype(str),
-                "raw_value": failures["failure_case"].astype(str).to_numpy(),
-                "problem": "fails "
-                + failures["check"].astype(str).to_numpy()
-                + "; row quarantined",
-            }
+        failures = failures.reset_index(drop=True)
+        issues = issue_rows(
+            IssueKind.REJECTED_ROW,
+            "fails " + failures["check"].astype(str) + "; row quarantined",
+            model_id=failed.get("model_id"),
+            page_url=failed.get("page_url"),
+            field=table.name + "." + failures["column"].fillna("*").astype(str),
+            raw_value=failures["failure_case"].astype(str),
         )
         return frame.drop(index=rows.unique()).reset_index(drop=True), issues
-    return frame, pd.DataFrame()
+    return frame, no_issues()
 
 
 def sql_type(arrow_type: pa.DataType) -> str:

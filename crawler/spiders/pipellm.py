@@ -33,7 +33,7 @@ from twisted.python.failure import Failure
 
 from crawler.archive import PageArchive, Validators
 from crawler.items import PageItem
-from crawler.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, peek_page
+from crawler.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, peek_page, unreadable
 from transforms.vocabulary import PageOutcome
 
 DEFAULT_START_URLS = ("https://www.pipellm.ai/llms.txt",)
@@ -94,15 +94,24 @@ class PipeLLMSpider(scrapy.Spider):
             return
         item = self.page_item(response, PageOutcome.SKIPPED)
         try:
-            text = decode_markdown(response.body, _header(response, "Content-Type"))
+            # Only what the crawl needs; the stager parses model pages in full.
+            peek = peek_page(
+                decode_markdown(response.body, _header(response, "Content-Type")), response.url
+            )
         except NotMarkdown as reason:
             item.outcome, item.error = PageOutcome.QUARANTINED, str(reason)
             yield item
             return
-        # Only what the crawl needs; the stager parses model pages in full.
-        item.content_type, item.links = peek_page(text, response.url)
+        except Exception as error:  # whatever a page does, it ends as its own row
+            item.outcome, item.error = PageOutcome.QUARANTINED, unreadable(error)
+            yield item
+            return
+        item.content_type, item.links = peek.content_type, peek.links
         if item.content_type == MODEL_CONTENT_TYPE:
             item.outcome = PageOutcome.MODEL
+        elif peek.doubt is not None:
+            item.outcome = PageOutcome.QUARANTINED
+            item.error = f"may be a model page, not read: {peek.doubt}"
         yield item
         yield from self.follow(item.links)
 

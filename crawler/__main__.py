@@ -1,0 +1,34 @@
+"""``python -I -m crawler SPEC``: the crawl child that ``modelcat refresh`` starts.
+
+SPEC is JSON: ``{"start_urls": [...], "settings": {NAME: VALUE}}``. The settings go on top
+of ``crawler.settings``, as ``scrapy crawl pipellm -s NAME=VALUE`` would put them, but
+without Scrapy's project lookup: ``scrapy crawl`` adds the directory of the nearest
+``scrapy.cfg`` to ``sys.path``, and ``python -m`` the working directory, so a ``crawler/``
+package or any module in the directory refresh runs from could be imported in place of
+ours. Run isolated (``-I``), this process imports only installed code.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from scrapy.crawler import AsyncCrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.spiders.pipellm import PipeLLMSpider
+
+
+def main(spec: str) -> int:
+    options = json.loads(spec)
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.update(options["settings"], priority="cmdline")
+    process = AsyncCrawlerProcess(settings)
+    process.crawl(PipeLLMSpider, start_urls=options["start_urls"])
+    process.start()
+    return 1 if process.bootstrap_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,345 @@
+"""Official Pricing and Provider Availability -> ``official_prices`` and ``provider_offers``.
+
+Prices are published only in US dollars per 1M tokens. The unit is read wherever a page
+states it (the section heading, a table's header cells, a price row's label); a price
+under any other unit or currency, or under a pricing section that states none, is NULL
+plus an issue, never converted. Provider Availability states no unit on the site's pages:
+its prices are per 1M tokens unless its heading or header says otherwise.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from transforms import normalize as n
+from transforms.cells import (
+    Build,
+    each_distinct,
+    one_value_per_cell,
+    read,
+    table_cells,
+    unique,
+    unknown_labels,
+    wide,
+)
+from transforms.quality import Issues
+from transforms.vocabulary import IssueKind
+
+# Provider Availability column header (as a slug) -> provider_offers column. Prices may be
+# headed with or without "Price": "Input Price", "Cache Read".
+OFFER_COLUMNS = {
+    "region": "region",
+    "context_window": "context_window_tokens",
+    "max_output": "max_output_tokens",
+    **{
+        f"{m}{suffix}": f"{m}_usd_per_mtok"
+        for m in ("input", "output", "cache_read", "cache_write")
+        for suffix in ("", "_price")
+    },
+}
+
+
+def _price_units(cells: pd.DataFrame, *, labels: bool) -> pd.DataFrame:
+    """What the page says about the unit of each priced cell: its section heading, every
+    header cell of that section's tables and (``labels``) its row label.
+
+    Returns ``per_mtok`` (one of them states USD per 1M tokens) and ``other`` (the first
+    other unit or currency one of them states, as written) for each cell."""
+    header = cells[cells["row_label"].isna() & cells["column_label"].notna()]
+    said = _units_of(header["raw_value"])
+    table = header["page_url"] + "\x1f" + header["section"]
+    of_table = cells["page_url"] + "\x1f" + cells["section"]
+    per_mtok = of_table.map(said["per_mtok"].groupby(table).any()).fillna(False).astype(bool)
+    other = of_table.map(said["other"].groupby(table).first()).astype(n.STRING)
+    for texts in [cells["section"], *([cells["row_label"]] if labels else [])]:
+        units = _units_of(texts)
+        per_mtok |= units["per_mtok"]
+        other = units["other"].fillna(other)
+    return pd.DataFrame({"per_mtok": per_mtok, "other": other}, index=cells.index)
+
+
+def _units_of(texts: pd.Series) -> pd.DataFrame:
+    """``n.price_unit`` of each text, once per distinct text."""
+    said = {text: n.price_unit(text) for text in texts.dropna().unique()}
+    per_mtok = texts.map({text: unit.per_mtok for text, unit in said.items()})
+    return pd.DataFrame(
+        {
+            "per_mtok": per_mtok.fillna(False).astype(bool),
+            "other": texts.map({text: unit.other for text, unit in said.items()}).astype(n.STRING),
+        },
+        index=texts.index,
+    )
+
+
+def official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -> pd.DataFrame:
+    issues = run.issues
+    cells = cells[n.isin(cells["page_url"], model_of_page.index)]
+    units = _price_units(cells, labels=True)
+    cells = _labelled_tables(cells, "Metric", issues)
+    cell = cells["row_label"].notna() & cells["column_label"].notna()
+    cells = table_cells(cells, issues, kept=cell, what="a cell of the pricing table")
+    units = units.loc[cells.index]
+    metric = n.metric(each_distinct(cells["row_label"], n.without_unit).astype(n.STRING))
+    # A metric is named: a label that is a value ($5, 128K: a row shifted by a cell) is none.
+    metric = metric.where(metric.str.match(r"[a-z]").fillna(False).astype(bool))
+    priced = ~n.is_missing(cells["raw_value"])
+    unlabelled = (metric.isna() & priced).astype(bool)
+    no_metric = cells[unlabelled].drop_duplicates(["page_url", "section", "row_number"])
+    issues.add(
+        no_metric.index,
+        IssueKind.MISSING_METRIC,
+        "price row without a metric name for a label; its prices are not read",
+        page_url=no_metric["page_url"],
+        field="official_prices.metric",
+        raw_value=no_metric["row_label"],
+    )
+    wrong_unit = units["other"].notna() | ~units["per_mtok"]
+    cells = cells.assign(metric=metric, wrong_unit=wrong_unit.astype(bool))[metric.notna()]
+    said = cells["raw_value"].str.strip()
+    said = said.mask(n.is_missing(said), "").where(~cells["wrong_unit"], "unit: " + said)
+    cells, conflicts = one_value_per_cell(
+        cells,
+        ["page_url", "metric", "column_label"],
+        issues,
+        field="official_prices." + cells["metric"] + " " + cells["column_label"],
+        said=said,
+    )
+    run.conflicts.append(
+        conflicts.rename(columns={"column_label": "tier_label"})[
+            ["page_url", "metric", "tier_label"]
+        ].assign(table="official_prices", column="usd_per_mtok")
+    )
+    units = units.loc[cells.index]
+    model_id = cells["page_url"].map(unique(model_of_page)).astype(n.STRING)
+    tiers = _tiers(cells)
+    usd = n.usd(cells["raw_value"]).mask(cells["wrong_unit"] | cells["conflict"])
+    frame = pd.DataFrame(
+        {
+            "page_url": cells["page_url"],
+            "model_id": model_id,
+            "tier_label": cells["column_label"],
+            "tier_min_tokens": tiers["tier_min_tokens"],
+            "tier_max_tokens": tiers["tier_max_tokens"],
+            "metric": cells["metric"],
+            "usd_per_mtok": usd,
+            "raw_value": cells["raw_value"].str.strip(),
+        }
+    )
+    keep = ~n.is_missing(cells["raw_value"]) | cells["conflict"]
+    field = "official_prices." + cells["metric"]
+    _flag_units(cells, units, keep, issues, model_id=model_id, field=field)
+    issues.add(
+        keep & ~cells["wrong_unit"] & ~cells["conflict"] & n.unreadable(cells["raw_value"], usd),
+        IssueKind.UNREADABLE_VALUE,
+        "price does not parse as US dollars ($1,234.5)",
+        page_url=cells["page_url"],
+        model_id=model_id,
+        field=field,
+        raw_value=cells["raw_value"],
+    )
+    for kind, bad, problem in (
+        (IssueKind.UNREADABLE_TIER, tiers["unread"], "does not parse"),
+        (IssueKind.OVERLAPPING_TIERS, tiers["overlaps"], "starts inside the tier before it"),
+    ):
+        issues.add(
+            keep & bad,
+            kind,
+            f"context tier label {problem}; tier bounds left NULL",
+            page_url=cells["page_url"],
+            model_id=model_id,
+            field="tier_label",
+            raw_value=cells["column_label"],
+        )
+    issues.add(
+        keep & ~cells["metric"].isin(n.KNOWN_METRICS),
+        IssueKind.UNKNOWN_METRIC,
+        "price row label is not a known metric; kept as its slug",
+        page_url=cells["page_url"],
+        model_id=model_id,
+        field="metric",
+        raw_value=cells["row_label"],
+    )
+    return frame[keep].reset_index(drop=True)
+
+
+def _labelled_tables(cells: pd.DataFrame, label: str, issues: Issues) -> pd.DataFrame:
+    """The section's values, less those of a table whose first column is not headed
+    ``label``: its first cells are not what the rows are read by (a header shifted by a
+    cell would make a region the provider). Header rows are written first cell first."""
+    header = cells[cells["row_label"].isna() & cells["column_label"].notna()]
+    first = header.drop_duplicates(["page_url", "section", "row_number"])
+    name = each_distinct(first["raw_value"], lambda text: n.without_unit(text).casefold())
+    wrong = first[name != label.casefold()]
+    issues.add(
+        wrong.index,
+        IssueKind.UNMAPPED_VALUE,
+        f"the table's first column is not headed '{label}'; the table is not read",
+        page_url=wrong["page_url"],
+        field=wrong["section"] + " row " + wrong["row_number"].astype(str),
+        raw_value=wrong["raw_value"],
+    )
+    table = cells["page_url"] + "\x1f" + cells["section"]
+    return cells[~table.isin(wrong["page_url"] + "\x1f" + wrong["section"])]
+
+
+def _tiers(cells: pd.DataFrame) -> pd.DataFrame:
+    """Each price cell's tier. The tiers of a page are its column headers, left to right;
+    pages share a handful of header sequences, so each distinct one is read once."""
+    columns = cells.drop_duplicates(["page_url", "column_label"])
+    headers: dict[str, list[str]] = {}
+    for page, label in zip(columns["page_url"], columns["column_label"], strict=True):
+        headers.setdefault(page, []).append(label)
+    lookup = pd.DataFrame(
+        [
+            (page, label, tier.min_tokens, tier.max_tokens, tier.overlaps)
+            for page, labels in headers.items()
+            # A tier header may state the unit too ("<=200K Context (per 1M tokens)").
+            for label, tier in zip(
+                labels, n.read_tiers(tuple(map(n.without_unit, labels))), strict=True
+            )
+        ],
+        columns=["page_url", "column_label", "tier_min_tokens", "tier_max_tokens", "overlaps"],
+    ).astype(
+        {
+            "page_url": n.STRING,
+            "column_label": n.STRING,
+            "tier_min_tokens": n.INT64,
+            "tier_max_tokens": n.INT64,
+            "overlaps": bool,
+        }
+    )
+    tiers = cells[["page_url", "column_label"]].merge(
+        lookup, on=["page_url", "column_label"], how="left"
+    )
+    tiers = tiers.set_axis(cells.index)
+    tiers["unread"] = (tiers["tier_min_tokens"].isna() & ~tiers["overlaps"]).astype(bool)
+    return tiers
+
+
+def _flag_units(
+    cells: pd.DataFrame,
+    units: pd.DataFrame,
+    priced: pd.Series,
+    issues: Issues,
+    *,
+    model_id: pd.Series,
+    field: pd.Series | str,
+) -> None:
+    """An unsupported_price_unit issue for each priced cell whose unit is not USD per 1M."""
+    other = units["other"]
+    stated = other.notna().astype(bool)
+    for where, problem, raw in (
+        (stated, "prices stated in another unit or currency", other),
+        (~stated, "the pricing section does not say 'per 1M tokens'", cells["section"]),
+    ):
+        issues.add(
+            priced & cells["wrong_unit"] & where,
+            IssueKind.UNSUPPORTED_PRICE_UNIT,
+            problem + "; price left NULL, never converted",
+            page_url=cells["page_url"],
+            model_id=model_id,
+            field=field,
+            raw_value=raw,
+        )
+
+
+def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -> pd.DataFrame:
+    issues = run.issues
+    cells = cells[n.isin(cells["page_url"], model_of_page.index)]
+    units = _price_units(cells, labels=False)
+    cells = _labelled_tables(cells, "Provider", issues)
+    cell = cells["row_label"].notna() & cells["column_label"].notna()
+    cells = table_cells(cells, issues, kept=cell, what="a cell of the provider table")
+    column = n.slug(each_distinct(cells["column_label"], n.without_unit).astype(n.STRING), "_")
+    column = column.map(OFFER_COLUMNS)
+    unknown_labels(cells, column.notna(), "column_label", "Provider Availability column", issues)
+    cells = cells.assign(
+        column=column,
+        provider=n.text(cells["row_label"]),
+        # Prices have no unit on the site's pages: per 1M tokens unless the page says other.
+        wrong_unit=(units["other"].loc[cells.index].notna() & column.str.endswith("_usd_per_mtok"))
+        .fillna(False)
+        .astype(bool),
+    )[column.notna()]
+
+    no_provider = cells.drop_duplicates(["page_url", "row_number"])
+    no_provider = no_provider[no_provider["provider"].isna()]
+    issues.add(
+        no_provider.index,
+        IssueKind.MISSING_PROVIDER,
+        "Provider Availability row without a provider name; row dropped",
+        page_url=no_provider["page_url"],
+        field="provider_offers.provider",
+        raw_value=no_provider["row_label"],
+    )
+    cells = cells[cells["provider"].notna()]
+    # An offer is a (provider, region): the region of each row first, then every other cell
+    # of the offer, however many rows and columns repeat it.
+    regions = cells[cells["column"] == "region"]
+    regions, conflicts = one_value_per_cell(
+        regions,
+        ["page_url", "row_number"],
+        issues,
+        field="provider_offers.region " + regions["provider"],
+    )
+    run.conflicts.append(
+        conflicts[["page_url", "provider"]].assign(table="provider_offers", column="region")
+    )
+    rows = ["page_url", "row_number"]
+    regions = regions.assign(raw_value=regions["raw_value"].mask(regions["conflict"]))
+    region = cells[rows].merge(regions[[*rows, "raw_value"]], on=rows, how="left")["raw_value"]
+    cells = cells.assign(region=n.text(region.set_axis(cells.index)))
+    key = ["page_url", "provider", "region"]
+    cells["offer"] = cells.groupby(key, sort=False, dropna=False).ngroup()
+    prices = cells[cells["column"] != "region"]
+    said = prices["raw_value"].str.strip()
+    said = said.mask(n.is_missing(said), "").where(~prices["wrong_unit"], "unit: " + said)
+    prices, conflicts = one_value_per_cell(
+        prices,
+        ["offer", "column"],
+        issues,
+        field="provider_offers." + prices["column"] + " " + prices["provider"],
+        said=said,
+    )
+    run.conflicts.append(conflicts[[*key, "column"]].assign(table="provider_offers"))
+
+    offers = cells.drop_duplicates("offer").set_index("offer")
+    readable = prices.assign(
+        raw_value=prices["raw_value"].mask(prices["wrong_unit"] | prices["conflict"])
+    )
+    raw = wide(readable, ["offer"], readable["column"]).reindex(offers.index)
+    raw["region"] = offers["region"]
+    page_url = offers["page_url"]
+    model_id = page_url.map(unique(model_of_page)).astype(n.STRING)
+    provider = offers["provider"]
+    typed = read(
+        raw,
+        list(dict.fromkeys(OFFER_COLUMNS.values())),
+        page_url=page_url,
+        model_id=model_id,
+        issues=issues,
+        table="provider_offers",
+    )
+    wrong = prices[prices["wrong_unit"]]
+    _flag_units(
+        wrong,
+        units.loc[wrong.index],
+        ~n.is_missing(wrong["raw_value"]),
+        issues,
+        model_id=wrong["page_url"].map(unique(model_of_page)).astype(n.STRING),
+        field="provider_offers." + wrong["column"] + " " + wrong["provider"],
+    )
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "page_url": page_url,
+                    "model_id": model_id,
+                    "provider": provider,
+                    "provider_key": n.slug(provider),
+                }
+            ),
+            typed,
+        ],
+        axis=1,
+    ).reset_index(drop=True)
