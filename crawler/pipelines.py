@@ -110,18 +110,36 @@ class Stager:
             self.values.write_table(page_values_table(self.batch))
             self.batch = []
 
-    def close(self) -> None:
+    def close(self, *, complete: bool) -> None:
+        """Finish the run's files and write the validator store.
+
+        ``complete``: the crawl finished, so what it saw is the site and becomes the store.
+        A crawl that stopped early (interrupted, failed) saw only part of it: what it learned
+        is merged into the store it had, so the next run still revalidates the rest.
+        """
         self.flush()
         self.values.close()
         self.pages.close()
-        # Every body named in the store was archived above, before the store is written.
-        if self.validators_file is not None:
-            self.validators_file.parent.mkdir(parents=True, exist_ok=True)
-            self.seen.save(self.validators_file)
+        if self.validators_file is None:
+            return
+        store = self.seen
+        if not complete:
+            # Every body ``seen`` names was archived above; an older entry stays only while
+            # the archive still holds its body.
+            kept = {
+                url: known
+                for url, known in self.previous.entries.items()
+                if self.archive is not None and self.archive.path(known.content_sha256).exists()
+            }
+            store = Validators(kept | self.seen.entries)
+        self.validators_file.parent.mkdir(parents=True, exist_ok=True)
+        store.save(self.validators_file)
 
 
 class StagingWriter:
-    """Scrapy pipeline: stage the run in the crawling process (a plain ``scrapy crawl``)."""
+    """Scrapy pipeline: stage the run in the crawling process (a plain ``scrapy crawl``).
+
+    The stager closes on ``spider_closed``, the first moment the finish reason is known."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -135,14 +153,16 @@ class StagingWriter:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
+        writer = cls(crawler)
+        crawler.signals.connect(writer.closed, signal=signals.spider_closed)
+        return writer
 
     def process_item(self, item: PageItem) -> PageItem:
         self.stager.add(item)
         return item
 
-    def close_spider(self) -> None:
-        self.stager.close()
+    def closed(self, spider: Any, reason: str) -> None:
+        self.stager.close(complete=reason == "finished")
 
 
 class ForwardToParent:

@@ -6,7 +6,8 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +18,7 @@ import duckdb
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from transforms.layout import DataDir
@@ -25,11 +27,16 @@ from transforms.layout import DataDir
 # so the commands analysts run many times a day start in a fraction of the time.
 if TYPE_CHECKING:
     from crawler.items import PageItem
-    from modelcat.refresh import RunSummary
+    from modelcat.runs import RunSummary
 
 EXIT_PUBLISHED = 0
 EXIT_NOT_PUBLISHED = 1
+EXIT_USAGE = 2
 EXIT_LOCKED = 3
+EXIT_BROKEN_STATE = 4
+# A stop signal exits 128 + its number, as the shell reports a process it killed.
+EXIT_SIGINT = 130
+UNCHANGED = "interrupted; the published catalog is unchanged"
 
 app = typer.Typer(
     help="modelcat: a crawled, exact catalog of LLM models, prices and provider offers.",
@@ -95,27 +102,51 @@ def refresh_command(
     """Crawl the mirror, build the catalog and publish it (Parquet + DuckDB).
 
     Exits 0 when a catalog was published, 1 when nothing was (the previous catalog is kept),
-    3 when another refresh holds the data directory.
+    3 when another process holds the data directory, 4 when its local state is broken past
+    repair, 130 / 143 when stopped by SIGINT / SIGTERM (nothing published).
     """
-    from modelcat.refresh import CrawlOptions, RefreshLocked, refresh
-
-    options = CrawlOptions(
-        start_urls=list(start_url or CrawlOptions().start_urls),
-        delay=delay,
-        concurrency=concurrency,
-        settings=dict(_name_value(s) for s in setting or []),
-    )
+    settings = dict(_name_value(s) for s in setting or [])
     progress = _Progress(enabled=not quiet and err.is_terminal)
-    try:
+    with _run_errors("refresh", data_dir):
+        from modelcat.refresh import CrawlOptions, refresh
+
+        options = CrawlOptions(
+            start_urls=list(start_url or CrawlOptions().start_urls),
+            delay=delay,
+            concurrency=concurrency,
+            settings=settings,
+        )
         with progress:
             summary = refresh(
                 DataDir(data_dir), options, progress.page, allow_shrink=allow_shrink, keep=keep
             )
-    except RefreshLocked as locked:
-        err.print(f"[red]refresh refused:[/] {locked}")
-        raise typer.Exit(EXIT_LOCKED) from None
     _print_summary(summary, data_dir)
     raise typer.Exit(EXIT_PUBLISHED if summary.status == "published" else EXIT_NOT_PUBLISHED)
+
+
+@contextmanager
+def _run_errors(command: str, data_dir: Path) -> Iterator[None]:
+    """How a refresh or rebuild that did not end normally is told, and its exit code."""
+    try:
+        from modelcat.interrupts import Interrupted
+        from modelcat.refresh import RefreshLocked
+        from transforms.publish import BrokenState, CatalogInUse
+
+        yield
+    except KeyboardInterrupt:  # before the run took over the signals: nothing had started
+        err.print(UNCHANGED)
+        raise typer.Exit(EXIT_SIGINT) from None
+    except Interrupted as interrupt:
+        if interrupt.summary is not None:
+            _print_summary(interrupt.summary, data_dir)
+        err.print(f"{UNCHANGED} ({interrupt.signal_name})")
+        raise typer.Exit(interrupt.exit_code) from None
+    except (RefreshLocked, CatalogInUse) as busy:
+        err.print(f"[red]{command} refused:[/] {busy}")
+        raise typer.Exit(EXIT_LOCKED) from None
+    except BrokenState as broken:
+        err.print(f"[red]{command} refused:[/] {broken}")
+        raise typer.Exit(EXIT_BROKEN_STATE) from None
 
 
 def _name_value(text: str) -> tuple[str, str]:
@@ -137,16 +168,14 @@ def rebuild_command(
 
     Re-derives RUN and every later published run, in order, so a parser fix reaches them.
     """
-    from modelcat.refresh import RefreshLocked, rebuild
+    with _run_errors("rebuild", data_dir):
+        from modelcat.refresh import rebuild
 
-    try:
-        summaries = rebuild(DataDir(data_dir), run)
-    except RefreshLocked as locked:
-        err.print(f"[red]rebuild refused:[/] {locked}")
-        raise typer.Exit(EXIT_LOCKED) from None
-    except ValueError as error:
-        err.print(f"[red]rebuild refused:[/] {error}")
-        raise typer.Exit(EXIT_NOT_PUBLISHED) from None
+        try:
+            summaries = rebuild(DataDir(data_dir), run)
+        except ValueError as error:
+            err.print(f"[red]rebuild refused:[/] {error}")
+            raise typer.Exit(EXIT_NOT_PUBLISHED) from None
     for summary in summaries:
         _print_summary(summary, data_dir)
     published = summaries and all(s.status == "published" for s in summaries)
@@ -354,6 +383,8 @@ def _print_summary(summary: RunSummary, data_dir: Path) -> None:
     out.print(f"[bold]run {summary.run_id}[/]: [{style}]{summary.status}[/]")
     if summary.message:
         out.print(f"  {summary.message}")
+    for repaired in summary.recovered:
+        out.print(f"  [yellow]recovered:[/] {escape(repaired)}")
     outcomes = ", ".join(f"{n} {o}" for o, n in sorted(summary.pages_by_outcome.items()))
     out.print(
         f"  pages: {summary.pages_seen} seen, {summary.pages_fetched} fetched, "
@@ -379,8 +410,9 @@ def _print_summary(summary: RunSummary, data_dir: Path) -> None:
     if summary.status == "published":
         changed = ", ".join(f"{n} {k}" for k, n in sorted(summary.changes_by_kind.items()))
         out.print(f"  changes: {sum(summary.changes_by_kind.values())} ({changed or 'none'})")
-    timing = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in summary.seconds.items())
-    out.print(f"  time: {timing}")
+    if summary.seconds:
+        timing = ", ".join(f"{stage} {secs:.1f}s" for stage, secs in summary.seconds.items())
+        out.print(f"  time: {timing}")
     if summary.status == "published":
         out.print(f"  catalog: {DataDir(data_dir).catalog}")
 

@@ -71,8 +71,9 @@ class PipeLLMSpider(scrapy.Spider):
     def request(self, url: str) -> scrapy.Request:
         headers: dict[str, str] = {}
         known = self.previous.get(url)
-        # Revalidate only what the archive still holds: a 304 must be answerable offline.
-        if known and self.archive is not None and known.content_sha256 in self.archive:
+        # Revalidate only what the archive gives back intact: a 304 must be answerable offline,
+        # and a damaged body is fetched again (and archived again) instead.
+        if known and self.archive is not None and self.archive.intact(known.content_sha256):
             headers = known.request_headers()
         return scrapy.Request(
             url,
