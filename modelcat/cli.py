@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -215,17 +217,31 @@ def sql(
 def export(
     table: Annotated[str, typer.Argument(help="Table to export, e.g. models.")],
     output: Annotated[ExportFormat, typer.Option("--format", "-f")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.", dir_okay=False)],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="File to write, or - for standard output.", dir_okay=False
+        ),
+    ],
     data_dir: DataDirOption = Path("data"),
 ) -> None:
-    """Export one table to CSV, JSON Lines or Parquet. Prices stay exact in every format."""
+    """Export one table to CSV, JSON Lines or Parquet. Prices stay exact in every format.
+
+    The file is written whole or not at all (a temporary file beside it, renamed over it).
+    Refuses a path inside the data directory, or one that exists and is not a regular file.
+    """
+    to_stdout = str(out) == "-"
+    target = None if to_stdout else _export_target(out, data_dir)
+    if to_stdout and output is ExportFormat.parquet and sys.stdout.isatty():
+        err.print("[red]Parquet is binary:[/] redirect standard output, or use --out FILE")
+        raise typer.Exit(EXIT_USAGE)
     with _open_catalog(data_dir, external_access=True) as con:
         tables = {
             row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
         }
         if table not in tables:
             err.print(f"[red]no table {table!r}[/]; tables: {', '.join(sorted(tables))}")
-            raise typer.Exit(2)
+            raise typer.Exit(EXIT_USAGE)
         described = con.execute(f'DESCRIBE "{table}"').fetchall()
         # JSON has no decimal type and most readers parse numbers as floats: send text.
         select = ", ".join(
@@ -239,13 +255,50 @@ def export(
             ExportFormat.jsonl: "FORMAT json",
             ExportFormat.parquet: "FORMAT parquet, COMPRESSION zstd",
         }[output]
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f".{out.name}.partial")
-        target = str(partial).replace("'", "''")
-        con.execute(f"COPY (SELECT {select} FROM \"{table}\") TO '{target}' ({options})")
-        os.replace(partial, out)
+        # A private directory beside the target (or a temporary one for standard output):
+        # nobody else can plant a file or a link where the export is written.
+        where = target.parent if target is not None else None
+        with tempfile.TemporaryDirectory(dir=where, prefix=".modelcat-export-") as scratch:
+            partial = Path(scratch) / f"{table}.{output}"
+            literal = str(partial).replace("'", "''")
+            con.execute(f"COPY (SELECT {select} FROM \"{table}\") TO '{literal}' ({options})")
+            if target is not None:
+                os.replace(partial, target)
+            else:
+                _to_stdout(partial)
         count = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-    err.print(f"wrote {count} rows of {table} to {out}")
+    err.print(f"wrote {count} rows of {table} to {target or 'standard output'}")
+
+
+def _export_target(out: Path, data_dir: Path) -> Path:
+    """Where an export to ``out`` goes (symlinks resolved), if it may go there; exits 2 if
+    that is inside the data directory or something other than a regular file."""
+    target = out.expanduser().resolve()
+    root = data_dir.expanduser().resolve()
+    if target.is_relative_to(root):
+        err.print(
+            f"[red]refusing to write {out}:[/] it is inside the data directory {data_dir}, "
+            "which only modelcat writes; export to a path outside it"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    if target.exists() and not target.is_file():
+        err.print(
+            f"[red]refusing to write over {out}:[/] it is not a regular file "
+            "(for standard output, use --out -)"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _to_stdout(path: Path) -> None:
+    try:
+        with path.open("rb") as source:
+            shutil.copyfileobj(source, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:  # the reader stopped early (| head): not an error worth a trace
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
 
 
 @app.command()
