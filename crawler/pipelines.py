@@ -93,9 +93,8 @@ class Stager:
     def remember(self, item: PageItem) -> None:
         url = item.final_url or item.url
         if item.outcome in _KEEPS_PREVIOUS:
-            if (known := self.previous.get(item.url)) is not None:
-                self.seen[item.url] = known
-        elif item.outcome is not PageOutcome.REDIRECTED and item.content_sha256:
+            return  # what we knew of the page stays (``close``): a later 304 needs it
+        if item.outcome is not PageOutcome.REDIRECTED and item.content_sha256:
             self.seen[url] = Validator(
                 etag=item.etag,
                 last_modified=item.last_modified,
@@ -110,36 +109,33 @@ class Stager:
             self.values.write_table(page_values_table(self.batch))
             self.batch = []
 
-    def close(self, *, complete: bool) -> None:
+    def close(self) -> None:
         """Finish the run's files and write the validator store.
 
-        ``complete``: the crawl finished, so what it saw is the site and becomes the store.
-        A crawl that stopped early (interrupted, failed) saw only part of it: what it learned
-        is merged into the store it had, so the next run still revalidates the rest.
+        The store learns what this run was served and keeps what it knew of the URLs the run
+        did not answer for (failed, not reached when it was stopped, gone from the index)
+        while the archive holds their bodies, so that a later 304 for them stays answerable:
+        an outage or a Ctrl-C never costs the next run its conditional requests.
         """
         self.flush()
         self.values.close()
         self.pages.close()
         if self.validators_file is None:
             return
-        store = self.seen
-        if not complete:
-            # Every body ``seen`` names was archived above; an older entry stays only while
-            # the archive still holds its body.
-            kept = {
-                url: known
-                for url, known in self.previous.entries.items()
-                if self.archive is not None and self.archive.path(known.content_sha256).exists()
-            }
-            store = Validators(kept | self.seen.entries)
+        # Every body ``seen`` names was archived above, before the store is written.
+        kept = {
+            url: known
+            for url, known in self.previous.entries.items()
+            if url not in self.seen.entries
+            and self.archive is not None
+            and self.archive.path(known.content_sha256).exists()
+        }
         self.validators_file.parent.mkdir(parents=True, exist_ok=True)
-        store.save(self.validators_file)
+        Validators(kept | self.seen.entries).save(self.validators_file)
 
 
 class StagingWriter:
-    """Scrapy pipeline: stage the run in the crawling process (a plain ``scrapy crawl``).
-
-    The stager closes on ``spider_closed``, the first moment the finish reason is known."""
+    """Scrapy pipeline: stage the run in the crawling process (a plain ``scrapy crawl``)."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -153,16 +149,14 @@ class StagingWriter:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        writer = cls(crawler)
-        crawler.signals.connect(writer.closed, signal=signals.spider_closed)
-        return writer
+        return cls(crawler)
 
     def process_item(self, item: PageItem) -> PageItem:
         self.stager.add(item)
         return item
 
-    def closed(self, spider: Any, reason: str) -> None:
-        self.stager.close(complete=reason == "finished")
+    def close_spider(self) -> None:
+        self.stager.close()
 
 
 class ForwardToParent:

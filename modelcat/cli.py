@@ -144,10 +144,10 @@ def _run_errors(command: str, data_dir: Path) -> Iterator[None]:
         err.print(f"{UNCHANGED} ({interrupt.signal_name})")
         raise typer.Exit(interrupt.exit_code) from None
     except (RefreshLocked, CatalogInUse) as busy:
-        err.print(f"[red]{command} refused:[/] {busy}")
+        err.print(f"[red]{command} refused:[/] {busy}", soft_wrap=True)
         raise typer.Exit(EXIT_LOCKED) from None
     except BrokenState as broken:
-        err.print(f"[red]{command} refused:[/] {broken}")
+        err.print(f"[red]{command} refused:[/] {broken}", soft_wrap=True)
         raise typer.Exit(EXIT_BROKEN_STATE) from None
 
 
@@ -278,13 +278,15 @@ def _export_target(out: Path, data_dir: Path) -> Path:
     if target.is_relative_to(root):
         err.print(
             f"[red]refusing to write {out}:[/] it is inside the data directory {data_dir}, "
-            "which only modelcat writes; export to a path outside it"
+            "which only modelcat writes; export to a path outside it",
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_USAGE)
     if target.exists() and not target.is_file():
         err.print(
             f"[red]refusing to write over {out}:[/] it is not a regular file "
-            "(for standard output, use --out -)"
+            "(for standard output, use --out -)",
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_USAGE)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ from modelcat.runs import RunSummary, now, read_summaries, reconcile, runs_table
 from transforms.catalog import CATALOG_VALUES_FILE, Staged, build_catalog, read_pages, stage
 from transforms.history import Observation, advance_catalog
 from transforms.layout import DataDir
-from transforms.publish import discard, publish, repair
+from transforms.publish import BrokenState, discard, publish, repair
 from transforms.schema import HISTORY_TABLES, TABLES, empty, to_frame
 from transforms.vocabulary import RunStatus
 
@@ -178,7 +178,7 @@ def crawl(
             if child is not None:
                 _end(child, stopping=not finished)
             stats = _read_stats(run_dir / CRAWL_STATS_FILE)
-            stager.close(complete=finished and stats.get("finish_reason") == "finished")
+            stager.close()
     return stats
 
 
@@ -261,12 +261,21 @@ def refresh(
         return summary
 
 
-def recover(data_dir: DataDir) -> list[str]:
+def recover(data_dir: DataDir, *, catalog_needed: bool = True) -> list[str]:
     """Put right what a crash or damage left in the data directory, before a run starts:
     the catalog, its snapshot and ``current`` (``transforms.publish.repair``), then every
-    run's summary (``modelcat.runs.reconcile``). Returns what was recovered, in words."""
+    run's summary (``modelcat.runs.reconcile``). Returns what was recovered, in words.
+
+    Raises ``BrokenState`` if the catalog is past repair, unless not ``catalog_needed``
+    (a rebuild, which makes the catalog anew).
+    """
     published = [s["run_id"] for s in read_summaries(data_dir) if s["status"] == "published"]
-    recovered = repair(data_dir, published[-1] if published else None)
+    try:
+        recovered = repair(data_dir, published[-1] if published else None)
+    except BrokenState as broken:
+        if catalog_needed:
+            raise
+        recovered = [f"{broken.problem}: this rebuild writes a new catalog"]
     return recovered + reconcile(data_dir)
 
 
@@ -301,7 +310,7 @@ def rebuild(data_dir: DataDir, first_run_id: str | None = None) -> list[RunSumma
     """
     _return_freed_memory()
     with stop_signals() as stop, locked(data_dir):
-        recovered = recover(data_dir)
+        recovered = recover(data_dir, catalog_needed=False)
         published = [s for s in read_summaries(data_dir) if s["status"] == "published"]
         ids = [s["run_id"] for s in published]
         if not ids:

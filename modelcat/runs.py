@@ -185,6 +185,8 @@ def _from_row(row: dict[str, Any]) -> RunSummary:
         status=row["status"],
         message=row["message"],
         finished_at=_iso(row["finished_at"]),
+        # Not in the table; but only a crawl that finished is ever published.
+        crawl_finish_reason="finished" if row["status"] == RunStatus.PUBLISHED else None,
         pages_seen=row["pages_seen"],
         pages_by_outcome=outcomes,
         pages_fetched=row["pages_fetched"],

@@ -22,10 +22,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler.pipelines import PAGE_VALUES_SCHEMA
 from transforms.layout import CATALOG_FILE, DataDir
 from transforms.schema import TABLES, to_arrow
 
 INFO_TABLE = "catalog_info"
+# Tables a run hands ``publish`` as files already written, in the schema they were staged in.
+STAGED_SCHEMAS = {"page_values": PAGE_VALUES_SCHEMA}
 
 
 def _at(table: str = "") -> str:
@@ -68,6 +71,10 @@ MACROS = (
 class BrokenState(RuntimeError):
     """Local state that nothing left in the data directory can repair; says what to do."""
 
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}: {fix}")
+        self.problem = problem
+
 
 class CatalogInUse(RuntimeError):
     """Another process has the catalog file open for writing."""
@@ -100,9 +107,9 @@ def repair(data_dir: DataDir, last_published: str | None) -> list[str]:
         snapshot = _last_good_snapshot(data_dir, last_published)
         if snapshot is None:
             raise BrokenState(
-                f"{problem}, and no readable snapshot is left to build it from: rebuild every "
-                "run from the page archive (modelcat rebuild --run FIRST_RUN_ID), or move "
-                f"{data_dir.catalog} aside to start a new catalog"
+                f"{problem}, and no readable snapshot is left to build it from",
+                "rebuild every run from the page archive (modelcat rebuild --run "
+                f"FIRST_RUN_ID), or move {data_dir.catalog} aside to start a new catalog",
             )
         _commit(data_dir, snapshot)
         recovered.append(f"{problem}: built again from snapshots/{snapshot.name}")
@@ -164,7 +171,8 @@ def _snapshot_from_catalog(data_dir: DataDir, publication: str) -> None:
     staging.mkdir(parents=True)
     with duckdb.connect(str(data_dir.catalog), read_only=True) as con:
         for name, table in TABLES.items():
-            rows = con.sql(f"SELECT * FROM {name}").to_arrow_table().cast(table.arrow_schema)
+            schema = STAGED_SCHEMAS.get(name, table.arrow_schema)  # as ``publish`` writes it
+            rows = con.sql(f"SELECT * FROM {name}").to_arrow_table().cast(schema)
             # One row group: the readers of page_values rely on no row group splitting a page.
             pq.write_table(
                 rows,
