@@ -181,3 +181,59 @@ def test_ctrl_c_twice_and_at_random_moments_never_leaves_a_mess(
     server.faults = None
     result = refresh(server, data_dir)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_kill_9_at_any_moment_loses_neither_the_catalog_nor_a_run(
+    mirror: Path, server: MirrorServer, data_dir: Path
+) -> None:
+    """``kill -9`` of the refresh and its crawl (the OOM killer, a power cut) at random
+    moments, with a price changing each time. After every kill the catalog opens and every
+    run it lists agrees with that run's summary, but for a run killed between its commit and
+    its summary; after the next refresh, every run is recorded and agrees."""
+    assert refresh(server, data_dir).returncode == 0
+    started = time.monotonic()
+    assert refresh(server, data_dir).returncode == 0
+    duration = time.monotonic() - started
+    rounds = int(os.environ.get("MODELCAT_KILL_ROUNDS", "3"))
+    chance = random.Random(int(os.environ.get("MODELCAT_KILL_SEED", "9")))
+    for _ in range(rounds):
+        ((model_id, (_, new)),) = change_input_prices(mirror, 1).items()
+        known = {run.name for run in (data_dir / "runs").iterdir()}
+        victim = start(server, data_dir)
+        time.sleep(chance.uniform(0, 1.2 * duration))
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait()
+
+        assert query(data_dir, "SELECT count(*) FROM models")[0][0] == 189
+        killed = {run.name for run in (data_dir / "runs").iterdir()} - known
+        records = recorded(data_dir)
+        for run_id, status in query(data_dir, "SELECT run_id, status FROM runs"):
+            if run_id in records:
+                assert records[run_id] == status
+            else:
+                assert run_id in killed, run_id
+                assert status == "published"
+
+    result = refresh(server, data_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    records = recorded(data_dir)
+    assert set(records) == {run.name for run in (data_dir / "runs").iterdir()}
+    assert dict(query(data_dir, "SELECT run_id, status FROM runs")) == records
+    rows = query(
+        data_dir,
+        "SELECT usd_per_mtok FROM official_prices "
+        "WHERE model_id = ? AND metric = 'input' AND tier_min_tokens = 0",
+        [model_id],
+    )
+    assert rows == [(new,)]
+
+
+def recorded(data_dir: Path) -> dict[str, str]:
+    """Run id -> status, from every summary.json that reads."""
+    statuses = {}
+    for path in (data_dir / "runs").glob("*/summary.json"):
+        try:
+            statuses[path.parent.name] = json.loads(path.read_text())["status"]
+        except ValueError:
+            continue
+    return statuses
