@@ -29,21 +29,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from scrapy.settings import Settings
 
-from crawler.archive import PageArchive, Validators
+from crawler.archive import PageArchive
 from crawler.items import PageItem
 from crawler.pipelines import CRAWL_STATS_FILE, PAGE_VALUES_FILE, Stager
 from crawler.spiders.pipellm import DEFAULT_START_URLS, PipeLLMSpider
 from modelcat.interrupts import Interrupted, StopSignals, stop_signals
-from modelcat.runs import RunSummary, now, read_summaries, reconcile, runs_table, timestamp
+from modelcat.recovery import check_validators, recover
+from modelcat.runs import RunSummary, now, read_summaries, runs_table, timestamp
 from transforms.catalog import CATALOG_VALUES_FILE, Staged, build_catalog, read_pages, stage
 from transforms.history import Observation, advance_catalog
 from transforms.layout import DataDir
-from transforms.publish import BrokenState, discard, publish, repair
+from transforms.publish import discard, publish
 from transforms.schema import HISTORY_TABLES, TABLES, empty, to_frame
 from transforms.vocabulary import RunStatus
 
 LOG_FILE = "crawl.log"
-UNREADABLE_VALIDATORS = "validators.unreadable.json"
 CHILD_GRACE_SECONDS = 5  # how long a crawl being stopped may take to close before it is killed
 
 
@@ -233,7 +233,7 @@ def refresh(
         summary = RunSummary(run_id, now(), list(options.start_urls), recovered=recovered)
         try:
             with stop.held():
-                summary.recovered += _check_validators(data_dir, run_dir)
+                summary.recovered += check_validators(data_dir, run_dir)
             started = time.perf_counter()
             stats = crawl(data_dir, run_dir, options, on_page, stop)
             summary.seconds["crawl"] = round(time.perf_counter() - started, 3)
@@ -259,45 +259,6 @@ def refresh(
         if keep is not None and summary.status == RunStatus.PUBLISHED and stop.received is None:
             prune(data_dir, keep)
         return summary
-
-
-def recover(data_dir: DataDir, *, catalog_needed: bool = True) -> list[str]:
-    """Put right what a crash or damage left in the data directory, before a run starts:
-    the catalog, its snapshot and ``current`` (``transforms.publish.repair``), then every
-    run's summary (``modelcat.runs.reconcile``). Returns what was recovered, in words.
-
-    Raises ``BrokenState`` if the catalog is past repair, unless not ``catalog_needed``
-    (a rebuild, which makes the catalog anew).
-    """
-    published = [s["run_id"] for s in read_summaries(data_dir) if s["status"] == "published"]
-    try:
-        recovered = repair(data_dir, published[-1] if published else None)
-    except BrokenState as broken:
-        if catalog_needed:
-            raise
-        recovered = [f"{broken.problem}: this rebuild writes a new catalog"]
-    return recovered + reconcile(data_dir)
-
-
-def _check_validators(data_dir: DataDir, run_dir: Path) -> list[str]:
-    """Set aside a validator store that cannot be read in full, keeping what can be."""
-    store = Validators.load(data_dir.validators)
-    if store.unreadable is None and not store.dropped:
-        return []
-    run_dir.mkdir(parents=True, exist_ok=True)
-    os.replace(data_dir.validators, run_dir / UNREADABLE_VALIDATORS)
-    if store.entries:
-        store.save(data_dir.validators)
-    kept = f"kept as runs/{run_dir.name}/{UNREADABLE_VALIDATORS}"
-    if store.unreadable is not None:
-        return [
-            f"validators.json could not be read ({store.unreadable}; {kept}): "
-            "the run starts without it, so every page is fetched in full"
-        ]
-    return [
-        f"validators.json had {store.dropped} entries that are not validators ({kept}): "
-        "they were dropped, so those pages are fetched in full"
-    ]
 
 
 def rebuild(data_dir: DataDir, first_run_id: str | None = None) -> list[RunSummary]:
