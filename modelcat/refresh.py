@@ -231,19 +231,24 @@ def refresh(
         run_id = new_run_id(data_dir)
         run_dir = data_dir.run(run_id)
         summary = RunSummary(run_id, now(), list(options.start_urls), recovered=recovered)
+        step = "checking the validator store"
         try:
             with stop.held():
                 summary.recovered += check_validators(data_dir, run_dir)
-            started = time.perf_counter()
+            step, started = "crawling", time.perf_counter()
             stats = crawl(data_dir, run_dir, options, on_page, stop)
             summary.seconds["crawl"] = round(time.perf_counter() - started, 3)
             summary.crawl_finish_reason = stats.get("finish_reason")
+            step = "building the catalog"
             previous = data_dir.current_snapshot()
             staged = stage(run_dir, previous, PageArchive(data_dir.archive))
             _finish(data_dir, staged, previous, summary, allow_shrink=allow_shrink, stop=stop)
         except Interrupted as interrupt:
             summary.status = RunStatus.INTERRUPTED
-            summary.message = f"stopped by {interrupt.signal_name}; nothing was published"
+            summary.message = (
+                f"stopped by {interrupt.signal_name} while {step}; nothing was published "
+                "(the pages it saw are archived, and the validator store kept what it knew)"
+            )
             interrupt.summary = summary
             raise
         except Exception as error:

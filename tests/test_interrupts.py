@@ -237,3 +237,31 @@ def recorded(data_dir: Path) -> dict[str, str]:
         except ValueError:
             continue
     return statuses
+
+
+def test_an_interrupted_rebuild_leaves_the_catalog_and_no_snapshot_behind(
+    mirror: Path, server: MirrorServer, data_dir: Path
+) -> None:
+    assert refresh(server, data_dir).returncode == 0
+    change_input_prices(mirror, 2)
+    assert refresh(server, data_dir).returncode == 0
+    published = snapshot(data_dir)
+    snapshots = sorted(p.name for p in (data_dir / "snapshots").iterdir())
+    first = sorted(p.name for p in (data_dir / "runs").iterdir())[0]
+
+    command = [sys.executable, "-m", "modelcat.cli", "rebuild", "--run", first]
+    victim = subprocess.Popen(
+        [*command, "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # The first run is rebuilt (its snapshot written, not committed); the second is building.
+    wait_for(lambda: any((data_dir / "snapshots").glob(f"{first}.rebuilt-*")), every=0.01)
+    victim.send_signal(signal.SIGINT)
+    out, err = victim.communicate(timeout=60)
+
+    assert victim.returncode == 130, out + err
+    assert f"{UNCHANGED} (SIGINT)" in err
+    assert sorted(p.name for p in (data_dir / "snapshots").iterdir()) == snapshots
+    assert snapshot(data_dir) == published

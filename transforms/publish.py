@@ -187,16 +187,20 @@ def _snapshot_from_catalog(data_dir: DataDir, publication: str) -> None:
 
 
 def discard(data_dir: DataDir, pattern: str) -> int:
-    """Delete the snapshots matching ``pattern``, each renamed to a leftover first so that a
-    crash part way leaves nothing half deleted under a real name; returns how many."""
+    """Delete the snapshots matching ``pattern``, and any of them still being written.
+
+    Each is renamed to a leftover first, so that a crash part way leaves nothing half
+    deleted under a real name (``repair`` clears leftovers). Returns how many were whole.
+    """
     count = 0
     for snapshot in list(data_dir.snapshots.glob(pattern)):
-        if not snapshot.is_dir() or snapshot.name.endswith(".tmp"):
-            continue
-        doomed = snapshot.with_name(f"{snapshot.name}.discarded.tmp")
-        snapshot.rename(doomed)
-        shutil.rmtree(doomed)
-        count += 1
+        if snapshot.is_dir() and not snapshot.name.endswith(".tmp"):
+            doomed = snapshot.with_name(f"{snapshot.name}.discarded.tmp")
+            snapshot.rename(doomed)
+            shutil.rmtree(doomed)
+            count += 1
+    for staging in list(data_dir.snapshots.glob(f"{pattern}.tmp")):
+        shutil.rmtree(staging)
     return count
 
 
