@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -136,9 +137,11 @@ def _run_errors(command: str, data_dir: Path) -> Iterator[None]:
 
         yield
     except KeyboardInterrupt:  # before the run took over the signals: nothing had started
+        _deaf()
         err.print(UNCHANGED)
         raise typer.Exit(EXIT_SIGINT) from None
     except Interrupted as interrupt:
+        _deaf()
         if interrupt.summary is not None:
             _print_summary(interrupt.summary, data_dir)
         err.print(f"{UNCHANGED} ({interrupt.signal_name})")
@@ -149,6 +152,14 @@ def _run_errors(command: str, data_dir: Path) -> Iterator[None]:
     except BrokenState as broken:
         err.print(f"[red]{command} refused:[/] {broken}", soft_wrap=True)
         raise typer.Exit(EXIT_BROKEN_STATE) from None
+
+
+def _deaf() -> None:
+    """Ignore stop signals from here to the exit: the run has stopped and is saying so.
+    (Ignored, not handled: at exit Python resets handled signals to the default, which a
+    second Ctrl-C would then kill with a code other than the one documented.)"""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _name_value(text: str) -> tuple[str, str]:

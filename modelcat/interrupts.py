@@ -89,7 +89,8 @@ def stop_signals() -> Iterator[StopSignals]:
     """Route SIGINT and SIGTERM to a ``StopSignals`` for the duration of a run.
 
     Only the main thread may take signals; elsewhere (a run started from a worker thread)
-    the process keeps its own handlers and nothing is raised.
+    the process keeps its own handlers and nothing is raised. After a stop signal, the
+    handlers stay: further signals are noted, and the process exits as the first asked.
     """
     stop = StopSignals()
     if threading.current_thread() is not threading.main_thread():
@@ -99,5 +100,7 @@ def stop_signals() -> Iterator[StopSignals]:
     try:
         yield stop
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        # Once stopping, the process stays deaf to more: it is only saying how it ended.
+        if stop.received is None:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)

@@ -167,6 +167,7 @@ def _readable(snapshot: Path) -> bool:
 def _snapshot_from_catalog(data_dir: DataDir, publication: str) -> None:
     """Write a snapshot again from the catalog that was built from it."""
     snapshot = data_dir.snapshot(publication)
+    discard(data_dir, publication)  # what is left of it is damaged: every table is written
     staging = snapshot.with_name(f"{publication}.tmp")
     staging.mkdir(parents=True)
     with duckdb.connect(str(data_dir.catalog), read_only=True) as con:
@@ -181,8 +182,6 @@ def _snapshot_from_catalog(data_dir: DataDir, publication: str) -> None:
                 row_group_size=max(rows.num_rows, 1),
             )
     _fsync_tree(staging)
-    if snapshot.exists():
-        discard(data_dir, publication)
     staging.rename(snapshot)
 
 
