@@ -95,9 +95,8 @@ class Stager:
     def remember(self, item: PageItem) -> None:
         url = item.final_url or item.url
         if item.outcome in _KEEPS_PREVIOUS:
-            if (known := self.previous.get(item.url)) is not None:
-                self.seen[item.url] = known
-        elif item.outcome is not PageOutcome.REDIRECTED and item.content_sha256:
+            return  # what we knew of the page stays (``close``): a later 304 needs it
+        if item.outcome is not PageOutcome.REDIRECTED and item.content_sha256:
             self.seen[url] = Validator(
                 etag=item.etag,
                 last_modified=item.last_modified,
@@ -113,13 +112,28 @@ class Stager:
             self.batch = []
 
     def close(self) -> None:
+        """Finish the run's files and write the validator store.
+
+        The store learns what this run was served and keeps what it knew of the URLs the run
+        did not answer for (failed, not reached when it was stopped, gone from the index)
+        while the archive holds their bodies, so that a later 304 for them stays answerable:
+        an outage or a Ctrl-C never costs the next run its conditional requests.
+        """
         self.flush()
         self.values.close()
         self.pages.close()
-        # Every body named in the store was archived above, before the store is written.
-        if self.validators_file is not None:
-            self.validators_file.parent.mkdir(parents=True, exist_ok=True)
-            self.seen.save(self.validators_file)
+        if self.validators_file is None:
+            return
+        # Every body ``seen`` names was archived above, before the store is written.
+        kept = {
+            url: known
+            for url, known in self.previous.entries.items()
+            if url not in self.seen.entries
+            and self.archive is not None
+            and self.archive.path(known.content_sha256).exists()
+        }
+        self.validators_file.parent.mkdir(parents=True, exist_ok=True)
+        Validators(kept | self.seen.entries).save(self.validators_file)
 
 
 class StagingWriter:

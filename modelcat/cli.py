@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import sys
+import tempfile
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,13 +35,17 @@ from transforms.vocabulary import RunStatus
 # so the commands analysts run many times a day start in a fraction of the time.
 if TYPE_CHECKING:
     from modelcat.progress import RunProgress
-    from modelcat.refresh import RunSummary
+    from modelcat.runs import RunSummary
 
 EXIT_PUBLISHED = 0
 EXIT_NOT_PUBLISHED = 1  # also: a query failed, or the catalog cannot answer
 EXIT_USAGE = 2
-EXIT_LOCKED = 3
+EXIT_LOCKED = 3  # another process holds the data directory
+EXIT_BROKEN_STATE = 4  # the data directory's state is broken past repair
+# A stop signal exits 128 + its number, as the shell reports a process it killed: 130 for
+# SIGINT (Ctrl-C), 143 for SIGTERM.
 EXIT_INTERRUPTED = 130
+UNCHANGED = "interrupted; the published catalog is unchanged"
 DEBUG_ENV = "MODELCAT_DEBUG"  # set to 1 to see the traceback of an unexpected error
 HEARTBEAT_SECONDS = 30.0
 RUN_ID = re.compile(r"^\d{8}T\d{9}Z$")  # 20261126T053411123Z: UTC, sorts in run order
@@ -153,11 +160,12 @@ def refresh_command(
     """Crawl the mirror, build the catalog and publish it (Parquet + DuckDB).
 
     Exits 0 when a catalog was published, 1 when nothing was (the previous catalog is kept),
-    3 when another refresh holds the data directory.
+    3 when another process holds the data directory, 4 when its local state is broken past
+    repair, 130 / 143 when stopped by SIGINT / SIGTERM (nothing published).
     """
     # The first line shows at once; the crawler and transforms take seconds to import.
-    with _progress(quiet=quiet, heartbeat=heartbeat) as progress:
-        from modelcat.refresh import CrawlOptions, RefreshLocked, refresh
+    with _run_errors("refresh", data_dir), _progress(quiet=quiet, heartbeat=heartbeat) as progress:
+        from modelcat.refresh import CrawlOptions, refresh
 
         options = CrawlOptions(
             start_urls=list(start_url or CrawlOptions().start_urls),
@@ -166,21 +174,56 @@ def refresh_command(
             settings=dict(_name_value(s) for s in setting or []),
         )
         progress.crawling(options.start_urls)
-        try:
-            summary = refresh(
-                DataDir(data_dir),
-                options,
-                progress.page,
-                allow_shrink=allow_shrink,
-                keep=keep,
-                on_stage=progress.stage,
-            )
-        except RefreshLocked as locked:
-            err.print(f"[red]refresh refused:[/] {locked}")
-            raise typer.Exit(EXIT_LOCKED) from None
+        summary = refresh(
+            DataDir(data_dir),
+            options,
+            progress.page,
+            allow_shrink=allow_shrink,
+            keep=keep,
+            on_stage=progress.stage,
+        )
     code = EXIT_PUBLISHED if summary.status == RunStatus.PUBLISHED else EXIT_NOT_PUBLISHED
     _print_summary(summary, data_dir)
     raise typer.Exit(code)
+
+
+@contextmanager
+def _run_errors(command: str, data_dir: Path) -> Iterator[None]:
+    """How a refresh or rebuild that did not end normally is told, and its exit code."""
+    from modelcat.interrupts import Interrupted  # signals only: the first line stays quick
+
+    try:
+        yield
+    except KeyboardInterrupt:  # before the run took over the signals: nothing had started
+        _deaf()
+        err.print(UNCHANGED)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except Interrupted as interrupt:
+        _deaf()
+        if interrupt.summary is not None:
+            _print_summary(interrupt.summary, data_dir)
+        err.print(f"{UNCHANGED} ({interrupt.signal_name})")
+        raise typer.Exit(interrupt.exit_code) from None
+    except Exception as error:
+        # Raised by modules the run has imported already.
+        from modelcat.refresh import RefreshLocked
+        from transforms.publish import BrokenState, CatalogInUse
+
+        if isinstance(error, RefreshLocked | CatalogInUse):
+            err.print(f"[red]{command} refused:[/] {_escape(str(error))}")
+            raise typer.Exit(EXIT_LOCKED) from None
+        if isinstance(error, BrokenState):
+            err.print(f"[red]{command} refused:[/] {_escape(str(error))}")
+            raise typer.Exit(EXIT_BROKEN_STATE) from None
+        raise
+
+
+def _deaf() -> None:
+    """Ignore stop signals from here to the exit: the run has stopped and is saying so.
+    (Ignored, not handled: at exit Python resets handled signals to the default, which a
+    second Ctrl-C would then kill with a code other than the one documented.)"""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _name_value(text: str) -> tuple[str, Any]:
@@ -214,16 +257,14 @@ def rebuild_command(
 
     Re-derives RUN and every later published run, in order, so a parser fix reaches them.
     """
-    from modelcat.refresh import RefreshLocked, rebuild
+    with _run_errors("rebuild", data_dir):
+        from modelcat.refresh import rebuild
 
-    try:
-        summaries = rebuild(DataDir(data_dir), run)
-    except RefreshLocked as locked:
-        err.print(f"[red]rebuild refused:[/] {locked}")
-        raise typer.Exit(EXIT_LOCKED) from None
-    except ValueError as error:
-        err.print(f"[red]rebuild refused:[/] {error}")
-        raise typer.Exit(EXIT_NOT_PUBLISHED) from None
+        try:
+            summaries = rebuild(DataDir(data_dir), run)
+        except ValueError as error:
+            err.print(f"[red]rebuild refused:[/] {_escape(str(error))}")
+            raise typer.Exit(EXIT_NOT_PUBLISHED) from None
     published = summaries and all(s.status == RunStatus.PUBLISHED for s in summaries)
     for summary in summaries:
         _print_summary(summary, data_dir, rebuilt=True)
@@ -274,25 +315,69 @@ def sql(
 def export(
     table: Annotated[str, typer.Argument(help="Table to export, e.g. models.")],
     output: Annotated[ExportFormat, typer.Option("--format", "-f")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.", dir_okay=False)],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="File to write, or - for standard output.", dir_okay=False
+        ),
+    ],
     data_dir: DataDirOption = Path("data"),
 ) -> None:
-    """Export one table to CSV, JSON Lines or Parquet. Prices stay exact in every format."""
+    """Export one table to CSV, JSON Lines or Parquet. Prices stay exact in every format.
+
+    The file is written whole or not at all (a temporary file beside it, renamed over it).
+    Refuses a path inside the data directory, or one that exists and is not a regular file.
+    """
+    to_stdout = str(out) == "-"
+    target = None if to_stdout else _export_target(out, data_dir)
+    if to_stdout and output is ExportFormat.parquet and sys.stdout.isatty():
+        raise UsageProblem("export: Parquet is binary: redirect standard output, or use --out FILE")
     with _open_catalog(data_dir, external_access=True) as con:
         tables = api.tables(con)
         if table not in tables:
             err.print(f"[red]no table {table!r}[/]; tables: {', '.join(tables)}")
             raise typer.Exit(EXIT_USAGE)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f".{out.name}.partial")
-        if output is ExportFormat.parquet:
-            target = str(partial).replace("'", "''")
-            con.execute(f"COPY \"{table}\" TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
-        else:
-            _write_text_export(con, table, output, partial)
-        os.replace(partial, out)
+        # A private directory beside the target (or a temporary one for standard output):
+        # nobody else can plant a file or a link where the export is written.
+        where = target.parent if target is not None else None
+        with tempfile.TemporaryDirectory(dir=where, prefix=".modelcat-export-") as scratch:
+            partial = Path(scratch) / f"{table}.{output}"
+            if output is ExportFormat.parquet:
+                literal = str(partial).replace("'", "''")
+                con.execute(f"COPY \"{table}\" TO '{literal}' (FORMAT parquet, COMPRESSION zstd)")
+            else:
+                _write_text_export(con, table, output, partial)
+            if target is not None:
+                os.replace(partial, target)
+            else:
+                _to_stdout(partial)
         count = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-    err.print(f"wrote {count} rows of {table} to {out}")
+    err.print(f"wrote {count} rows of {table} to {target or 'standard output'}")
+
+
+def _export_target(out: Path, data_dir: Path) -> Path:
+    """Where an export to ``out`` goes (symlinks resolved), if it may go there; exits 2 if
+    that is inside the data directory or something other than a regular file."""
+    target = out.expanduser().resolve()
+    root = data_dir.expanduser().resolve()
+    if target.is_relative_to(root):
+        raise UsageProblem(
+            f"export: refusing to write {out}: it is inside the data directory {data_dir}, "
+            "which only modelcat writes; export to a path outside it"
+        )
+    if target.exists() and not target.is_file():
+        raise UsageProblem(
+            f"export: refusing to write over {out}: it is not a regular file "
+            "(for standard output, use --out -)"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _to_stdout(path: Path) -> None:
+    with _results(), path.open("rb") as source:
+        shutil.copyfileobj(source, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
 
 
 def _write_text_export(
@@ -476,6 +561,8 @@ def summary_lines(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False)
     lines = [f"[bold]run {summary.run_id}[/]: [{style}]{summary.status}[/]"]
     if summary.message:
         lines.append(f"  {_escape(summary.message)}")
+    for repaired in summary.recovered:
+        lines.append(f"  [yellow]recovered:[/] {_escape(repaired)}")
     outcomes = ", ".join(f"{n} {o}" for o, n in sorted(summary.pages_by_outcome.items()))
     if rebuilt:
         lines.append(f"  pages: {summary.pages_seen}, re-read from the archive ({outcomes})")
@@ -502,8 +589,9 @@ def summary_lines(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False)
     if summary.status == RunStatus.PUBLISHED:
         changed = ", ".join(f"{n} {k}" for k, n in sorted(summary.changes_by_kind.items()))
         lines.append(f"  changes: {sum(summary.changes_by_kind.values())} ({changed or 'none'})")
-    timing = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in summary.seconds.items())
-    lines.append(f"  time: {timing}")
+    if summary.seconds:
+        timing = ", ".join(f"{stage} {secs:.1f}s" for stage, secs in summary.seconds.items())
+        lines.append(f"  time: {timing}")
     catalog = DataDir(data_dir).catalog
     if summary.status == RunStatus.PUBLISHED:
         lines.append(f"  catalog: {catalog}")
@@ -513,15 +601,18 @@ def summary_lines(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False)
 
 
 def _still_live(data_dir: Path) -> str:
-    from transforms.publish import published_snapshot
+    from transforms.publish import CatalogInUse, published_snapshot
 
+    catalog = DataDir(data_dir).catalog
     try:
-        publication = published_snapshot(DataDir(data_dir))
-    except duckdb.Error:
-        publication = "unreadable"
+        publication, problem = published_snapshot(DataDir(data_dir))
+    except CatalogInUse as busy:
+        return str(busy)
+    if problem is not None:
+        return f"the catalog at {catalog} is as it was ({problem})"
     if publication is None:
         return "no catalog has been published here yet"
-    return f"the catalog at {DataDir(data_dir).catalog} is unchanged ({publication})"
+    return f"the catalog at {catalog} is unchanged ({publication})"
 
 
 def _escape(text: str | None) -> str:
@@ -534,7 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; every way it can end is an exit code and at most one line.
 
     0 done (for refresh and rebuild: published), 1 not published / the query failed / the
-    catalog cannot answer, 2 bad usage, 3 the data directory is busy, 130 interrupted.
+    catalog cannot answer, 2 bad usage, 3 the data directory is busy, 4 its state is broken
+    past repair, 130 / 143 interrupted by SIGINT / SIGTERM.
     """
     try:
         return app(args=argv, prog_name="modelcat", standalone_mode=False) or 0

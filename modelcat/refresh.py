@@ -1,7 +1,9 @@
 """A refresh: crawl -> stage -> build -> validate -> publish, and its summary.
 
 One refresh per process (Twisted's reactor cannot be restarted) and one per data directory
-at a time (an ``flock`` that the kernel releases if the process dies).
+at a time (an ``flock`` that the kernel releases if the process dies). Each run starts by
+putting right what a crash or damage left in the data directory (``recover``), and stops
+cleanly on SIGINT or SIGTERM (``modelcat.interrupts``).
 """
 
 from __future__ import annotations
@@ -11,14 +13,13 @@ import fcntl
 import json
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,15 +33,18 @@ from crawler.archive import PageArchive
 from crawler.items import PageItem
 from crawler.pipelines import CRAWL_STATS_FILE, PAGE_VALUES_FILE, Stager
 from crawler.spiders.pipellm import DEFAULT_START_URLS
+from modelcat.interrupts import Interrupted, StopSignals, stop_signals
+from modelcat.recovery import check_validators, recover
+from modelcat.runs import RunSummary, now, read_summaries, runs_table, timestamp
 from transforms.catalog import CATALOG_VALUES_FILE, Staged, build_catalog, read_pages, stage
 from transforms.history import Observation, advance_catalog
 from transforms.layout import DataDir
-from transforms.publish import publish, repair
-from transforms.schema import HISTORY_TABLES, TABLES, conform, empty, to_frame
-from transforms.vocabulary import PageOutcome, ValueOrigin
+from transforms.publish import discard, publish
+from transforms.schema import HISTORY_TABLES, TABLES, empty, to_frame
+from transforms.vocabulary import RunStatus, ValueOrigin
 
-SUMMARY_FILE = "summary.json"
 LOG_FILE = "crawl.log"
+CHILD_GRACE_SECONDS = 5  # how long a crawl being stopped may take to close before it is killed
 
 
 class RefreshLocked(RuntimeError):
@@ -167,32 +171,6 @@ class CrawlOptions:
         return settings
 
 
-@dataclass
-class RunSummary:
-    run_id: str
-    started_at: str
-    start_urls: list[str]
-    status: str = "failed"  # published, refused or failed
-    message: str | None = None
-    finished_at: str | None = None
-    crawl_finish_reason: str | None = None
-    pages_seen: int = 0
-    pages_by_outcome: dict[str, int] = field(default_factory=dict)
-    pages_fetched: int = 0
-    pages_retried: int = 0
-    models_published: int = 0
-    models_carried_forward: int = 0
-    official_prices: int = 0
-    provider_offers: int = 0
-    quality_issues_by_kind: dict[str, int] = field(default_factory=dict)
-    changes_by_kind: dict[str, int] = field(default_factory=dict)
-    failed_pages: list[dict[str, str | None]] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def write(self, run_dir: Path) -> None:
-        (run_dir / SUMMARY_FILE).write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-
-
 def new_run_id(data_dir: DataDir) -> str:
     """A UTC timestamp, sortable and unique within the data directory."""
     while True:
@@ -223,7 +201,11 @@ def locked(data_dir: DataDir) -> Iterator[None]:
 
 
 def crawl(
-    data_dir: DataDir, run_dir: Path, options: CrawlOptions, on_page: Callable[[PageItem], None]
+    data_dir: DataDir,
+    run_dir: Path,
+    options: CrawlOptions,
+    on_page: Callable[[PageItem], None],
+    stop: StopSignals | None = None,
 ) -> dict:
     """Crawl into ``run_dir``; returns Scrapy's stats (empty if the crawl never reported).
 
@@ -231,9 +213,15 @@ def crawl(
     the installed code, never a module of the working directory) and hands each page over
     a pipe; this process stages them (``crawler.pipelines.Stager``). Parsing, archiving and
     staging so use the second core, and the crawl's memory is gone when it ends.
+
+    Stopped early (a stop signal, an error while staging), the crawl is asked to end and
+    killed if it has not within CHILD_GRACE_SECONDS; the pages staged so far stay, and the
+    validator store learns from them without forgetting what the crawl did not reach.
     """
+    stop = stop or StopSignals()
     run_dir.mkdir(parents=True, exist_ok=True)
     read_end, write_end = os.pipe()
+    stream = os.fdopen(read_end, "rb")
     settings = options.overrides(data_dir, run_dir) | {
         "ITEM_PIPELINES": {"crawler.pipelines.ForwardToParent": 300},
         "MODELCAT_STREAM_FD": write_end,
@@ -241,29 +229,61 @@ def crawl(
     spec = json.dumps({"start_urls": options.start_urls, "settings": settings})
     command = [sys.executable, "-I", "-m", "crawler", spec]
     stager = Stager(run_dir, PageArchive(data_dir.archive), data_dir.validators)
-    with (run_dir / LOG_FILE).open("ab") as log:
-        child = subprocess.Popen(
-            command,
-            pass_fds=(write_end,),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-        )
-        os.close(write_end)
-        try:
-            with os.fdopen(read_end, "rb") as stream:
-                while True:
-                    try:
-                        item = pickle.load(stream)
-                    except EOFError:
-                        break
-                    stager.add(item)
-                    on_page(item)
-        finally:
+    child: subprocess.Popen | None = None
+    stats: dict = {}
+    finished = False
+    try:
+        with stop.held(), (run_dir / LOG_FILE).open("ab") as log:  # no child left unowned
+            try:
+                child = subprocess.Popen(
+                    command,
+                    pass_fds=(write_end,),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                )
+            finally:
+                os.close(write_end)
+        while True:
+            try:
+                item = pickle.load(stream)
+            except EOFError:
+                break
+            with stop.held():  # a page is staged whole, or not at all
+                stager.add(item)
+                on_page(item)
+        finished = True
+    finally:
+        with stop.held():
+            stream.close()
+            if child is not None:
+                _end(child, stopping=not finished)
+            stats = _read_stats(run_dir / CRAWL_STATS_FILE)
             stager.close()
-            child.wait()
-    stats_file = run_dir / CRAWL_STATS_FILE
-    return json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    return stats
+
+
+def _end(child: subprocess.Popen, *, stopping: bool) -> None:
+    """Wait for the crawl to exit; one being stopped is asked to (SIGTERM), then killed."""
+    if not stopping:
+        child.wait()
+        return
+    if child.poll() is None:
+        child.terminate()
+    try:
+        child.wait(timeout=CHILD_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def _read_stats(path: Path) -> dict:
+    """The crawl's stats; none when it never wrote them whole (it was killed)."""
+    try:
+        stats = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stats if isinstance(stats, dict) else {}
 
 
 def _return_freed_memory() -> None:
@@ -282,34 +302,55 @@ def refresh(
     keep: int | None = None,
     on_stage: Callable[[str], None] = lambda _stage: None,
 ) -> RunSummary:
-    """Crawl, build and publish one run. Raises ``RefreshLocked``; never half-publishes.
+    """Crawl, build and publish one run; never half-publishes.
 
     ``on_page`` sees every page as the crawl stages it; ``on_stage`` is told when each stage
     (crawl, build, history, publish) begins.
+
+    Raises ``RefreshLocked``, ``BrokenState`` (local state past repair) and ``Interrupted``
+    (SIGINT or SIGTERM before the run began to commit: nothing published, run recorded).
     """
     _return_freed_memory()
-    with locked(data_dir):
-        repair(data_dir)
+    with stop_signals() as stop, locked(data_dir):
+        recovered = recover(data_dir)
         run_id = new_run_id(data_dir)
         run_dir = data_dir.run(run_id)
-        summary = RunSummary(run_id, _now(), list(options.start_urls))
+        summary = RunSummary(run_id, now(), list(options.start_urls), recovered=recovered)
+        step = "checking the validator store"
         try:
-            started = time.perf_counter()
+            with stop.held():
+                summary.recovered += check_validators(data_dir, run_dir)
+            step, started = "crawling", time.perf_counter()
             on_stage("crawl")
-            stats = crawl(data_dir, run_dir, options, on_page)
+            stats = crawl(data_dir, run_dir, options, on_page, stop)
             summary.seconds["crawl"] = round(time.perf_counter() - started, 3)
             summary.crawl_finish_reason = stats.get("finish_reason")
+            step = "building the catalog"
             previous = data_dir.current_snapshot()
             on_stage("build")
             staged = stage(run_dir, previous, PageArchive(data_dir.archive))
-            _finish(data_dir, staged, previous, summary, on_stage, allow_shrink=allow_shrink)
+            _finish(
+                data_dir, staged, previous, summary, on_stage, allow_shrink=allow_shrink, stop=stop
+            )
+        except Interrupted as interrupt:
+            summary.status = RunStatus.INTERRUPTED
+            summary.message = (
+                f"stopped by {interrupt.signal_name} while {step}; nothing was published "
+                "(the pages it saw are archived, and the validator store kept what it knew)"
+            )
+            interrupt.summary = summary
+            raise
         except Exception as error:
-            summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
+            summary.status, summary.message = RunStatus.FAILED, f"{type(error).__name__}: {error}"
             raise
         finally:
-            summary.finished_at = _now()
+            stop.settle()  # the run's record is written whole, whatever arrives now
+            if not summary.pages_by_outcome:
+                summary.count_staged_pages(run_dir)
+            summary.finished_at = summary.finished_at or now()
             summary.write(run_dir)
-        if keep is not None and summary.status == "published":
+        # A stop signal that came while the run committed waits no longer than that.
+        if keep is not None and summary.status == RunStatus.PUBLISHED and stop.received is None:
             prune(data_dir, keep)
         return summary
 
@@ -324,11 +365,12 @@ def rebuild(
     Starts at ``first_run_id`` (default: the latest published run) and replays every later
     published run in order, on top of the history published before it, so a parser fix
     reaches the runs it concerns and everything that follows from them. No network.
+    Interrupted, it removes the snapshots it wrote and leaves the catalog as it was.
     """
     _return_freed_memory()
-    with locked(data_dir):
-        repair(data_dir)
-        published = [s for s in read_summaries(data_dir) if s["status"] == "published"]
+    with stop_signals() as stop, locked(data_dir):
+        recovered = recover(data_dir, catalog_needed=False)
+        published = [s for s in read_summaries(data_dir) if s["status"] == RunStatus.PUBLISHED]
         ids = [s["run_id"] for s in published]
         if not ids:
             raise ValueError("nothing to rebuild: no run has been published yet")
@@ -342,25 +384,32 @@ def rebuild(
         archive = PageArchive(data_dir.archive)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         summaries = []
-        for original in published[start:]:
-            run_id = original["run_id"]
-            summary = RunSummary(run_id, original["started_at"], original["start_urls"])
-            summary.finished_at = original.get("finished_at")
-            summary.crawl_finish_reason = original.get("crawl_finish_reason")
-            on_stage("build")
-            staged = stage(data_dir.run(run_id), previous, archive, reparse=True)
-            snapshot = _finish(
-                data_dir,
-                staged,
-                previous,
-                summary,
-                on_stage,
-                allow_shrink=True,  # the shrink was accepted when the run was published
-                publication=f"{run_id}.rebuilt-{stamp}",
-                commit=run_id == ids[-1],
-            )
-            previous = snapshot
-            summaries.append(summary)
+        try:
+            for original in published[start:]:
+                run_id = original["run_id"]
+                summary = RunSummary(run_id, original["started_at"], original["start_urls"])
+                summary.recovered, recovered = recovered, []
+                summary.finished_at = original.get("finished_at")
+                summary.crawl_finish_reason = original.get("crawl_finish_reason")
+                on_stage("build")
+                staged = stage(data_dir.run(run_id), previous, archive, reparse=True)
+                snapshot = _finish(
+                    data_dir,
+                    staged,
+                    previous,
+                    summary,
+                    on_stage,
+                    allow_shrink=True,  # the shrink was accepted when the run was published
+                    publication=f"{run_id}.rebuilt-{stamp}",
+                    commit=run_id == ids[-1],
+                    stop=stop,
+                )
+                previous = snapshot
+                summaries.append(summary)
+        except Interrupted:
+            with stop.held():
+                discard(data_dir, f"*.rebuilt-{stamp}")
+            raise
         return summaries
 
 
@@ -374,8 +423,12 @@ def _finish(
     allow_shrink: bool,
     publication: str | None = None,
     commit: bool = True,
+    stop: StopSignals | None = None,
 ) -> Path | None:
-    """Build, check and publish a staged run; records the outcome in ``summary``."""
+    """Build, check and publish a staged run; records the outcome in ``summary``.
+
+    From the moment a committing run starts to publish, ``stop`` no longer interrupts it.
+    """
     started = time.perf_counter()
     tables = build_catalog(staged, summary.run_id)
     summary.seconds["build"] = round(time.perf_counter() - started, 3)
@@ -395,12 +448,12 @@ def _finish(
 
     refusal = _refusal(summary, models, previous, allow_shrink)
     if refusal:
-        summary.status, summary.message = "refused", refusal
+        summary.status, summary.message = RunStatus.REFUSED, refusal
         return None
 
     started = time.perf_counter()
     on_stage("history")
-    observation = Observation(summary.run_id, _timestamp(summary.started_at))
+    observation = Observation(summary.run_id, timestamp(summary.started_at))
     tables |= advance_catalog(_history(previous), tables, observation, carried)
     summary.changes_by_kind = dict(
         Counter(tables["changes"].loc[tables["changes"]["run_id"] == summary.run_id, "kind"])
@@ -408,9 +461,13 @@ def _finish(
     summary.seconds["history"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     on_stage("publish")
-    summary.status = "published"
+    summary.status = RunStatus.PUBLISHED
     summary.models_published = len(models)
+    # The catalog carries its run's row: the record is committed with it, and is the same.
+    summary.finished_at = summary.finished_at or now()
     tables["runs"] = runs_table(data_dir, summary)
+    if commit and stop is not None:
+        stop.settle()
     snapshot = publish(tables, data_dir, publication or summary.run_id, commit=commit)
     summary.seconds["publish"] = round(time.perf_counter() - started, 3)
     return snapshot
@@ -462,7 +519,8 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
     them (a rebuild starts from it). History tables, run summaries and page logs always
     stay; older runs' bodies, snapshots and staged page values go.
     """
-    published = [s["run_id"] for s in read_summaries(data_dir) if s["status"] == "published"]
+    summaries = read_summaries(data_dir)
+    published = [s["run_id"] for s in summaries if s["status"] == RunStatus.PUBLISHED]
     kept = published[-keep:] if keep > 0 else []
     base = published[-keep - 1 : -keep] if keep > 0 else []
     wanted: set[str] = set()
@@ -477,8 +535,7 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
     for snapshot in sorted(data_dir.snapshots.iterdir()) if data_dir.snapshots.exists() else []:
         run_id = snapshot.name.split(".")[0]
         if run_id not in kept and run_id not in base and snapshot != current:
-            shutil.rmtree(snapshot)
-            removed["snapshots"] += 1
+            removed["snapshots"] += discard(data_dir, snapshot.name)
     for run_id in published[: len(published) - len(kept)]:
         for staged in (PAGE_VALUES_FILE, CATALOG_VALUES_FILE):
             (data_dir.run(run_id) / staged).unlink(missing_ok=True)
@@ -486,74 +543,7 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
 
 
 def _count(summary: RunSummary, tables: dict[str, pd.DataFrame]) -> None:
-    pages = tables["pages"]
-    summary.pages_seen = len(pages)
-    summary.pages_by_outcome = dict(Counter(pages["outcome"].astype(str)))
-    summary.pages_retried = int((pages["retries"] > 0).sum())
-    summary.pages_fetched = int((pages["http_status"] == 200).sum())
+    summary.count_pages(tables["pages"])
     summary.official_prices = len(tables["official_prices"])
     summary.provider_offers = len(tables["provider_offers"])
     summary.quality_issues_by_kind = dict(Counter(tables["quality_issues"]["kind"].astype(str)))
-    failed = pages[
-        pages["outcome"].isin([PageOutcome.FAILED, PageOutcome.QUARANTINED, PageOutcome.DISALLOWED])
-    ]
-    summary.failed_pages = [
-        {"url": url, "outcome": outcome, "error": error}
-        for url, outcome, error in zip(
-            failed["url"], failed["outcome"], failed["error"].astype(object), strict=True
-        )
-    ]
-
-
-def read_summaries(data_dir: DataDir) -> list[dict[str, Any]]:
-    """Every run's summary.json, oldest first."""
-    return [
-        json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted(data_dir.runs.glob(f"*/{SUMMARY_FILE}"))
-    ]
-
-
-def runs_table(data_dir: DataDir, current: RunSummary) -> pd.DataFrame:
-    """Every run's summary, this one included, as the ``runs`` table."""
-    rows = [s for s in read_summaries(data_dir) if s["run_id"] != current.run_id]
-    rows.append({**asdict(current), "finished_at": current.finished_at or _now()})
-    rows.sort(key=lambda row: row["run_id"])
-    frame = pd.DataFrame(
-        {
-            "run_id": [r["run_id"] for r in rows],
-            "started_at": [_timestamp(r["started_at"]) for r in rows],
-            "finished_at": [_timestamp(r.get("finished_at")) for r in rows],
-            "start_urls": [r["start_urls"] for r in rows],
-            "pages_seen": [r.get("pages_seen", 0) for r in rows],
-            "models_published": [r.get("models_published", 0) for r in rows],
-            "status": [r["status"] for r in rows],
-            "message": [r.get("message") for r in rows],
-            "pages_fetched": [r.get("pages_fetched") for r in rows],
-            **{
-                f"pages_{outcome}": [r.get("pages_by_outcome", {}).get(outcome, 0) for r in rows]
-                for outcome in (
-                    PageOutcome.NOT_MODIFIED,
-                    PageOutcome.FAILED,
-                    PageOutcome.QUARANTINED,
-                    PageOutcome.SKIPPED,
-                )
-            },
-            "pages_retried": [r.get("pages_retried") for r in rows],
-            "models_carried_forward": [r.get("models_carried_forward") for r in rows],
-            "quality_issues_by_kind": [
-                list(r.get("quality_issues_by_kind", {}).items()) for r in rows
-            ],
-            "changes_by_kind": [list(r.get("changes_by_kind", {}).items()) for r in rows],
-        }
-    )
-    return conform(frame, TABLES["runs"])
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _timestamp(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)

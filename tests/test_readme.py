@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -59,3 +60,13 @@ def test_make_help_lists_the_targets_the_readme_names() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in (REPO / ".ci" / "run").read_text()
     assert "make test" in README
+
+
+def test_the_exit_code_table_lists_every_code_the_command_exits_with() -> None:
+    from modelcat import cli
+
+    section = README.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", section, re.MULTILINE)}
+    used = {value for name, value in vars(cli).items() if name.startswith("EXIT_")}
+    stop_signals = {128 + signal.SIGINT, 128 + signal.SIGTERM}
+    assert documented == used | stop_signals

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from crawler.archive import PageArchive
+from crawler.archive import CorruptBody, PageArchive
 from crawler.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, parse_page
 from crawler.pipelines import (
     PAGE_VALUES_FILE,
@@ -289,11 +289,16 @@ def _parse_archived(
     """Parse archived bodies again, a thousand pages at a time."""
     parsed = []
     for url, sha256 in zip(sources["page_url"], sources["content_sha256"], strict=True):
-        if sha256 not in archive:
+        try:
+            body = archive.get(sha256)
+        except FileNotFoundError:
             problems.append((url, f"body {sha256[:12]}… is not in the archive; page skipped"))
             continue
+        except CorruptBody as damage:  # never built from bytes other than those fetched
+            problems.append((url, f"{damage}; page skipped"))
+            continue
         try:
-            page = parse_page(decode_markdown(archive.get(sha256)), url)
+            page = parse_page(decode_markdown(body), url)
         except NotMarkdown as reason:
             problems.append((url, f"archived body is not markdown: {reason}"))
             continue

@@ -8,7 +8,8 @@
     validators.json           each URL's ETag/Last-Modified and body hash, for conditional GET
     .lock                     held by the refresh running now
 
-Paths only: reading this costs no imports, so ``modelcat sql`` starts fast.
+``data/README.md`` describes each file. Paths only: reading this costs no imports, so
+``modelcat sql`` starts fast.
 """
 
 from __future__ import annotations

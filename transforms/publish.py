@@ -5,6 +5,9 @@ temporary name, then renames it over ``catalog.duckdb``: that rename is the comm
 before it leaves the previous catalog in place, whole; readers that hold the old file open
 keep reading it. ``current`` is re-pointed after the commit and repaired on the next run
 if a crash fell between the two.
+
+``repair`` also rebuilds what damage broke, from whichever copy survived: the catalog file
+from its Parquet snapshot, a snapshot from the catalog file.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler.pipelines import PAGE_VALUES_SCHEMA
 from transforms.cost import COST_MACROS
 from transforms.datapackage import DATAPACKAGE_FILE, datapackage
-from transforms.layout import DataDir
+from transforms.layout import CATALOG_FILE, DataDir
 from transforms.schema import TABLES, to_arrow
 
 INFO_TABLE = "catalog_info"
@@ -29,6 +34,8 @@ INFO_TABLE = "catalog_info"
 # pip ``duckdb`` CLI 1.5, Python duckdb 1.4 LTS and 1.5) cannot open. v1.4.0 keeps every
 # feature the catalog uses: DECIMAL, lists, maps, comments and table macros.
 STORAGE_VERSION = "v1.4.0"
+# Tables a run hands ``publish`` as files already written, in the schema they were staged in.
+STAGED_SCHEMAS = {"page_values": PAGE_VALUES_SCHEMA}
 
 
 def _at(table: str = "") -> str:
@@ -69,28 +76,139 @@ MACROS = (
 )
 
 
-def published_snapshot(data_dir: DataDir) -> str | None:
-    """The snapshot the catalog was built from, as the catalog itself records it."""
-    if not data_dir.catalog.exists():
-        return None
-    with duckdb.connect(str(data_dir.catalog), read_only=True) as con:
-        row = con.execute(f"SELECT value FROM {INFO_TABLE} WHERE key = 'snapshot'").fetchone()
-    return row[0] if row else None
+class BrokenState(RuntimeError):
+    """Local state that nothing left in the data directory can repair; says what to do."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}: {fix}")
+        self.problem = problem
 
 
-def repair(data_dir: DataDir) -> None:
-    """Finish or undo what an interrupted publish left: stray temp files, a stale link."""
+class CatalogInUse(RuntimeError):
+    """Another process has the catalog file open for writing."""
+
+
+def repair(data_dir: DataDir, last_published: str | None) -> list[str]:
+    """Finish or undo what an interrupted publish left, and rebuild what damage broke.
+
+    ``last_published`` is the run that the runs' summaries say was published last. Stray
+    temporary files go; a catalog file that is missing or unreadable is built again from
+    the snapshot that run published; a snapshot the catalog names that is missing or
+    unreadable is written again from the catalog; ``current`` is pointed at it. Returns
+    what was recovered, in words. Raises ``BrokenState`` when no copy is left to rebuild
+    from, and ``CatalogInUse``.
+    """
     for leftover in [
         *data_dir.root.glob(".catalog-*.duckdb*"),
         *data_dir.snapshots.glob("*.tmp"),
+        *data_dir.archive.glob("??/*.partial"),
     ]:
         if leftover.is_dir():
             shutil.rmtree(leftover)
         else:
             leftover.unlink()
-    publication = published_snapshot(data_dir)
-    if publication and data_dir.snapshot(publication).is_dir():
-        _point(data_dir.current, Path("snapshots") / publication)
+    recovered = []
+    publication, problem = published_snapshot(data_dir)
+    if problem is None and publication is None and last_published is not None:
+        problem = f"{CATALOG_FILE} is missing"
+    if problem is not None:
+        snapshot = _last_good_snapshot(data_dir, last_published)
+        if snapshot is None:
+            raise BrokenState(
+                f"{problem}, and no readable snapshot is left to build it from",
+                "rebuild every run from the page archive (modelcat rebuild --run "
+                f"FIRST_RUN_ID), or move {data_dir.catalog} aside to start a new catalog",
+            )
+        _commit(data_dir, snapshot)
+        recovered.append(f"{problem}: built again from snapshots/{snapshot.name}")
+        publication = snapshot.name
+    if publication is None:
+        return recovered
+    snapshot = data_dir.snapshot(publication)
+    if not _readable(snapshot):
+        _snapshot_from_catalog(data_dir, publication)
+        recovered.append(
+            f"snapshots/{publication} was missing or unreadable: written again from the catalog"
+        )
+    _point(data_dir.current, Path("snapshots") / publication)
+    return recovered
+
+
+def published_snapshot(data_dir: DataDir) -> tuple[str | None, str | None]:
+    """The snapshot the catalog records it was built from, or what is wrong with it."""
+    if not data_dir.catalog.exists():
+        return None, None
+    try:
+        with duckdb.connect(str(data_dir.catalog), read_only=True) as con:
+            row = con.execute(f"SELECT value FROM {INFO_TABLE} WHERE key = 'snapshot'").fetchone()
+    except duckdb.Error as error:
+        if "Could not set lock" in str(error):
+            raise CatalogInUse(
+                f"{data_dir.catalog} is open for writing in another process: close it (read "
+                "it with duckdb -readonly) and run again"
+            ) from None
+        return None, f"{CATALOG_FILE} could not be opened ({str(error).splitlines()[0]})"
+    if row is None:
+        return None, f"{CATALOG_FILE} does not say which snapshot it was built from"
+    return row[0], None
+
+
+def _last_good_snapshot(data_dir: DataDir, run_id: str | None) -> Path | None:
+    """The readable snapshot ``run_id`` published: where ``current`` points, else its newest."""
+    candidates = [data_dir.current_snapshot()]
+    if run_id is not None:
+        candidates = [c for c in candidates if c is not None and c.name.split(".")[0] == run_id]
+        candidates.append(data_dir.snapshot_of(run_id))
+    return next((c for c in candidates if c is not None and _readable(c)), None)
+
+
+def _readable(snapshot: Path) -> bool:
+    """Whether every table of a snapshot is there with a readable Parquet footer."""
+    try:
+        for name in TABLES:
+            pq.read_metadata(snapshot / f"{name}.parquet")
+    except (OSError, pa.ArrowException):
+        return False
+    return True
+
+
+def _snapshot_from_catalog(data_dir: DataDir, publication: str) -> None:
+    """Write a snapshot again from the catalog that was built from it."""
+    snapshot = data_dir.snapshot(publication)
+    discard(data_dir, publication)  # what is left of it is damaged: every table is written
+    staging = snapshot.with_name(f"{publication}.tmp")
+    staging.mkdir(parents=True)
+    with duckdb.connect(str(data_dir.catalog), read_only=True) as con:
+        for name, table in TABLES.items():
+            schema = STAGED_SCHEMAS.get(name, table.arrow_schema)  # as ``publish`` writes it
+            rows = con.sql(f"SELECT * FROM {name}").to_arrow_table().cast(schema)
+            # One row group: the readers of page_values rely on no row group splitting a page.
+            pq.write_table(
+                rows,
+                staging / f"{name}.parquet",
+                compression="zstd",
+                row_group_size=max(rows.num_rows, 1),
+            )
+    _fsync_tree(staging)
+    staging.rename(snapshot)
+
+
+def discard(data_dir: DataDir, pattern: str) -> int:
+    """Delete the snapshots matching ``pattern``, and any of them still being written.
+
+    Each is renamed to a leftover first, so that a crash part way leaves nothing half
+    deleted under a real name (``repair`` clears leftovers). Returns how many were whole.
+    """
+    count = 0
+    for snapshot in list(data_dir.snapshots.glob(pattern)):
+        if snapshot.is_dir() and not snapshot.name.endswith(".tmp"):
+            doomed = snapshot.with_name(f"{snapshot.name}.discarded.tmp")
+            snapshot.rename(doomed)
+            shutil.rmtree(doomed)
+            count += 1
+    for staging in list(data_dir.snapshots.glob(f"{pattern}.tmp")):
+        shutil.rmtree(staging)
+    return count
 
 
 def publish(
@@ -126,12 +244,17 @@ def publish(
     _fsync_tree(staging)
     staging.rename(snapshot)
     if commit:
-        building = data_dir.root / f".catalog-{publication}.duckdb"
-        _build_catalog(building, snapshot)
-        os.replace(building, data_dir.catalog)  # the commit
-        _fsync_dir(data_dir.root)
+        _commit(data_dir, snapshot)
         _point(data_dir.current, Path("snapshots") / publication)
     return snapshot
+
+
+def _commit(data_dir: DataDir, snapshot: Path) -> None:
+    """Make ``snapshot`` the catalog: build the DuckDB file aside, then rename it over."""
+    building = data_dir.root / f".catalog-{snapshot.name}.duckdb"
+    _build_catalog(building, snapshot)
+    os.replace(building, data_dir.catalog)  # the commit
+    _fsync_dir(data_dir.root)
 
 
 def _build_catalog(path: Path, snapshot: Path) -> None:

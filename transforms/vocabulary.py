@@ -75,3 +75,4 @@ class RunStatus(StrEnum):
     PUBLISHED = "published"
     REFUSED = "refused"  # a guard said no: nothing published, the previous catalog stands
     FAILED = "failed"  # an error: nothing published, the previous catalog stands
+    INTERRUPTED = "interrupted"  # SIGINT or SIGTERM: nothing published, the previous one stands

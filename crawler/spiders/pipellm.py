@@ -54,6 +54,7 @@ class PipeLLMSpider(scrapy.Spider):
         self.hosts = {urlsplit(url).netloc for url in self.start_urls}
         self.previous = Validators()  # what the last run was served; the stager keeps it
         self.archive: PageArchive | None = None
+        self.checked: dict[str, bool] = {}  # body hash -> intact in the archive
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -71,8 +72,9 @@ class PipeLLMSpider(scrapy.Spider):
     def request(self, url: str) -> scrapy.Request:
         headers: dict[str, str] = {}
         known = self.previous.get(url)
-        # Revalidate only what the archive still holds: a 304 must be answerable offline.
-        if known and self.archive is not None and known.content_sha256 in self.archive:
+        # Revalidate only what the archive gives back intact: a 304 must be answerable offline,
+        # and a damaged body is fetched again (and archived again) instead.
+        if known and self.intact(known.content_sha256):
             headers = known.request_headers()
         return scrapy.Request(
             url,
@@ -84,6 +86,13 @@ class PipeLLMSpider(scrapy.Spider):
                 "handle_httpstatus_list": [*REDIRECTS, 304] if headers else list(REDIRECTS),
             },
         )
+
+    def intact(self, sha256: str) -> bool:
+        """Whether the archive gives back this body, checked once per crawl (a page linked
+        from many pages is requested, and dropped as a duplicate, as often)."""
+        if sha256 not in self.checked:
+            self.checked[sha256] = self.archive is not None and self.archive.intact(sha256)
+        return self.checked[sha256]
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[PageItem | scrapy.Request]:
         if response.status == 304:
