@@ -1,8 +1,8 @@
 """The hostile corpus mixed into the demo mirror, crawled for real from a loopback server by
 ``modelcat refresh``: no hostile page blocks the others, every normal page publishes exactly
-as tests/fixtures/demo_expected.json says, and every hostile page ends as expected.json (the corpus')
-says. Two runs: the first serves good versions of the pages the second makes hostile, so
-the second shows a page gone bad is carried forward, never reported removed."""
+as tests/fixtures/demo_expected.json says, and every hostile page ends as the corpus'
+expected.json says. Two runs: the first serves good versions of the pages the second makes
+hostile, so the second shows a page gone bad is carried forward, never reported removed."""
 
 from __future__ import annotations
 
