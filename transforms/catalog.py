@@ -151,7 +151,10 @@ def stage(
     ]
     if previous is not None and not reparse:
         # A page the last catalog built from the same body: its typed rows stand as they are.
-        staged.kept = set(keys) & set(_keys(pa.Table.from_pandas(known)).to_pylist())
+        # Snapshots from before unread prices were recorded cannot say which of their prices
+        # were unread: their pages are built again, once, from their page values.
+        if (previous / "unread_prices.parquet").exists():
+            staged.kept = set(keys) & set(_keys(pa.Table.from_pandas(known)).to_pylist())
         if staged.kept:
             staged.kept_tables = _kept_tables(previous, staged.kept)
         # One row group at a time, so a large snapshot's keys never sit in memory at once.
@@ -208,6 +211,7 @@ def _kept_tables(previous: Path, kept: set[str]) -> frames.Kept:
         official_prices=of_models("official_prices"),
         provider_offers=of_models("provider_offers"),
         quality_issues=issues.drop(columns="run_id"),
+        unread_prices=of_models("unread_prices"),
     )
 
 
@@ -364,6 +368,10 @@ def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame | Path]
     tables["quality_issues"] = conform(
         quality.reindex(columns=TABLES["quality_issues"].names).assign(run_id=run_id),
         TABLES["quality_issues"],
+    )
+    unread = catalog.unread_prices
+    tables["unread_prices"] = conform(
+        unread[unread["model_id"].isin(models["model_id"])], TABLES["unread_prices"]
     )
     tables["pages"] = conform(catalog.pages.assign(run_id=run_id), TABLES["pages"])
     tables["page_values"] = values_file
