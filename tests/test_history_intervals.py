@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.history.compare import as_text, differs, row_keys
+from transforms.history.compare import as_text, differs, last_of_each, row_keys
 from transforms.history.intervals import Observation, Versioned, advance
 from transforms.schema import MODEL_HISTORY, TEXT_LIST, TS, USD, Column, Table, conform
 
@@ -177,10 +177,23 @@ KEY_PARTS = st.none() | st.text(alphabet=":-\x00\x1fab1", max_size=4)
 @given(st.lists(st.tuples(KEY_PARTS, KEY_PARTS), min_size=2, max_size=6))
 def test_row_keys_are_equal_exactly_when_the_rows_are(rows) -> None:
     frame = pd.DataFrame(rows, columns=["x", "y"], dtype=object)
-    keys = row_keys(frame, ["x", "y"])
+    keys = row_keys(frame, ["x", "y"]).to_pylist()
     for i, first in enumerate(rows):
         for j, second in enumerate(rows):
             assert (keys[i] == keys[j]) == (first == second)
+
+
+@pytest.mark.parametrize(
+    ("keys", "last"),
+    [
+        ([], []),
+        (["a"], [True]),
+        (["a", "b", "a"], [False, True, True]),
+        (["a"] * 3, [False, False, True]),
+    ],
+)
+def test_last_of_each(keys, last) -> None:
+    assert last_of_each(pa.array(keys, pa.string())).tolist() == last
 
 
 # --- advance -------------------------------------------------------------------------------

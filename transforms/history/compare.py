@@ -52,18 +52,24 @@ def text(value: object) -> str | None:
     return str(value)
 
 
-def row_keys(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Index:
+def row_keys(frame: pd.DataFrame, columns: Sequence[str]) -> pa.Array:
     """One string per row, equal exactly when the rows agree on ``columns`` (NULL = NULL).
 
     Each part is written as ``length:value`` or ``-`` for NULL, so the parts delimit
     themselves and no value, whatever characters it holds, can pass for another.
     """
     if not len(frame):
-        return pd.Index([], dtype=object)
+        return pa.array([], pa.string())
     parts = []
     for column in columns:
         values = pc.cast(pa.array(frame[column], from_pandas=True), pa.string())
         length = pc.cast(pc.binary_length(values), pa.string())
         parts.append(pc.fill_null(pc.binary_join_element_wise(length, values, ":"), "-"))
-    joined = pc.binary_join_element_wise(*parts, "") if len(parts) > 1 else parts[0]
-    return pd.Index(joined.to_numpy(zero_copy_only=False), dtype=object)
+    return pc.binary_join_element_wise(*parts, "") if len(parts) > 1 else parts[0]
+
+
+def last_of_each(keys: pa.Array) -> np.ndarray:
+    """True at the last occurrence of each key."""
+    backwards = keys[::-1]
+    first = pc.index_in(backwards, value_set=backwards).to_numpy(zero_copy_only=False)
+    return (first == np.arange(len(keys)))[::-1].copy()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from transforms.history.compare import row_keys
 from transforms.history.intervals import Observation
@@ -55,7 +56,8 @@ def change_feed(
     ):
         moved = row_keys(changes[kind == parent], OFFER)
         offer_price = (kind == child) & changes["provider"].notna()
-        nested |= offer_price & row_keys(changes, OFFER).isin(moved)
+        moving = pc.is_in(row_keys(changes, OFFER), value_set=moved)
+        nested |= offer_price & moving.to_numpy(zero_copy_only=False)
     stamped = changes[~nested.to_numpy(dtype=bool)].assign(
         run_id=run.run_id, observed_at=run.observed_at
     )

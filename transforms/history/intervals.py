@@ -21,8 +21,10 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from transforms.history.compare import as_text, differs, row_keys
+from transforms.history.compare import as_text, differs, last_of_each, row_keys
 from transforms.schema import Table, conform
 
 INTERVAL_COLUMNS = ("valid_from", "valid_to", "first_run_id", "last_run_id")
@@ -76,24 +78,29 @@ def advance(
     history = conform(history, spec.table).reset_index(drop=True)
     current = conform(current, spec.table, spec.columns).reset_index(drop=True)
     is_open = history["valid_to"].isna().to_numpy(dtype=bool)
-    frozen = is_open & _matches(history, unobserved)
+    frozen = is_open.copy()
+    frozen[is_open] = _matches(history[is_open], unobserved)
     current = current[~_matches(current, unobserved)]
 
     # Versions before this one could leave two intervals of one key open: the latest stands.
     candidates = history[is_open & ~frozen].sort_values(["valid_from", "first_run_id"])
-    stale = row_keys(candidates, spec.key).duplicated(keep="last")
-    superseded = candidates[stale]
-    live = candidates[~stale].set_axis(row_keys(candidates[~stale], spec.key))
-    observed = current.set_axis(row_keys(current, spec.key))
-    if observed.index.has_duplicates:
+    candidate_keys = row_keys(candidates, spec.key)
+    latest = last_of_each(candidate_keys)
+    live, superseded = candidates[latest], candidates[~latest]
+    observed_keys = row_keys(current, spec.key)
+    if not last_of_each(observed_keys).all():
         raise ValueError(f"{spec.table.name}: two observed rows share a key {spec.key}")
 
-    both = live.index.intersection(observed.index)
-    old, new = live.loc[both], observed.loc[both]
+    # Where each open interval's key is among the observed rows, if it is.
+    found = pc.index_in(candidate_keys.filter(pa.array(latest)), value_set=observed_keys)
+    position = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    matched = position >= 0
+    old, new = live[matched], current.iloc[position[matched]]
+    seen = np.zeros(len(current), dtype=bool)
+    seen[position[matched]] = True
+    removed, added = live[~matched], current[~seen]
     changes = {c: differs(old[c], new[c], _type(spec, c)) for c in spec.tracked}
-    changed = np.logical_or.reduce([*changes.values(), np.zeros(len(both), dtype=bool)])
-    removed = live.loc[live.index.difference(observed.index)]
-    added = observed.loc[observed.index.difference(live.index)]
+    changed = np.logical_or.reduce([*changes.values(), np.zeros(len(old), dtype=bool)])
 
     parts = [
         history[~is_open | frozen],
@@ -123,7 +130,10 @@ def _matches(frame: pd.DataFrame, patterns: Sequence[pd.DataFrame]) -> np.ndarra
     for pattern in patterns:
         if len(pattern) and len(frame):
             columns = list(pattern.columns)
-            found |= row_keys(frame, columns).isin(row_keys(pattern, columns))
+            value_set = row_keys(pattern, columns)
+            found |= pc.is_in(row_keys(frame, columns), value_set=value_set).to_numpy(
+                zero_copy_only=False
+            )
     return found
 
 
