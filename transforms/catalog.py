@@ -13,8 +13,9 @@ Where a model page's values come from:
   like a delisting. A 404 or a robots.txt ban is taken at its word: the model is gone;
 - anything not in the previous snapshot is parsed again from the page archive.
 
-A page that the previous catalog built from the very same body keeps the typed rows and
-findings it was published with: only new and changed pages go through ``frames``.
+A page that the previous catalog built from the very same body keeps the typed rows,
+findings and unread price cells it was published with: only new and changed pages go
+through ``frames``.
 
 Page values are read a few thousand pages at a time (a Parquet row group never splits a
 page), so memory does not grow with the size of the site.
