@@ -34,8 +34,8 @@ from modelcat.refresh import CrawlOptions, refresh
 from tests import history_site as site
 from transforms.layout import DataDir
 
-EXAMPLES = int(os.environ.get("MODELCAT_STATEFUL_EXAMPLES", "2"))
-STEPS = int(os.environ.get("MODELCAT_STATEFUL_STEPS", "8"))
+EXAMPLES = int(os.environ.get("MODELCAT_STATEFUL_EXAMPLES", "1"))
+STEPS = int(os.environ.get("MODELCAT_STATEFUL_STEPS", "6"))
 MODEL_FIELDS = (
     "display_name",
     "provider_family",
