@@ -16,6 +16,7 @@ import pytest
 from modelcat.mirror import MirrorServer
 from tests import history_site as site
 from tests.conftest import REPO, modelcat, query, refresh
+from transforms.schema import PROVENANCE, TABLES
 
 FEED = "kind, model_id, provider, region, field, tier_label, old_value, new_value"
 D = Decimal
@@ -265,3 +266,21 @@ def test_a_data_directory_published_before_refreshes(
     assert offers == [("openai",), ("vertex-ai-language-models-batch",)]
     quality = modelcat("quality", "--data-dir", str(data_dir))
     assert quality.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("table", "macro"),
+    [
+        ("models", "models_as_of"),
+        ("official_prices", "prices_as_of"),
+        ("provider_offers", "offers_as_of"),
+    ],
+)
+def test_as_of_now_is_the_current_table_but_provenance(published: Path, table, macro) -> None:
+    columns = [c for c in TABLES[table].names if c not in PROVENANCE.get(table, ())]
+    described = query(published, f"DESCRIBE SELECT * FROM {macro}(?)", [now()])
+    assert [row[0] for row in described] == columns
+    select = ", ".join(columns)
+    for first, second in ((f"{table}", f"{macro}(?)"), (f"{macro}(?)", f"{table}")):
+        sql = f"SELECT {select} FROM {first} EXCEPT ALL SELECT {select} FROM {second}"
+        assert query(published, sql, [now()]) == []

@@ -9,7 +9,10 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from transforms import frames
 from transforms.history import advance_catalog
+from transforms.history import offers as offer_history
+from transforms.history import prices as price_history
 from transforms.history.feed import change_feed, change_rows
 from transforms.history.intervals import Observation
 from transforms.history.models import TRACKED, advance_models
@@ -156,13 +159,11 @@ def change(
 def test_every_column_of_the_current_tables_is_in_history_or_provenance() -> None:
     """As-of at the current time can only return the current tables if history holds every
     column they publish: in the key or tracked, or declared provenance (not versioned)."""
-    from transforms.history import offers, prices
-
     assert set(MODELS.names) == {"model_id", *TRACKED, *PROVENANCE["models"]}
-    official = set(prices.KEY) | set(prices.SPEC.tracked)
+    official = set(price_history.KEY) | set(price_history.SPEC.tracked)
     assert set(OFFICIAL_PRICES.names) - official == set(PROVENANCE["official_prices"])
-    assert set(PROVIDER_OFFERS.names) - set(offers.KEY) - set(offers.TRACKED) == {
-        *prices.OFFER_PRICE_METRICS
+    assert set(PROVIDER_OFFERS.names) - set(offer_history.KEY) - set(offer_history.TRACKED) == {
+        *price_history.OFFER_PRICE_METRICS
     }
 
 
@@ -507,3 +508,43 @@ def test_prices_and_models_accept_empty_inputs() -> None:
         history, changes = advance_one(empty(TABLES[name]), seen, RUN1)
         assert history.empty
         assert changes.empty
+
+
+# --- the unread cells frames.build hands over --------------------------------------------
+
+
+def test_unread_prices_are_the_cells_shown_but_not_read() -> None:
+    official = pd.DataFrame(
+        {
+            "page_url": ["p"] * 3,
+            "model_id": ["a"] * 3,
+            "tier_label": ["Standard", "Batch", "Batch"],
+            "metric": ["input", "input", "output"],
+            # A '—' is no official row at all: a NULL price is one that did not read.
+            "usd_per_mtok": [D("0.8"), None, None],
+            "raw_value": ["$0.8", "$0.4/1K", "$1"],  # the last one: a unit not per 1M
+        }
+    )
+    offers = pd.DataFrame(
+        {
+            "page_url": ["p", "p"],
+            "model_id": ["a", "a"],
+            "provider": ["OpenAI", "Azure"],
+            "region": [None, "us"],
+            **{c: [None, None] for c in frames.OFFER_PRICE_METRICS},
+            "input_usd_per_mtok_raw": ["ask sales", "—"],
+            "output_usd_per_mtok_raw": [None, "N/A"],
+            "cache_read_usd_per_mtok_raw": ["-", ""],
+            "cache_write_usd_per_mtok_raw": [None, "$$"],
+        }
+    )
+    unread = frames.unread_prices(official, offers)
+    assert rows_of(unread, [*frames.UNREAD_COLUMNS, "raw_value"]) == sorted(
+        [
+            ("p", "a", None, None, "Batch", "input", "$0.4/1K"),
+            ("p", "a", None, None, "Batch", "output", "$1"),
+            ("p", "a", "OpenAI", None, None, "input", "ask sales"),
+            ("p", "a", "Azure", "us", None, "cache_write", "$$"),
+        ],
+        key=repr,
+    )
