@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, assume, settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
@@ -239,6 +239,11 @@ def pages(draw, model_id: str) -> site.Page:
     )
 
 
+def some_page_has(what: str):
+    """A rule's precondition: some page's ``what`` (pricing, offers) is not empty."""
+    return precondition(lambda machine: any(getattr(p, what) for p in machine.pages.values()))
+
+
 class SiteLife(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -262,8 +267,10 @@ class SiteLife(RuleBasedStateMachine):
 
     # --- edits -----------------------------------------------------------------------------
 
-    def pick(self, data) -> site.Page:
-        return self.pages[data.draw(st.sampled_from(sorted(self.pages)), label="page")]
+    def pick(self, data, having: str | None = None) -> site.Page:
+        """A page, or one whose ``having`` (pricing, offers) is not empty."""
+        ids = sorted(m for m, p in self.pages.items() if having is None or getattr(p, having))
+        return self.pages[data.draw(st.sampled_from(ids), label="page")]
 
     def edit(self, page: site.Page, **changes: object) -> Counter:
         self.pages[page.model_id] = page.edited(**changes)
@@ -288,10 +295,10 @@ class SiteLife(RuleBasedStateMachine):
         page = self.pick(data)
         self.edit(page, overview=data.draw(st.sampled_from(site.OVERVIEWS)) + " Updated.")
 
+    @some_page_has("pricing")
     @rule(data=st.data())
     def change_an_official_price(self, data) -> None:
-        page = self.pick(data)
-        assume(page.pricing)
+        page = self.pick(data, "pricing")
         row = data.draw(st.integers(0, len(page.pricing) - 1), label="row")
         column = data.draw(st.integers(0, len(page.tiers) - 1), label="tier")
         cell = data.draw(cells(site.PRICE_CELLS), label="to")
@@ -320,10 +327,10 @@ class SiteLife(RuleBasedStateMachine):
         page = self.pick(data)
         self.edit(page, per_1k=not page.per_1k)
 
+    @some_page_has("offers")
     @rule(data=st.data())
     def change_an_offer(self, data) -> None:
-        page = self.pick(data)
-        assume(page.offers)
+        page = self.pick(data, "offers")
         index = data.draw(st.integers(0, len(page.offers) - 1), label="offer")
         offer = page.offers[index]
         what = data.draw(st.sampled_from(["region", "context", "output", "price"]), label="what")
@@ -339,7 +346,8 @@ class SiteLife(RuleBasedStateMachine):
             prices[column] = data.draw(cells(site.PRICE_CELLS), label="to")
             offer = replace(offer, prices=tuple(prices))
         others = page.offers[:index] + page.offers[index + 1 :]
-        assume(offer.key not in {o.key for o in others})
+        if offer.key in {o.key for o in others}:  # a provider sells in a region once
+            offer = page.offers[index]
         self.edit(page, offers=(*others[:index], offer, *others[index:]))
 
     @rule(data=st.data())
