@@ -190,10 +190,12 @@ def _change(kind: str, where: tuple, name: str, old: object, new: object) -> tup
     return (kind, where[0], provider, region, name, None, None, text(old), text(new))
 
 
-def answer_503(paths: set[str]):
+def answer(statuses: dict[str, int]):
+    """A fault hook: these paths answer with these statuses, however often asked."""
+
     def hook(handler: MirrorHandler, path: str) -> bool:
-        if path in paths:
-            handler.answer(503, b"busy\n", "text/plain")
+        if path in statuses:
+            handler.answer(statuses[path], b"not now\n", "text/plain")
             return True
         return False
 
@@ -259,7 +261,7 @@ class SiteLife(RuleBasedStateMachine):
         self.past: list[tuple[datetime, dict[str, Counter]]] = []
         self.ids = itertools.count(1)
         self.moves = itertools.count(1)
-        self.failing: set[str] = set()
+        self.faults: dict[str, int] = {}  # path -> HTTP status, for the next refresh
 
     def teardown(self) -> None:
         self.server.stop()
@@ -388,17 +390,25 @@ class SiteLife(RuleBasedStateMachine):
         self.pages[model_id] = data.draw(pages(model_id), label="page")
         self.refresh()
 
-    @rule(data=st.data())
-    def a_page_fails_for_a_run(self, data) -> None:
-        """503 after every retry: the model is carried forward, its history untouched."""
-        page = self.pick(data)
-        self.failing = {page.path}
-        self.server.faults = answer_503(self.failing)
+    def refresh_with_fault(self, page: site.Page, status: int) -> None:
+        self.faults = {page.path: status}
+        self.server.faults = answer(self.faults)
         try:
             self.refresh()
         finally:
             self.server.faults = None
-            self.failing = set()
+            self.faults = {}
+
+    @rule(data=st.data())
+    def a_page_fails_for_a_run(self, data) -> None:
+        """503 after every retry: the model is carried forward, its history untouched."""
+        self.refresh_with_fault(self.pick(data), 503)
+
+    @precondition(lambda self: len(self.pages) > 1)
+    @rule(data=st.data())
+    def a_page_is_not_found_for_a_run(self, data) -> None:
+        """404: the model is gone; the run after, it is back as a new listing."""
+        self.refresh_with_fault(self.pick(data), 404)
 
     @rule(data=st.data())
     def regenerate_a_page(self, data) -> None:
@@ -423,7 +433,8 @@ class SiteLife(RuleBasedStateMachine):
         summary = refresh(self.data, options, allow_shrink=True)
         assert summary.status == "published", summary.message
 
-        carried = {m for m, p in self.pages.items() if p.path in self.failing}
+        carried = {m for m, p in self.pages.items() if self.faults.get(p.path) == 503}
+        gone = {m for m, p in self.pages.items() if self.faults.get(p.path) == 404}
         base = self.server.url("")
         published = {
             model_id: (
@@ -437,6 +448,7 @@ class SiteLife(RuleBasedStateMachine):
                 )
             )
             for model_id, page in self.pages.items()
+            if model_id not in gone
         }
         with duckdb.connect(str(self.data.catalog), read_only=True) as con:
             self.check_current(con, published)
