@@ -455,7 +455,8 @@ def changes(
             where, params = "WHERE observed_at >= ?", [_utc_time("--since", since, run_id=True)]
     with _open_catalog(data_dir) as con:
         cursor = con.execute(
-            "SELECT observed_at, run_id, kind, model_id, provider, field, tier_min_tokens, "
+            "SELECT observed_at, run_id, kind, model_id, provider, region, field, tier_label, "
+            "tier_min_tokens, "
             f"old_value, new_value FROM changes {where} "
             "ORDER BY observed_at, kind, model_id, provider, field",
             params,

@@ -13,8 +13,9 @@ Where a model page's values come from:
   like a delisting. A 404 or a robots.txt ban is taken at its word: the model is gone;
 - anything not in the previous snapshot is parsed again from the page archive.
 
-A page that the previous catalog built from the very same body keeps the typed rows and
-findings it was published with: only new and changed pages go through ``frames``.
+A page that the previous catalog built from the very same body keeps the typed rows,
+findings and unread price cells it was published with: only new and changed pages go
+through ``frames``.
 
 Page values are read a few thousand pages at a time (a Parquet row group never splits a
 page), so memory does not grow with the size of the site.
@@ -156,7 +157,10 @@ def stage(
     ]
     if previous is not None and not reparse:
         # A page the last catalog built from the same body: its typed rows stand as they are.
-        staged.kept = set(keys) & set(_keys(pa.Table.from_pandas(known)).to_pylist())
+        # Snapshots from before unread prices were recorded cannot say which of their prices
+        # were unread: their pages are built again, once, from their page values.
+        if (previous / "unread_prices.parquet").exists():
+            staged.kept = set(keys) & set(_keys(pa.Table.from_pandas(known)).to_pylist())
         if staged.kept:
             staged.kept_tables = _kept_tables(previous, staged.kept)
         # One row group at a time, so a large snapshot's keys never sit in memory at once.
@@ -217,6 +221,7 @@ def _kept_tables(previous: Path, kept: set[str]) -> frames.Kept:
         official_prices=of_models("official_prices"),
         provider_offers=of_models("provider_offers"),
         quality_issues=issues.drop(columns="run_id"),
+        unread_prices=of_models("unread_prices"),
     )
 
 
@@ -380,6 +385,10 @@ def build_catalog(staged: Staged, run_id: str) -> dict[str, pd.DataFrame | Path]
     tables["quality_issues"] = conform(
         quality.reindex(columns=TABLES["quality_issues"].names).assign(run_id=run_id),
         TABLES["quality_issues"],
+    )
+    unread = catalog.unread_prices
+    tables["unread_prices"] = conform(
+        unread[unread["model_id"].isin(models["model_id"])], TABLES["unread_prices"]
     )
     tables["pages"] = conform(catalog.pages.assign(run_id=run_id), TABLES["pages"])
     tables["page_values"] = values_file

@@ -27,8 +27,6 @@ column is named like a parameter.
 
 from __future__ import annotations
 
-from transforms.vocabulary import IssueKind
-
 KINDS = ("input", "output", "cache_read", "cache_write")
 CACHE_KINDS = ("cache_read", "cache_write")
 USD = "DECIMAL(38,15)"
@@ -81,14 +79,15 @@ u AS (
 )"""
 
 _OFFER_LISTED = (
-    "o.{k}_usd_per_mtok IS NOT NULL OR o.model_id IN (SELECT q.model_id FROM quality_issues q "
-    f"WHERE q.kind = '{IssueKind.UNREADABLE_VALUE}' "
-    "AND q.field = 'provider_offers.{k}_usd_per_mtok') AS {k}_listed"
+    "o.{k}_usd_per_mtok IS NOT NULL OR EXISTS (SELECT 1 FROM unread_prices r "
+    "WHERE r.model_id = o.model_id AND r.provider = o.provider "
+    "AND r.region IS NOT DISTINCT FROM o.region AND r.metric = '{k}') AS {k}_listed"
 )
 
 # What is priced: the current tables, or with ``as_of`` the history that held then. An offer's
-# NULL cache price is "no such bucket" unless the run could not read it (a quality issue);
-# the history keeps no unreadable prices, so as of a past time a NULL is always the former.
+# NULL cache price is "no such bucket" unless the run could not read it (``unread_prices``);
+# as of a past time history holds the last price read for such a cell, so there a missing
+# price is always "no such bucket".
 _SOURCES = f"""
 model_windows AS (
     SELECT m.model_id, m.context_window_tokens FROM models m, u WHERE u.at IS NULL

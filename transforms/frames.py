@@ -27,6 +27,7 @@ from transforms.cells import (
 )
 from transforms.prices import official_prices, provider_offers
 from transforms.quality import Issues
+from transforms.schema import OFFER_PRICE_METRICS
 from transforms.vocabulary import IssueKind, PageOutcome
 
 # Section names: headings without their unit statements, compared case-insensitively.
@@ -65,6 +66,7 @@ class Catalog:
     conflicted_cells: (
         pd.DataFrame
     )  # cells.CONFLICT_COLUMNS: NULL because the page contradicts itself
+    unread_prices: pd.DataFrame  # see ``unread_prices``; with page_url
 
 
 @dataclass
@@ -75,10 +77,11 @@ class Kept:
     official_prices: pd.DataFrame  # with page_url
     provider_offers: pd.DataFrame  # with page_url
     quality_issues: pd.DataFrame
+    unread_prices: pd.DataFrame  # with page_url
 
     @classmethod
     def empty(cls) -> Kept:
-        return cls(*(pd.DataFrame({"page_url": pd.Series(dtype=n.STRING)}) for _ in range(4)))
+        return cls(*(pd.DataFrame({"page_url": pd.Series(dtype=n.STRING)}) for _ in range(5)))
 
 
 def build(
@@ -102,9 +105,10 @@ def build(
     pages = pages.copy()
     sources = sources.drop_duplicates("page_url").set_index("page_url")
     parts = [_page_tables(values, sources, run) for values in chunks]
+    parts = [(*part, unread_prices(*part[1:])) for part in parts]
     if kept is not None:
-        parts.append((kept.models, kept.official_prices, kept.provider_offers))
-    models, prices, offers = (
+        parts.append((kept.models, kept.official_prices, kept.provider_offers, kept.unread_prices))
+    models, prices, offers, unread = (
         pd.concat(frames, ignore_index=True) for frames in zip(*parts, strict=True)
     )
 
@@ -137,7 +141,41 @@ def build(
         pages=pages,
         quality_issues=issues.frame(unique(model_of_page)),
         conflicted_cells=run.conflicted(model_of_page),
+        unread_prices=unread[n.isin(unread["page_url"], model_of_page.index)].reset_index(
+            drop=True
+        ),
     )
+
+
+UNREAD_COLUMNS = ["page_url", "model_id", "provider", "region", "tier_label", "metric"]
+
+
+def unread_prices(official: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
+    """The price cells the pages show but that could not be read, one row per cell.
+
+    History leaves such a price untouched, where a ``—`` removes it: this frame, not the
+    wording of quality issues, tells the two apart. An official price row exists only where
+    the cell shows something, so there a NULL price is unread (unparseable, or in a unit
+    other than per 1M tokens); an offer's price column is NULL for ``—`` too, so there the
+    text as written decides.
+    """
+    unread_official = official["usd_per_mtok"].isna()
+    cells = [
+        official.loc[unread_official, ["page_url", "model_id", "tier_label", "metric"]].assign(
+            provider=None, region=None, raw_value=official.loc[unread_official, "raw_value"]
+        )
+    ]
+    for column, metric in OFFER_PRICE_METRICS.items():
+        withheld = offers[f"{column}_withheld"]  # another unit, or conflicting copies
+        raw = offers[f"{column}_raw"].fillna(withheld)
+        unread = n.unreadable(raw, offers[column]) | withheld.notna().to_numpy()
+        cells.append(
+            offers.loc[unread, ["page_url", "model_id", "provider", "region"]].assign(
+                tier_label=None, metric=metric, raw_value=raw[unread]
+            )
+        )
+    frame = pd.concat(cells, ignore_index=True)[[*UNREAD_COLUMNS, "raw_value"]]
+    return frame.astype(n.STRING)
 
 
 def _page_tables(

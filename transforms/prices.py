@@ -23,6 +23,7 @@ from transforms.cells import (
     wide,
 )
 from transforms.quality import Issues
+from transforms.schema import OFFER_PRICE_METRICS
 from transforms.vocabulary import IssueKind
 
 # Provider Availability column header (as a slug) -> provider_offers column. Prices may be
@@ -320,6 +321,16 @@ def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
         issues=issues,
         table="provider_offers",
     )
+    # A price withheld from reading (stated in another unit, or copies that disagree) is NULL
+    # like a "—", but unlike a "—" it is no removal: keep what it said for unread_prices.
+    withheld = prices[
+        (prices["wrong_unit"] & ~n.is_missing(prices["raw_value"])) | prices["conflict"]
+    ]
+    held = wide(withheld, ["offer"], withheld["column"]).reindex(offers.index)
+    for column in OFFER_PRICE_METRICS:
+        typed[f"{column}_withheld"] = (
+            held[column] if column in held else pd.Series(pd.NA, index=held.index)
+        ).astype(n.STRING)
     wrong = prices[prices["wrong_unit"]]
     _flag_units(
         wrong,

@@ -27,7 +27,16 @@ from crawler.pipelines import PAGE_VALUES_SCHEMA
 from transforms.cost import COST_MACROS
 from transforms.datapackage import DATAPACKAGE_FILE, datapackage
 from transforms.layout import CATALOG_FILE, DataDir
-from transforms.schema import TABLES, to_arrow
+from transforms.schema import (
+    MODELS,
+    OFFER_PRICE_METRICS,
+    OFFICIAL_PRICES,
+    PROVENANCE,
+    PROVIDER_OFFERS,
+    TABLES,
+    Table,
+    to_arrow,
+)
 
 INFO_TABLE = "catalog_info"
 # DuckDB 2.x writes storage version 69 by default, which the 1.x clients people have (the
@@ -47,27 +56,34 @@ def _at(table: str = "") -> str:
     )
 
 
-# Point-in-time access: what the catalog said at a moment, from the history tables.
+def _columns(table: Table) -> str:
+    """The columns of a current table that history holds (all but provenance), for SELECT."""
+    return ", ".join(c for c in table.names if c not in PROVENANCE.get(table.name, ()))
+
+
+_PRICE_COLUMNS = ", ".join(
+    f"max(usd_per_mtok) FILTER (metric = '{metric}') AS {column}"
+    for column, metric in OFFER_PRICE_METRICS.items()
+)
+_OFFER_COLUMNS = ", ".join(
+    ("p." if c in OFFER_PRICE_METRICS else "o.") + c for c in PROVIDER_OFFERS.names
+)
+# Point-in-time access: what the catalog said at a moment, from the history tables. Each
+# returns the columns of its current table less provenance (schema.PROVENANCE), so at the
+# current time it returns the current table, but for price cells the run could not read.
 MACROS = (
     f"""CREATE MACRO models_as_of(ts) AS TABLE
-        SELECT * EXCLUDE (listed_from, delisted_at, valid_from, valid_to, first_run_id, last_run_id)
-        FROM model_history WHERE {_at()}""",
+        SELECT {_columns(MODELS)} FROM model_history WHERE {_at()}""",
     f"""CREATE MACRO prices_as_of(ts) AS TABLE
-        SELECT model_id, tier_label, tier_min_tokens, tier_max_tokens, metric, usd_per_mtok
+        SELECT {_columns(OFFICIAL_PRICES)}
         FROM price_history WHERE provider IS NULL AND {_at()}""",
     f"""CREATE MACRO offers_as_of(ts) AS TABLE
         WITH prices AS (
-            SELECT model_id, provider, region,
-                   max(usd_per_mtok) FILTER (metric = 'input') AS input_usd_per_mtok,
-                   max(usd_per_mtok) FILTER (metric = 'output') AS output_usd_per_mtok,
-                   max(usd_per_mtok) FILTER (metric = 'cache_read') AS cache_read_usd_per_mtok,
-                   max(usd_per_mtok) FILTER (metric = 'cache_write') AS cache_write_usd_per_mtok
+            SELECT model_id, provider, region, {_PRICE_COLUMNS}
             FROM price_history WHERE provider IS NOT NULL AND {_at()}
             GROUP BY ALL
         )
-        SELECT o.model_id, o.provider, o.region, o.context_window_tokens, o.max_output_tokens,
-               p.input_usd_per_mtok, p.output_usd_per_mtok,
-               p.cache_read_usd_per_mtok, p.cache_write_usd_per_mtok
+        SELECT {_OFFER_COLUMNS}
         FROM offer_history o LEFT JOIN prices p
           ON p.model_id = o.model_id AND p.provider = o.provider
          AND p.region IS NOT DISTINCT FROM o.region

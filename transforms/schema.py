@@ -287,6 +287,35 @@ RUNS = Table(
 )
 
 
+# Where a value came from rather than what it is. History does not version these and the
+# as-of macros do not return them; every other column of a current table is part of its
+# history's key or tracked by it, so as-of at the current time returns the current tables.
+PROVENANCE: dict[str, tuple[str, ...]] = {
+    "models": ("page_generated_at", "fetched_at", "content_sha256"),
+    "official_prices": ("raw_value",),
+}
+
+# provider_offers price column -> the metric its prices have in price_history.
+OFFER_PRICE_METRICS = {
+    f"{m}_usd_per_mtok": m for m in ("input", "output", "cache_read", "cache_write")
+}
+
+UNREAD_PRICES = Table(
+    "unread_prices",
+    "Every price cell a page shows that the run could not read (or not in USD per 1M tokens): "
+    "NULL in official_prices or provider_offers, while history keeps the last price it read.",
+    (
+        _c("model_id", pa.string(), "models.model_id.", nullable=False),
+        _c("provider", pa.string(), "The offer's provider; NULL for an official price."),
+        _c("region", pa.string(), "The offer's region; NULL for official prices and '—'."),
+        _c("tier_label", pa.string(), "The official price's tier as written; NULL for offers."),
+        _c("metric", pa.string(), "As in price_history.", nullable=False),
+        _c("raw_value", pa.string(), "The cell as written.", nullable=False),
+    ),
+    key=("model_id", "provider", "region", "tier_label", "metric"),
+)
+
+
 def _interval(subject: str) -> tuple[Column, ...]:
     return (
         _c(
@@ -306,9 +335,7 @@ def _interval(subject: str) -> tuple[Column, ...]:
 
 
 _MODEL_ATTRIBUTES = tuple(
-    c
-    for c in MODELS.columns
-    if c.name not in {"model_id", "page_generated_at", "fetched_at", "content_sha256"}
+    c for c in MODELS.columns if c.name not in {"model_id", *PROVENANCE["models"]}
 )
 MODEL_HISTORY = Table(
     "model_history",
@@ -324,7 +351,8 @@ MODEL_HISTORY = Table(
 )
 PRICE_HISTORY = Table(
     "price_history",
-    "Every price, official and per provider, with the interval it held.",
+    "Every price, official and per provider, with the interval it held. A tier is its label "
+    "and bounds: a relabelled tier is a new price.",
     (
         _c("model_id", pa.string(), "models.model_id.", nullable=False),
         _c(
@@ -334,28 +362,39 @@ PRICE_HISTORY = Table(
         ),
         _c("region", pa.string(), "The offer's region; NULL for official prices and '—'."),
         _c(
+            "tier_label",
+            pa.string(),
+            "The official price's tier, its column header as written; NULL for offers.",
+        ),
+        _c(
+            "tier_min_tokens",
+            pa.int64(),
+            "The tier's exclusive lower bound; NULL for offers and unreadable tiers.",
+        ),
+        _c(
+            "tier_max_tokens",
+            pa.int64(),
+            "The tier's inclusive upper bound; NULL when open-ended, unreadable or an offer.",
+        ),
+        _c(
             "metric",
             pa.string(),
             "official_prices.metric; for offers input, output, cache_read or cache_write.",
             nullable=False,
         ),
-        _c(
-            "tier_min_tokens",
-            pa.int64(),
-            "The official price's tier (exclusive lower bound); NULL for offers.",
-        ),
-        _c(
-            "tier_label", pa.string(), "The tier's label when the interval opened; NULL for offers."
-        ),
-        _c(
-            "tier_max_tokens",
-            pa.int64(),
-            "The tier's inclusive upper bound; NULL when open-ended or an offer.",
-        ),
         _c("usd_per_mtok", USD, "US dollars per 1,000,000 tokens, exact.", nullable=False),
         *_interval("price"),
     ),
-    key=("model_id", "provider", "region", "metric", "tier_min_tokens", "valid_from"),
+    key=(
+        "model_id",
+        "provider",
+        "region",
+        "tier_label",
+        "tier_min_tokens",
+        "tier_max_tokens",
+        "metric",
+        "valid_from",
+    ),
 )
 OFFER_HISTORY = Table(
     "offer_history",
@@ -363,6 +402,7 @@ OFFER_HISTORY = Table(
     (
         _c("model_id", pa.string(), "models.model_id.", nullable=False),
         _c("provider", pa.string(), "Provider as written.", nullable=False),
+        _c("provider_key", pa.string(), "provider lower-cased, non-[a-z0-9] runs -> '-'."),
         _c("region", pa.string(), "Region; NULL for '—'."),
         _c("context_window_tokens", pa.int64(), "The provider's context window in tokens."),
         _c("max_output_tokens", pa.int64(), "The provider's maximum output in tokens."),
@@ -380,18 +420,19 @@ CHANGES = Table(
         _c(
             "provider",
             pa.string(),
-            "The provider, for offer prices and attributes; NULL otherwise.",
+            "The provider, for offers and their prices; NULL otherwise.",
         ),
         _c("region", pa.string(), "The offer's region, when there is one."),
         _c(
             "kind",
             pa.string(),
-            "model_added, model_removed, price_changed, price_added, price_removed or "
-            "attribute_changed.",
+            "model_added, model_removed, offer_added, offer_removed, price_added, "
+            "price_removed, price_changed or attribute_changed.",
             nullable=False,
         ),
         _c("field", pa.string(), "The attribute, or the price's metric."),
-        _c("tier_min_tokens", pa.int64(), "The official price's tier; NULL otherwise."),
+        _c("tier_label", pa.string(), "The official price's tier as written; NULL otherwise."),
+        _c("tier_min_tokens", pa.int64(), "That tier's lower bound; NULL otherwise."),
         _c("old_value", pa.string(), "The value before, as text (exact decimals); NULL if none."),
         _c("new_value", pa.string(), "The value after; NULL if none."),
     ),
@@ -405,6 +446,7 @@ TABLES: dict[str, Table] = {
         PROVIDER_OFFERS,
         PAGES,
         QUALITY_ISSUES,
+        UNREAD_PRICES,
         PAGE_VALUES,
         RUNS,
         MODEL_HISTORY,

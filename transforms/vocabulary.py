@@ -63,6 +63,8 @@ class ChangeKind(StrEnum):
 
     MODEL_ADDED = "model_added"
     MODEL_REMOVED = "model_removed"
+    OFFER_ADDED = "offer_added"  # a provider row appeared on a model kept from the run before
+    OFFER_REMOVED = "offer_removed"
     PRICE_ADDED = "price_added"
     PRICE_CHANGED = "price_changed"
     PRICE_REMOVED = "price_removed"

@@ -1,0 +1,159 @@
+"""The interval mechanism every history table shares.
+
+A history table holds one row per value and validity interval: ``valid_from`` inclusive,
+``valid_to`` exclusive, NULL ``valid_to`` while the value is current. Its ``key`` says what
+a row is about and its ``tracked`` columns what it says. A run advances it with the rows it
+observed:
+
+- same key, same tracked values: the interval stays open and ``last_run_id`` moves on;
+- same key, a tracked value differs: the interval closes at the run's ``observed_at`` and a
+  new one opens at that instant, so the intervals of one key meet without gaps;
+- a key the run no longer saw closes; a new key opens;
+- rows the run could not observe (``unobserved``) keep their intervals exactly as they
+  were: not confirmed, not closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from transforms.history.compare import as_text, differs, last_of_each, row_keys
+from transforms.schema import Table, conform
+
+INTERVAL_COLUMNS = ("valid_from", "valid_to", "first_run_id", "last_run_id")
+CHANGE_COLUMNS = ("field", "old_value", "new_value")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The run that observes: its id and when it started (UTC, naive)."""
+
+    run_id: str
+    observed_at: datetime
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """How one history table versions its rows."""
+
+    table: Table
+    key: tuple[str, ...]  # what a row is about: one open interval per key at most
+    tracked: tuple[str, ...]  # what it says: any change opens a new interval
+    carried: tuple[str, ...] = ()  # rides along with an interval without defining it
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.key, *self.tracked, *self.carried]
+
+
+@dataclass(frozen=True)
+class Advanced:
+    """A history table after one run, and what the run found different."""
+
+    history: pd.DataFrame  # sorted by key and valid_from
+    added: pd.DataFrame  # current rows of keys with no open interval before
+    removed: pd.DataFrame  # the open intervals of keys the run no longer saw
+    changed: pd.DataFrame  # key columns + field, old_value, new_value: one row per change
+
+
+def advance(
+    history: pd.DataFrame,
+    current: pd.DataFrame,
+    spec: Versioned,
+    run: Observation,
+    unobserved: Sequence[pd.DataFrame] = (),
+) -> Advanced:
+    """Advance ``history`` with the ``current`` rows a run observed.
+
+    Each frame of ``unobserved`` holds some of the key columns: an open interval or current
+    row that agrees with one of its rows on those columns was not observed by this run.
+    """
+    history = conform(history, spec.table).reset_index(drop=True)
+    current = conform(current, spec.table, spec.columns).reset_index(drop=True)
+    is_open = history["valid_to"].isna().to_numpy(dtype=bool)
+    frozen = is_open.copy()
+    frozen[is_open] = _matches(history[is_open], unobserved)
+    current = current[~_matches(current, unobserved)]
+
+    # Versions before this one could leave two intervals of one key open: the latest stands.
+    candidates = history[is_open & ~frozen].sort_values(["valid_from", "first_run_id"])
+    candidate_keys = row_keys(candidates, spec.key)
+    latest = last_of_each(candidate_keys)
+    live, superseded = candidates[latest], candidates[~latest]
+    observed_keys = row_keys(current, spec.key)
+    if not last_of_each(observed_keys).all():
+        raise ValueError(f"{spec.table.name}: two observed rows share a key {spec.key}")
+
+    # Where each open interval's key is among the observed rows, if it is.
+    found = pc.index_in(candidate_keys.filter(pa.array(latest)), value_set=observed_keys)
+    position = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    matched = position >= 0
+    old, new = live[matched], current.iloc[position[matched]]
+    seen = np.zeros(len(current), dtype=bool)
+    seen[position[matched]] = True
+    removed, added = live[~matched], current[~seen]
+    changes = {c: differs(old[c], new[c], _type(spec, c)) for c in spec.tracked}
+    changed = np.logical_or.reduce([*changes.values(), np.zeros(len(old), dtype=bool)])
+
+    parts = [
+        history[~is_open | frozen],
+        old[~changed].assign(last_run_id=run.run_id),
+        pd.concat([old[changed], removed, superseded]).assign(valid_to=run.observed_at),
+        pd.concat([new[changed], added]).assign(
+            valid_from=run.observed_at,
+            valid_to=pd.NaT,
+            first_run_id=run.run_id,
+            last_run_id=run.run_id,
+        ),
+    ]
+    columns = [*spec.columns, *INTERVAL_COLUMNS]
+    result = pd.concat([part[columns] for part in parts if len(part)] or [history[columns]])
+    result = conform(result.reset_index(drop=True), spec.table)
+    return Advanced(
+        history=result.sort_values([*spec.key, "valid_from"], ignore_index=True),
+        added=added.reset_index(drop=True),
+        removed=removed.reset_index(drop=True),
+        changed=_changes(old, new, changes, spec),
+    )
+
+
+def _matches(frame: pd.DataFrame, patterns: Sequence[pd.DataFrame]) -> np.ndarray:
+    """Rows of ``frame`` that agree with some row of a pattern on the pattern's columns."""
+    found = np.zeros(len(frame), dtype=bool)
+    for pattern in patterns:
+        if len(pattern) and len(frame):
+            columns = list(pattern.columns)
+            value_set = row_keys(pattern, columns)
+            found |= pc.is_in(row_keys(frame, columns), value_set=value_set).to_numpy(
+                zero_copy_only=False
+            )
+    return found
+
+
+def _changes(
+    old: pd.DataFrame, new: pd.DataFrame, changes: dict[str, np.ndarray], spec: Versioned
+) -> pd.DataFrame:
+    """One row per changed value: the key, the field, the value before and after as text."""
+    rows = [
+        new.loc[mask, list(spec.key)].assign(
+            field=field,
+            old_value=as_text(old.loc[mask, field], _type(spec, field)),
+            new_value=as_text(new.loc[mask, field], _type(spec, field)),
+        )
+        for field, mask in changes.items()
+        if mask.any()
+    ]
+    if not rows:
+        return new.iloc[:0][list(spec.key)].assign(field=None, old_value=None, new_value=None)
+    return pd.concat(rows, ignore_index=True)
+
+
+def _type(spec: Versioned, column: str):
+    return next(c.type for c in spec.table.columns if c.name == column)

@@ -1,0 +1,49 @@
+"""Offer history: each provider offer's attributes (its prices are in price history).
+
+An offer is keyed by model, provider and region; a new key is ``offer_added``, a key gone is
+``offer_removed`` and a changed attribute ``attribute_changed`` (with the provider and
+region). As for models, an attribute the run could not read versions as NULL, and the
+offers of a model carried forward are left as they were.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from transforms import normalize as n
+from transforms.history.feed import change_rows
+from transforms.history.intervals import Observation, Versioned, advance
+from transforms.history.observed import Observed
+from transforms.schema import OFFER_HISTORY, conform
+from transforms.vocabulary import ChangeKind
+
+KEY = ("model_id", "provider", "region")
+TRACKED = ("provider_key", "context_window_tokens", "max_output_tokens")
+SPEC = Versioned(OFFER_HISTORY, KEY, TRACKED)
+
+
+def upgrade(history: pd.DataFrame) -> pd.DataFrame:
+    """Offer history as published before provider_key was tracked: derive it the way the
+    offers table does, so upgrading reports no change."""
+    if "provider_key" in history:
+        return history
+    return history.assign(provider_key=n.slug(history["provider"].astype(n.STRING)))
+
+
+def advance_offers(
+    history: pd.DataFrame, observed: Observed, run: Observation
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The next offer history, and its changes (offer added, removed, attribute changed)."""
+    history = conform(upgrade(history), OFFER_HISTORY)
+    step = advance(
+        history, observed.provider_offers, SPEC, run, unobserved=[observed.carried_models]
+    )
+    changes = pd.concat(
+        [
+            change_rows(step.added, ChangeKind.OFFER_ADDED),
+            change_rows(step.removed, ChangeKind.OFFER_REMOVED),
+            change_rows(step.changed, ChangeKind.ATTRIBUTE_CHANGED),
+        ],
+        ignore_index=True,
+    )
+    return step.history, changes
