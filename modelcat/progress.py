@@ -33,6 +33,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from crawler.site import follows
 from transforms.vocabulary import PageOutcome
 
 if TYPE_CHECKING:
@@ -68,8 +69,6 @@ class PageCount:
         self.outcomes: Counter[str] = Counter()
 
     def add(self, item: PageItem) -> None:
-        from crawler.spiders.pipellm import follows  # loaded by the crawl already
-
         self.done += 1
         self.outcomes[str(item.outcome)] += 1
         self.expected.add(item.url)

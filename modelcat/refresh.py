@@ -27,23 +27,27 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from scrapy.settings import Settings
 
 from crawler.archive import PageArchive
 from crawler.items import PageItem
-from crawler.pipelines import CRAWL_STATS_FILE, PAGE_VALUES_FILE, Stager
-from crawler.spiders.pipellm import DEFAULT_START_URLS
+from crawler.site import DEFAULT_START_URLS
+from crawler.staging import Stager
 from modelcat.interrupts import Interrupted, StopSignals, stop_signals
 from modelcat.recovery import check_validators, recover
 from modelcat.runs import RunSummary, now, read_summaries, runs_table, timestamp
-from transforms.catalog import CATALOG_VALUES_FILE, Staged, build_catalog, read_pages, stage
+from transforms.catalog import Staged, build_catalog, read_pages, stage
 from transforms.history import Observation, advance_catalog
-from transforms.layout import DataDir
+from transforms.layout import (
+    CATALOG_VALUES_FILE,
+    CRAWL_LOG_FILE,
+    CRAWL_STATS_FILE,
+    PAGE_VALUES_FILE,
+    DataDir,
+)
 from transforms.publish import discard, publish
 from transforms.schema import HISTORY_TABLES, TABLES, empty, to_frame
 from transforms.vocabulary import RunStatus, ValueOrigin
 
-LOG_FILE = "crawl.log"
 CHILD_GRACE_SECONDS = 5  # how long a crawl being stopped may take to close before it is killed
 
 
@@ -147,7 +151,7 @@ class CrawlOptions:
             "MODELCAT_RUN_DIR": str(run_dir),
             "MODELCAT_ARCHIVE_DIR": str(data_dir.archive),
             "MODELCAT_VALIDATORS_FILE": str(data_dir.validators),
-            "LOG_FILE": str(run_dir / LOG_FILE),
+            "LOG_FILE": str(run_dir / CRAWL_LOG_FILE),
         }
         if self.delay is not None:
             # AutoThrottle only ever slows down; with no delay asked for, it has no job.
@@ -163,8 +167,10 @@ class CrawlOptions:
             }
         return values | {name: user_setting(name, value) for name, value in self.settings.items()}
 
-    def scrapy_settings(self, data_dir: DataDir, run_dir: Path) -> Settings:
+    def scrapy_settings(self, data_dir: DataDir, run_dir: Path) -> Any:
         """The settings the crawling process runs with."""
+        from scrapy.settings import Settings
+
         settings = Settings()
         settings.setmodule("crawler.settings", priority="project")
         settings.update(self.overrides(data_dir, run_dir), priority="cmdline")
@@ -211,7 +217,7 @@ def crawl(
 
     Scrapy runs in a child process (``python -I -m crawler``: isolated, so it imports only
     the installed code, never a module of the working directory) and hands each page over
-    a pipe; this process stages them (``crawler.pipelines.Stager``). Parsing, archiving and
+    a pipe; this process stages them (``crawler.staging.Stager``). Parsing, archiving and
     staging so use the second core, and the crawl's memory is gone when it ends.
 
     Stopped early (a stop signal, an error while staging), the crawl is asked to end and
@@ -233,7 +239,7 @@ def crawl(
     stats: dict = {}
     finished = False
     try:
-        with stop.held(), (run_dir / LOG_FILE).open("ab") as log:  # no child left unowned
+        with stop.held(), (run_dir / CRAWL_LOG_FILE).open("ab") as log:  # no child left unowned
             try:
                 child = subprocess.Popen(
                     command,

@@ -22,8 +22,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from crawler.pipelines import PAGES_FILE
-from transforms.layout import DataDir
+from transforms.layout import PAGES_FILE, DataDir
 from transforms.schema import TABLES, conform
 from transforms.vocabulary import PageOutcome, RunStatus
 

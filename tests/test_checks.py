@@ -17,9 +17,10 @@ import pytest
 from crawler.archive import PageArchive
 from crawler.items import PageItem
 from crawler.parse import parse_page
-from crawler.pipelines import PAGE_VALUES_FILE, PAGES_FILE, page_record, page_values_table
+from crawler.staging import page_record, page_values_table
 from tests.conftest import SEED_PAGE
 from transforms.catalog import build_catalog, stage
+from transforms.layout import PAGE_VALUES_FILE, PAGES_FILE
 from transforms.vocabulary import PageOutcome
 
 URL = "https://mirror.test/llms/models/m.md"

@@ -25,7 +25,7 @@ import pytest
 from crawler.archive import PageArchive
 from crawler.items import PageItem
 from crawler.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, peek_page
-from crawler.pipelines import Stager
+from crawler.staging import Stager
 from tests.conftest import SEED_PAGE
 from transforms import frames
 from transforms.catalog import Staged, build_catalog, stage

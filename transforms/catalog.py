@@ -1,6 +1,6 @@
 """One staged run -> validated catalog tables, ready to publish.
 
-Reads what ``crawler.pipelines.StagingWriter`` wrote, gathers the values of every model page
+Reads what ``crawler.staging.Stager`` wrote, gathers the values of every model page
 the catalog should hold, builds the typed frames and validates each against the data
 contract. Rows that fail validation are quarantined as quality issues, never dropped.
 
@@ -36,17 +36,13 @@ import pyarrow.parquet as pq
 
 from crawler.archive import CorruptBody, PageArchive
 from crawler.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, parse_page
-from crawler.pipelines import (
-    PAGE_VALUES_FILE,
-    PAGE_VALUES_SCHEMA,
-    PAGES_FILE,
-    page_values_table,
-)
+from crawler.staging import page_values_table
 from transforms import frames
 from transforms.checks import semantic_issues
+from transforms.layout import CATALOG_VALUES_FILE, PAGE_VALUES_FILE, PAGES_FILE
 from transforms.normalize import STRING
 from transforms.quality import Issues
-from transforms.schema import TABLES, conform, describe, to_frame, validate
+from transforms.schema import PAGE_VALUES_SCHEMA, TABLES, conform, describe, to_frame, validate
 from transforms.vocabulary import IssueKind, PageOutcome, ValueOrigin
 
 PAGE_COLUMNS = {
@@ -60,8 +56,6 @@ PAGE_COLUMNS = {
     "content_sha256": STRING,
 }
 SOURCE_COLUMNS = ["page_url", "content_sha256", "fetched_at", "origin"]
-# The catalog's page_values, written while the build reads them: published as they are.
-CATALOG_VALUES_FILE = "page_values.catalog.parquet"
 CHUNK_ROWS = 100_000  # page values handled at once: about 1,500 pages
 
 

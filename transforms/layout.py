@@ -18,6 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CATALOG_FILE = "catalog.duckdb"
+# A run's directory (runs/ID/): what the crawl stages (``crawler.staging``, its contract in
+# ``transforms.schema.PAGE_VALUES_SCHEMA``), what the build writes beside it, and its logs.
+PAGES_FILE = "pages.jsonl"  # one line per URL touched
+PAGE_VALUES_FILE = "page_values.parquet"  # every value of every model page, as written
+CRAWL_STATS_FILE = "crawl_stats.json"  # Scrapy's stats when the spider closed
+CRAWL_LOG_FILE = "crawl.log"
+# The catalog's page_values, written while the build reads them: published as they are.
+CATALOG_VALUES_FILE = "page_values.catalog.parquet"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crawler.pipelines import PAGE_VALUES_SCHEMA
 from transforms.cost import COST_MACROS
 from transforms.datapackage import DATAPACKAGE_FILE, datapackage
 from transforms.layout import CATALOG_FILE, DataDir
@@ -31,6 +30,7 @@ from transforms.schema import (
     MODELS,
     OFFER_PRICE_METRICS,
     OFFICIAL_PRICES,
+    PAGE_VALUES_SCHEMA,
     PROVENANCE,
     PROVIDER_OFFERS,
     TABLES,

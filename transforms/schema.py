@@ -256,6 +256,11 @@ PAGE_VALUES = Table(
     ),
 )
 
+# The raw layer as the crawl stages it (``runs/ID/page_values.parquet``): the contract's
+# columns and types, every field nullable and without descriptions, which the build adds
+# (``describe``) when it publishes the values as they are.
+PAGE_VALUES_SCHEMA = pa.schema([(c.name, c.type) for c in PAGE_VALUES.columns])
+
 RUNS = Table(
     "runs",
     "One row per refresh or rebuild, published or not.",

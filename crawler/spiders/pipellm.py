@@ -34,10 +34,9 @@ from twisted.python.failure import Failure
 from crawler.archive import PageArchive, Validators
 from crawler.items import PageItem
 from crawler.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, peek_page, unreadable
+from crawler.site import DEFAULT_START_URLS, follows, on_site
 from transforms.vocabulary import PageOutcome
 
-DEFAULT_START_URLS = ("https://www.pipellm.ai/llms.txt",)
-FOLLOWED_SUFFIXES = (".md", ".txt")
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -52,7 +51,7 @@ class PipeLLMSpider(scrapy.Spider):
         self.start_urls = list(start_urls or DEFAULT_START_URLS)
         # Links and redirects are followed only to these (host and port).
         self.hosts = {urlsplit(url).netloc for url in self.start_urls}
-        self.previous = Validators()  # what the last run was served; the stager keeps it
+        self.known = Validators()  # what earlier runs were served; the stager updates it
         self.archive: PageArchive | None = None
         self.checked: dict[str, bool] = {}  # body hash -> intact in the archive
 
@@ -60,7 +59,7 @@ class PipeLLMSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         if path := crawler.settings.get("MODELCAT_VALIDATORS_FILE"):
-            spider.previous = Validators.load(Path(path))
+            spider.known = Validators.load(Path(path))
         if path := crawler.settings.get("MODELCAT_ARCHIVE_DIR"):
             spider.archive = PageArchive(Path(path))
         return spider
@@ -71,7 +70,7 @@ class PipeLLMSpider(scrapy.Spider):
 
     def request(self, url: str) -> scrapy.Request:
         headers: dict[str, str] = {}
-        known = self.previous.get(url)
+        known = self.known.get(url)
         # Revalidate only what the archive gives back intact: a 304 must be answerable offline,
         # and a damaged body is fetched again (and archived again) instead.
         if known and self.intact(known.content_sha256):
@@ -125,7 +124,7 @@ class PipeLLMSpider(scrapy.Spider):
         yield from self.follow(item.links)
 
     def not_modified(self, response: Response) -> Iterator[PageItem | scrapy.Request]:
-        known = self.previous.get(response.url)
+        known = self.known.get(response.url)
         assert known is not None, "a 304 answers only a conditional request"
         item = self.page_item(response, PageOutcome.NOT_MODIFIED)
         item.body = None
@@ -211,20 +210,6 @@ class PipeLLMSpider(scrapy.Spider):
 
 
 OVERSIZE = "body over the size cap"
-
-
-def on_site(url: str, hosts: set[str]) -> bool:
-    """Whether ``url`` is on one of the crawl's hosts (host and port)."""
-    parts = urlsplit(url)
-    return parts.scheme in {"http", "https"} and parts.netloc in hosts
-
-
-def follows(url: str, hosts: set[str]) -> bool:
-    """Whether the spider follows a link to ``url``: a markdown or text page on its hosts.
-
-    The progress display counts the pages a crawl will fetch with it.
-    """
-    return on_site(url, hosts) and urlsplit(url).path.endswith(FOLLOWED_SUFFIXES)
 
 
 def _header(response: Response, name: str) -> str | None:

@@ -1,0 +1,62 @@
+"""The offline entry points never load Scrapy or Twisted, directly or through ``crawler/``.
+
+Each case imports one entry point in a fresh interpreter and lists the modules it loaded:
+``rebuild``, ``sql``, ``export``, ``quality``, ``changes`` and ``cost`` and the Python API
+must start without the crawl's engine (and so stay fast), and ``transforms`` is the
+crawl's consumer, never its dependent.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+ENTRY_POINTS = [
+    "transforms.catalog",
+    "transforms.publish",
+    "transforms.history",
+    "transforms.cost",
+    "transforms.datapackage",
+    "crawler.staging",
+    "crawler.site",
+    "modelcat",  # the Python API: open, read, cost, rank_costs
+    "modelcat.cli",  # sql, export, quality, changes, cost: the commands are in this module
+    "modelcat.costs",
+    "modelcat.refresh",  # the parent of a crawl: Scrapy runs in the child only
+    "modelcat.progress",
+]
+PROBE = (
+    "import importlib, sys; importlib.import_module(sys.argv[1]); "
+    "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+)
+
+
+@pytest.mark.parametrize("module", ENTRY_POINTS)
+def test_entry_point_loads_neither_scrapy_nor_twisted(module: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, module],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded = set(result.stdout.split())
+    assert not loaded & {"scrapy", "twisted"}, f"{module} loads {loaded & {'scrapy', 'twisted'}}"
+
+
+def test_the_probe_sees_scrapy_where_it_is_loaded() -> None:
+    """The probe itself can fail: the spider module does load Scrapy and Twisted."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "crawler.spiders.pipellm"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert {"scrapy", "twisted"} <= set(result.stdout.split())
