@@ -21,6 +21,10 @@ from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.http import Response
 from scrapy.settings import Settings
 
+from crawler.__main__ import crawl_settings
+from modelcat.crawl_settings import CrawlOptions, crawl_spec
+from transforms.layout import DataDir
+
 # The markdown links of the index; the same targets the production spider follows.
 LINK = re.compile(r"\]\(\s*<?([^)\s>]+\.md)>?\s*\)")
 
@@ -43,21 +47,12 @@ class MinimalSpider(scrapy.Spider):
         """The page is fetched; that is all this spider is for."""
 
 
-def settings(concurrency: int, log_file: Path) -> Settings:
-    """``crawler.settings`` with the same overrides ``modelcat refresh --delay 0`` applies."""
-    result = Settings()
-    result.setmodule("crawler.settings", priority="project")
-    result.setdict(
-        {
-            "DOWNLOAD_DELAY": 0,
-            "AUTOTHROTTLE_ENABLED": False,
-            "CONCURRENT_REQUESTS": concurrency,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
-            "ITEM_PIPELINES": {},
-            "LOG_FILE": str(log_file),  # refresh logs to a file as well, at the same level
-        },
-        priority="cmdline",
-    )
+def settings(concurrency: int, scratch: Path) -> Settings:
+    """The settings ``modelcat refresh --delay 0 --concurrency N`` crawls with (built by the
+    same code), but for the pipelines: this spider hands no page on."""
+    options = CrawlOptions(delay=0, concurrency=concurrency)
+    _, result = crawl_settings(crawl_spec(options, DataDir(scratch), scratch))
+    result.set("ITEM_PIPELINES", {}, priority="cmdline")
     return result
 
 
@@ -67,7 +62,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="minimal-spider-") as scratch:
-        process = AsyncCrawlerProcess(settings(args.concurrency, Path(scratch) / "crawl.log"))
+        process = AsyncCrawlerProcess(settings(args.concurrency, Path(scratch)))
         crawler = process.create_crawler(MinimalSpider)
         process.crawl(crawler, index_url=args.url)
         process.start()

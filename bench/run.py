@@ -76,7 +76,7 @@ OUR_PACKAGES = ("crawler", "transforms", "modelcat")
 # these names decides. A renamed function only moves its samples to its caller's stage.
 PROFILE_STAGES = (
     ("imports (startup and lazy)", "_find_and_load ("),
-    ("crawl: receiving items from the Scrapy child (pipe, unpickle)", "crawl (modelcat/refresh.py"),
+    ("crawl: receiving items from the Scrapy child (pipe, unpickle)", "crawl (modelcat/crawl.py"),
     ("crawl: staging (pages, page values, validators)", "Stager.add ("),
     ("crawl: staging Parquet flush", "Stager.flush ("),
     ("crawl: parse_page (ours)", "parse_page ("),

@@ -1,11 +1,12 @@
 """``python -I -m crawler SPEC``: the crawl child that ``modelcat refresh`` starts.
 
-SPEC is JSON: ``{"start_urls": [...], "settings": {NAME: VALUE}}``. The settings go on top
-of ``crawler.settings``, as ``scrapy crawl pipellm -s NAME=VALUE`` would put them, but
-without Scrapy's project lookup: ``scrapy crawl`` adds the directory of the nearest
-``scrapy.cfg`` to ``sys.path``, and ``python -m`` the working directory, so a ``crawler/``
-package or any module in the directory refresh runs from could be imported in place of
-ours. Run isolated (``-I``), this process imports only installed code.
+SPEC is JSON, ``{"start_urls": [...], "settings": {NAME: VALUE}}``, written by
+``modelcat.crawl_settings.crawl_spec``. The settings go on top of ``crawler.settings``, as
+``scrapy crawl pipellm -s NAME=VALUE`` would put them, but without Scrapy's project lookup:
+``scrapy crawl`` adds the directory of the nearest ``scrapy.cfg`` to ``sys.path``, and
+``python -m`` the working directory, so a ``crawler/`` package or any module in the
+directory refresh runs from could be imported in place of ours. Run isolated (``-I``), this
+process imports only installed code.
 """
 
 from __future__ import annotations
@@ -19,13 +20,19 @@ from scrapy.settings import Settings
 from crawler.spiders.pipellm import PipeLLMSpider
 
 
-def main(spec: str) -> int:
+def crawl_settings(spec: str) -> tuple[list[str], Settings]:
+    """The start URLs and the settings of the crawl SPEC asks for (``crawl_spec`` writes it)."""
     options = json.loads(spec)
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.update(options["settings"], priority="cmdline")
+    return options["start_urls"], settings
+
+
+def main(spec: str) -> int:
+    start_urls, settings = crawl_settings(spec)
     process = AsyncCrawlerProcess(settings)
-    process.crawl(PipeLLMSpider, start_urls=options["start_urls"])
+    process.crawl(PipeLLMSpider, start_urls=start_urls)
     process.start()
     return 1 if process.bootstrap_failed else 0
 

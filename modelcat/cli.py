@@ -165,7 +165,8 @@ def refresh_command(
     """
     # The first line shows at once; the crawler and transforms take seconds to import.
     with _run_errors("refresh", data_dir), _progress(quiet=quiet, heartbeat=heartbeat) as progress:
-        from modelcat.refresh import CrawlOptions, refresh
+        from modelcat.crawl_settings import CrawlOptions
+        from modelcat.refresh import refresh
 
         options = CrawlOptions(
             start_urls=list(start_url or CrawlOptions().start_urls),
@@ -206,7 +207,7 @@ def _run_errors(command: str, data_dir: Path) -> Iterator[None]:
         raise typer.Exit(interrupt.exit_code) from None
     except Exception as error:
         # Raised by modules the run has imported already.
-        from modelcat.refresh import RefreshLocked
+        from modelcat.lock import RefreshLocked
         from transforms.publish import BrokenState, CatalogInUse
 
         if isinstance(error, RefreshLocked | CatalogInUse):
@@ -227,7 +228,7 @@ def _deaf() -> None:
 
 
 def _name_value(text: str) -> tuple[str, Any]:
-    from modelcat.refresh import user_setting
+    from modelcat.crawl_settings import user_setting
 
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
@@ -258,7 +259,7 @@ def rebuild_command(
     Re-derives RUN and every later published run, in order, so a parser fix reaches them.
     """
     with _run_errors("rebuild", data_dir):
-        from modelcat.refresh import rebuild
+        from modelcat.rebuild import rebuild
 
         try:
             summaries = rebuild(DataDir(data_dir), run)

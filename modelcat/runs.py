@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -94,6 +95,16 @@ class RunSummary:
                     continue
         columns = ["url", "http_status", "outcome", "error", "retries"]
         self.count_pages(pd.DataFrame(records, columns=columns).astype(object))
+
+
+def new_run_id(data_dir: DataDir) -> str:
+    """A UTC timestamp, sortable and unique within the data directory."""
+    while True:
+        moment = datetime.now(UTC)
+        run_id = moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}Z"
+        if not data_dir.run(run_id).exists():
+            return run_id
+        time.sleep(0.001)
 
 
 def read_summaries(data_dir: DataDir) -> list[dict[str, Any]]:

@@ -26,7 +26,9 @@ ENTRY_POINTS = [
     "modelcat",  # the Python API: open, read, cost, rank_costs
     "modelcat.cli",  # sql, export, quality, changes, cost: the commands are in this module
     "modelcat.costs",
-    "modelcat.refresh",  # the parent of a crawl: Scrapy runs in the child only
+    "modelcat.rebuild",
+    "modelcat.crawl",  # the parent of a crawl: Scrapy runs in the child only
+    "modelcat.refresh",
     "modelcat.progress",
 ]
 PROBE = (

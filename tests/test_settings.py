@@ -1,16 +1,28 @@
-"""Politeness is the default: only an explicit --delay/--concurrency lowers it."""
+"""Politeness is the default: only an explicit --delay/--concurrency lowers it.
+
+Each case checks the very settings the crawl child runs with: the SPEC the parent writes
+(``crawl_spec``, what ``modelcat.crawl`` passes on the child's command line) read by the
+child's own ``crawl_settings``.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from crawler.__main__ import crawl_settings
 from crawler.spiders.pipellm import PipeLLMSpider
-from modelcat.refresh import CrawlOptions
+from modelcat.crawl_settings import CrawlOptions, crawl_spec
 from transforms.layout import DataDir
 
+DATA = DataDir(Path("/tmp/data"))
+RUN = Path("/tmp/data/runs/x")
 
-def settings(options: CrawlOptions):
-    return options.scrapy_settings(DataDir(Path("/tmp/data")), Path("/tmp/data/runs/x"))
+
+def settings(options: CrawlOptions, stream_fd: int | None = 7):
+    start_urls, result = crawl_settings(crawl_spec(options, DATA, RUN, stream_fd=stream_fd))
+    assert start_urls == options.start_urls
+    return result
 
 
 def test_defaults_are_polite_for_a_real_site() -> None:
@@ -38,3 +50,21 @@ def test_local_mirror_options_only_change_what_they_name() -> None:
     assert fast.getint("RETRY_TIMES") == 5
     assert fast.getbool("ROBOTSTXT_OBEY")  # still obeyed on a local mirror
     assert fast.get("MODELCAT_ARCHIVE_DIR") == "/tmp/data/archive"
+
+
+def test_a_refresh_crawl_forwards_its_pages_and_a_plain_crawl_stages_them() -> None:
+    forwarding = settings(CrawlOptions(), stream_fd=7)
+    assert forwarding.getdict("ITEM_PIPELINES") == {"crawler.pipelines.ForwardToParent": 300}
+    assert forwarding.getint("MODELCAT_STREAM_FD") == 7
+    staging = settings(CrawlOptions(), stream_fd=None)
+    assert staging.getdict("ITEM_PIPELINES") == {"crawler.pipelines.StagingWriter": 300}
+    assert staging.get("LOG_FILE") == str(RUN / "crawl.log")
+
+
+def test_the_spec_is_what_the_child_is_given() -> None:
+    """The spec is plain JSON on one command-line argument: no value is lost on the way."""
+    options = CrawlOptions(["http://127.0.0.1:1/llms.txt"], settings={"LOG_LEVEL": "debug"})
+    spec = json.loads(crawl_spec(options, DATA, RUN, stream_fd=3))
+    assert spec["start_urls"] == ["http://127.0.0.1:1/llms.txt"]
+    assert spec["settings"]["LOG_LEVEL"] == "DEBUG"
+    assert settings(options).get("LOG_LEVEL") == "DEBUG"
