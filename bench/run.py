@@ -85,7 +85,7 @@ PROFILE_STAGES = (
     ("crawl child: spider callback (ours)", "PipeLLMSpider.parse ("),
     ("crawl child: handing items over (pickle, pipe)", "ForwardToParent.process_item ("),
     ("crawl child: Scrapy signals (every request, response, item)", "SignalManager.send_catch_log"),
-    ("build: stage the run (pages, page values)", "stage (transforms/catalog.py"),
+    ("build: plan the run (pages, page values)", "plan_build (transforms/plan.py"),
     ("build: typed frames", "build (transforms/frames.py"),
     ("build: pandera validation", "validate (transforms/schema.py"),
     ("build: semantic checks", "semantic_issues ("),

@@ -15,12 +15,13 @@ import pyarrow.parquet as pq
 from modelcat.guards import refusal
 from modelcat.interrupts import StopSignals
 from modelcat.runs import RunSummary, now, runs_table, timestamp
-from transforms.catalog import Staged, build_catalog
+from transforms.catalog import build_catalog
 from transforms.history import Observation, advance_catalog
 from transforms.layout import DataDir
+from transforms.plan import BuildPlan
 from transforms.publish import publish
 from transforms.schema import HISTORY_TABLES, TABLES, empty, to_frame
-from transforms.vocabulary import RunStatus, ValueOrigin
+from transforms.vocabulary import RunStatus
 
 
 def return_freed_memory() -> None:
@@ -32,8 +33,7 @@ def return_freed_memory() -> None:
 
 def build_and_publish(
     data_dir: DataDir,
-    staged: Staged,
-    previous: Path | None,
+    plan: BuildPlan,
     summary: RunSummary,
     on_stage: Callable[[str], None],
     *,
@@ -42,28 +42,16 @@ def build_and_publish(
     commit: bool = True,
     stop: StopSignals | None = None,
 ) -> Path | None:
-    """Build, check and publish a staged run; records the outcome in ``summary``.
+    """Build, check and publish a planned run; records the outcome in ``summary``.
 
     From the moment a committing run starts to publish, ``stop`` no longer interrupts it.
     """
     started = time.perf_counter()
-    tables = build_catalog(staged, summary.run_id)
+    built = build_catalog(plan, summary.run_id)
     summary.seconds["build"] = round(time.perf_counter() - started, 3)
-    models = tables["models"]
-    carried = set(
-        models.loc[
-            models["page_url"].isin(
-                staged.sources.loc[
-                    staged.sources["origin"] == ValueOrigin.CARRIED_FORWARD, "page_url"
-                ]
-            ),
-            "model_id",
-        ]
-    )
-    summary.models_carried_forward = len(carried)
-    _count(summary, tables)
+    summary.count_built(built)
 
-    refused = refusal(summary, models, previous, allow_shrink)
+    refused = refusal(summary, built.models, plan.previous, allow_shrink)
     if refused:
         summary.status, summary.message = RunStatus.REFUSED, refused
         return None
@@ -71,7 +59,8 @@ def build_and_publish(
     started = time.perf_counter()
     on_stage("history")
     observation = Observation(summary.run_id, timestamp(summary.started_at))
-    tables |= advance_catalog(_history(previous), tables, observation, carried)
+    tables = built.tables()
+    tables |= advance_catalog(_history(plan.previous), tables, observation, built.carried_forward)
     summary.changes_by_kind = dict(
         Counter(tables["changes"].loc[tables["changes"]["run_id"] == summary.run_id, "kind"])
     )
@@ -79,7 +68,7 @@ def build_and_publish(
     started = time.perf_counter()
     on_stage("publish")
     summary.status = RunStatus.PUBLISHED
-    summary.models_published = len(models)
+    summary.models_published = len(built.models)
     # The catalog carries its run's row: the record is committed with it, and is the same.
     summary.finished_at = summary.finished_at or now()
     tables["runs"] = runs_table(data_dir, summary)
@@ -100,10 +89,3 @@ def _history(previous: Path | None) -> dict[str, pd.DataFrame]:
         )
         for name in HISTORY_TABLES
     }
-
-
-def _count(summary: RunSummary, tables: dict[str, pd.DataFrame]) -> None:
-    summary.count_pages(tables["pages"])
-    summary.official_prices = len(tables["official_prices"])
-    summary.provider_offers = len(tables["provider_offers"])
-    summary.quality_issues_by_kind = dict(Counter(tables["quality_issues"]["kind"].astype(str)))

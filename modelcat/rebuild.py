@@ -11,8 +11,8 @@ from modelcat.interrupts import Interrupted, stop_signals
 from modelcat.lock import locked
 from modelcat.recovery import recover
 from modelcat.runs import RunSummary, read_summaries
-from transforms.catalog import stage
 from transforms.layout import DataDir
+from transforms.plan import plan_build
 from transforms.publish import discard
 from transforms.vocabulary import RunStatus
 
@@ -54,11 +54,10 @@ def rebuild(
                 summary.finished_at = original.get("finished_at")
                 summary.crawl_finish_reason = original.get("crawl_finish_reason")
                 on_stage("build")
-                staged = stage(data_dir.run(run_id), previous, archive, reparse=True)
+                plan = plan_build(data_dir.run(run_id), previous, archive, reparse=True)
                 snapshot = build_and_publish(
                     data_dir,
-                    staged,
-                    previous,
+                    plan,
                     summary,
                     on_stage,
                     allow_shrink=True,  # the shrink was accepted when the run was published

@@ -22,8 +22,8 @@ from modelcat.lock import locked
 from modelcat.recovery import check_validators, recover
 from modelcat.retention import prune
 from modelcat.runs import RunSummary, new_run_id, now
-from transforms.catalog import stage
 from transforms.layout import DataDir
+from transforms.plan import plan_build
 from transforms.vocabulary import RunStatus
 
 
@@ -62,9 +62,9 @@ def refresh(
             step = "building the catalog"
             previous = data_dir.current_snapshot()
             on_stage("build")
-            staged = stage(run_dir, previous, PageArchive(data_dir.archive))
+            plan = plan_build(run_dir, previous, PageArchive(data_dir.archive))
             build_and_publish(
-                data_dir, staged, previous, summary, on_stage, allow_shrink=allow_shrink, stop=stop
+                data_dir, plan, summary, on_stage, allow_shrink=allow_shrink, stop=stop
             )
         except Interrupted as interrupt:
             summary.status = RunStatus.INTERRUPTED

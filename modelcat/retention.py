@@ -6,8 +6,8 @@ import pyarrow.parquet as pq
 
 from crawler.archive import PageArchive
 from modelcat.runs import read_summaries
-from transforms.catalog import read_pages
 from transforms.layout import CATALOG_VALUES_FILE, PAGE_VALUES_FILE, DataDir
+from transforms.plan import read_pages
 from transforms.publish import discard
 from transforms.vocabulary import RunStatus
 

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -26,6 +26,9 @@ import pyarrow.parquet as pq
 from transforms.layout import PAGES_FILE, DataDir
 from transforms.schema import TABLES, conform
 from transforms.vocabulary import PageOutcome, RunStatus
+
+if TYPE_CHECKING:
+    from transforms.catalog import BuiltRun
 
 SUMMARY_FILE = "summary.json"
 UNREADABLE_SUMMARY = "summary.unreadable.json"
@@ -81,6 +84,14 @@ class RunSummary:
                 failed["url"], failed["outcome"], failed["error"].astype(object), strict=True
             )
         ]
+
+    def count_built(self, built: BuiltRun) -> None:
+        """What the build of this run found: its pages, rows, issues, carried-forward models."""
+        self.count_pages(built.pages)
+        self.official_prices = len(built.official_prices)
+        self.provider_offers = len(built.provider_offers)
+        self.quality_issues_by_kind = built.quality_issues_by_kind
+        self.models_carried_forward = len(built.carried_forward)
 
     def count_staged_pages(self, run_dir: Path) -> None:
         """The page counts of what the run staged so far (a killed run's last line may be

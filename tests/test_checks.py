@@ -19,8 +19,9 @@ from crawler.items import PageItem
 from crawler.parse import parse_page
 from crawler.staging import page_record, page_values_table
 from tests.conftest import SEED_PAGE
-from transforms.catalog import build_catalog, stage
+from transforms.catalog import build_catalog
 from transforms.layout import PAGE_VALUES_FILE, PAGES_FILE
+from transforms.plan import plan_build
 from transforms.vocabulary import PageOutcome
 
 URL = "https://mirror.test/llms/models/m.md"
@@ -89,8 +90,8 @@ def catalog_of(text: str, run_dir: Path) -> dict[str, pd.DataFrame]:
     run_dir.mkdir()
     (run_dir / PAGES_FILE).write_text(json.dumps(page_record(item)) + "\n")
     pq.write_table(page_values_table([(URL, "0" * 64, page)]), run_dir / PAGE_VALUES_FILE)
-    staged = stage(run_dir, None, PageArchive(run_dir / "archive"))
-    return build_catalog(staged, "run")
+    plan = plan_build(run_dir, None, PageArchive(run_dir / "archive"))
+    return build_catalog(plan, "run").tables()
 
 
 @pytest.fixture

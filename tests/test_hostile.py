@@ -28,7 +28,8 @@ from crawler.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, peek
 from crawler.staging import Stager
 from tests.conftest import SEED_PAGE
 from transforms import frames
-from transforms.catalog import Staged, build_catalog, stage
+from transforms.catalog import build_catalog
+from transforms.plan import BuildPlan, plan_build
 from transforms.schema import TABLES, to_frame, validate
 from transforms.vocabulary import IssueKind, PageOutcome
 
@@ -63,18 +64,18 @@ def crawl_item(url: str, body: bytes) -> PageItem:
     return item
 
 
-def stage_site(pages: dict[str, bytes], run_dir: Path) -> Staged:
+def stage_site(pages: dict[str, bytes], run_dir: Path) -> BuildPlan:
     """A run that fetched ``pages`` (URL -> body), staged by the real ``Stager``."""
     stager = Stager(run_dir, PageArchive(run_dir / "archive"), None)
     for url, body in pages.items():
         stager.add(crawl_item(url, body))
     stager.close()
-    return stage(run_dir, None, PageArchive(run_dir / "archive"))
+    return plan_build(run_dir, None, PageArchive(run_dir / "archive"))
 
 
 def build_site(pages: dict[str, bytes], run_dir: Path) -> dict[str, pd.DataFrame]:
     """The validated tables of that run, by the real catalog build."""
-    return build_catalog(stage_site(pages, run_dir), "run")
+    return build_catalog(stage_site(pages, run_dir), "run").tables()
 
 
 def corpus() -> dict[str, bytes]:
@@ -183,7 +184,7 @@ def test_the_seed_page_publishes_beside_the_hostile_ones(built: dict[str, pd.Dat
 
 def test_conflicted_cells_are_reported_by_their_typed_keys(tmp_path: Path) -> None:
     """The cells left NULL for a conflict, with one column per part of their key: what
-    history needs to leave them untouched (frames.Catalog.conflicted_cells)."""
+    history needs to leave them untouched (frames.TypedTables.conflicted_cells)."""
     names = ["duplicate-metric-row.md", "duplicate-provider-row.md", "identical-metric-row.md"]
     staged = stage_site({BASE + name: (HOSTILE / name).read_bytes() for name in names}, tmp_path)
     catalog = frames.build(staged.pages, staged.sources, map(to_frame, staged.chunks([])))
@@ -220,7 +221,7 @@ def test_a_ragged_row_is_kept_whole_in_page_values_and_never_shifted(tmp_path: P
     assert row[["row_label", "raw_value"]].astype(object).to_numpy().tolist() == [
         [pd.NA, "| OpenAI | 128K | 16K | $0.8 | $3.2 | $0.2 | — |"]
     ]
-    tables = build_catalog(staged, "run")
+    tables = build_catalog(staged, "run").tables()
     assert tables["provider_offers"].empty
     (issue,) = tables["quality_issues"].query("kind == 'unmapped_value'").to_dict("records")
     assert issue["field"] == "Provider Availability row 2"

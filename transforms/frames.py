@@ -55,7 +55,7 @@ MODEL_OUTCOMES = (PageOutcome.MODEL, PageOutcome.NOT_MODIFIED)
 
 
 @dataclass
-class Catalog:
+class TypedTables:
     """The typed tables of one run, before validation."""
 
     models: pd.DataFrame
@@ -69,10 +69,11 @@ class Catalog:
     unread_prices: pd.DataFrame  # see ``unread_prices``; with page_url
 
 
-@dataclass
-class Kept:
+@dataclass(frozen=True)
+class Reused:
     """Typed rows of pages unchanged since the last run, reused as they were published."""
 
+    keys: frozenset[str]  # the pages' keys: page_url and content_sha256
     models: pd.DataFrame
     official_prices: pd.DataFrame  # with page_url
     provider_offers: pd.DataFrame  # with page_url
@@ -80,16 +81,17 @@ class Kept:
     unread_prices: pd.DataFrame  # with page_url
 
     @classmethod
-    def empty(cls) -> Kept:
-        return cls(*(pd.DataFrame({"page_url": pd.Series(dtype=n.STRING)}) for _ in range(5)))
+    def empty(cls) -> Reused:
+        frame = pd.DataFrame({"page_url": pd.Series(dtype=n.STRING)})
+        return cls(frozenset(), *(frame.copy() for _ in range(5)))
 
 
 def build(
     pages: pd.DataFrame,
     sources: pd.DataFrame,
     chunks: Iterable[pd.DataFrame],
-    kept: Kept | None = None,
-) -> Catalog:
+    reused: Reused | None = None,
+) -> TypedTables:
     """Typed catalog frames from one run.
 
     - ``pages``: the run's page log, one row per URL touched;
@@ -98,7 +100,7 @@ def build(
     - ``chunks``: the values of those pages as written (``page_values`` rows), a few thousand
       pages at a time and never a page split across two, so memory stays flat however
       large the site;
-    - ``kept``: typed rows of unchanged pages, reused rather than built again.
+    - ``reused``: typed rows of unchanged pages, reused rather than built again.
     """
     run = Build()
     issues = run.issues
@@ -106,8 +108,10 @@ def build(
     sources = sources.drop_duplicates("page_url").set_index("page_url")
     parts = [_page_tables(values, sources, run) for values in chunks]
     parts = [(*part, unread_prices(*part[1:])) for part in parts]
-    if kept is not None:
-        parts.append((kept.models, kept.official_prices, kept.provider_offers, kept.unread_prices))
+    if reused is not None:
+        parts.append(
+            (reused.models, reused.official_prices, reused.provider_offers, reused.unread_prices)
+        )
     models, prices, offers, unread = (
         pd.concat(frames, ignore_index=True) for frames in zip(*parts, strict=True)
     )
@@ -130,7 +134,7 @@ def build(
     models, pages = _deduplicate(models[~no_id].reset_index(drop=True), pages, issues)
     _case_collisions(models, issues)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
-    return Catalog(
+    return TypedTables(
         models=models.reset_index(drop=True),
         official_prices=prices[n.isin(prices["page_url"], model_of_page.index)].reset_index(
             drop=True
