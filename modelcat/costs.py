@@ -72,7 +72,8 @@ class Usage:
     requests: int = 1
 
 
-Catalog = duckdb.DuckDBPyConnection | Path | str | None
+# Where the catalog is: a data directory, or a DuckDB connection open on one.
+DataDirOrConnection = duckdb.DuckDBPyConnection | Path | str | None
 
 
 def cost(
@@ -86,17 +87,17 @@ def cost(
     region: str | None = None,
     requests: int = 1,
     as_of: str | date | datetime | None = None,
-    catalog: Catalog = None,
+    data_dir: DataDirOrConnection = None,
 ) -> Cost:
     """What ``requests`` requests of this size cost on a model (or one provider's offer).
 
-    ``catalog`` is an open DuckDB connection or a data directory (default
+    ``data_dir`` is a data directory or an open DuckDB connection (default
     ``$MODELCAT_DATA_DIR`` or ``./data``). ``as_of`` prices as the catalog stood then (UTC
     unless it says otherwise).
     Raises ``UnknownModel``, or ``ValueError`` for impossible usage.
     """
     usage = Usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, requests)
-    with _connection(catalog) as con:
+    with _connection(data_dir) as con:
         rows = _request(con, model_id, usage, provider, as_of)
         if not rows:
             raise UnknownModel(_unknown(con, model_id, usage, provider, as_of))
@@ -120,7 +121,7 @@ def rank_costs(
     model_id: str | None = None,
     top: int | None = None,
     as_of: str | date | datetime | None = None,
-    catalog: Catalog = None,
+    data_dir: DataDirOrConnection = None,
 ) -> list[Cost]:
     """Every model's official prices and every offer (or one model's), cheapest first.
 
@@ -129,7 +130,7 @@ def rank_costs(
     usage = Usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, requests)
     where, params = ("WHERE model_id = ?", [model_id]) if model_id is not None else ("", [])
     limit = "" if top is None else f"LIMIT {int(top)}"
-    with _connection(catalog) as con:
+    with _connection(data_dir) as con:
         rows = _rows(
             con,
             f"FROM workload_costs({_ARGS}) {where} ORDER BY total_usd NULLS LAST, model_id, "
@@ -209,11 +210,11 @@ def _message(error: duckdb.Error) -> str:
 
 
 @contextmanager
-def _connection(catalog: Catalog) -> Iterator[duckdb.DuckDBPyConnection]:
-    if isinstance(catalog, duckdb.DuckDBPyConnection):
-        yield catalog
+def _connection(data_dir: DataDirOrConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    if isinstance(data_dir, duckdb.DuckDBPyConnection):
+        yield data_dir
         return
-    con = api.open(catalog, external_access=False)  # raises CatalogNotFound
+    con = api.open(data_dir, external_access=False)  # raises CatalogNotFound
     try:
         yield con
     finally:
@@ -288,7 +289,7 @@ def cost_command(
         "cache_write_tokens": cache_write_tokens,
         "requests": 1 if requests_per_month is None else requests_per_month,
         "as_of": as_of,
-        "catalog": data_dir,
+        "data_dir": data_dir,
     }
     try:
         if rank:

@@ -230,7 +230,7 @@ def sql_row(data_dir: Path, model_id: str, input_tokens: int, **usage: Any) -> d
 
 def agreed(data_dir: Path, model_id: str, input_tokens: int, **usage: Any) -> dict[str, Any]:
     """The Python function's answer, checked to be the macro's to the digit."""
-    python = plain(cost(model_id, input_tokens, catalog=data_dir, **usage))
+    python = plain(cost(model_id, input_tokens, data_dir=data_dir, **usage))
     assert python == sql_row(data_dir, model_id, input_tokens, **usage)
     return python
 
@@ -487,7 +487,7 @@ def test_impossible_usage_exits_2(priced: Path, usage: dict) -> None:
     assert "impossible usage" in result.stderr
     assert result.stdout == ""
     with pytest.raises(ValueError, match="impossible usage"):
-        cost("two-tier-1m", 1000, catalog=priced, **usage)
+        cost("two-tier-1m", 1000, data_dir=priced, **usage)
     with pytest.raises(duckdb.InvalidInputException, match="impossible usage"):
         sql_row(priced, "two-tier-1m", 1000, **usage)
 
@@ -526,7 +526,7 @@ def test_unknown_model_or_offer_exits_1(priced: Path, args: list[str], message: 
 
 def test_unknown_model_from_python(priced: Path) -> None:
     with pytest.raises(UnknownModel):
-        cost("no-such-model", 10, catalog=priced)
+        cost("no-such-model", 10, data_dir=priced)
 
 
 @pytest.mark.parametrize(

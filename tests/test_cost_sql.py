@@ -143,13 +143,13 @@ def test_request_cost_is_workload_costs_of_one_model(con: duckdb.DuckDBPyConnect
 
 
 def test_rank_costs_is_the_ordered_macro(con: duckdb.DuckDBPyConnection) -> None:
-    ranked = rank_costs(300_000, output_tokens=1000, catalog=con)
+    ranked = rank_costs(300_000, output_tokens=1000, data_dir=con)
     totals = [r.total_usd for r in ranked]
     priced_totals = [t for t in totals if t is not None]
     assert priced_totals == sorted(priced_totals)
     assert totals[len(priced_totals) :] == [None] * (len(totals) - len(priced_totals))
     assert all(r.reason for r in ranked if r.total_usd is None)
-    assert len(rank_costs(300_000, top=3, catalog=con)) == 3
+    assert len(rank_costs(300_000, top=3, data_dir=con)) == 3
 
 
 def test_macros_run_on_duckdb_1_x(priced: Path, con: duckdb.DuckDBPyConnection) -> None:
@@ -273,7 +273,7 @@ def test_cost_is_the_exact_sum_and_grows_with_every_kind(
     assert row["total_usd"] == oracle(tier.prices, billed(tier, usage), usage["requests"])
     rest = {k: v for k, v in usage.items() if k != "input_tokens"}
     assert (
-        cost(tier.model_id, usage["input_tokens"], catalog=con, **rest).total_usd
+        cost(tier.model_id, usage["input_tokens"], data_dir=con, **rest).total_usd
         == (row["total_usd"])
     )
 
