@@ -209,6 +209,3 @@ class Validators:
 
     def __setitem__(self, url: str, validator: Validator) -> None:
         self.entries[url] = validator
-
-    def __len__(self) -> int:
-        return len(self.entries)

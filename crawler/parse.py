@@ -74,14 +74,6 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)
 
-    def bullet_values(self) -> dict[str, str]:
-        """Labelled bullets as {label: raw}; the first of a repeated label wins."""
-        values: dict[str, str] = {}
-        for label, raw in self.bullets:
-            if label is not None:
-                values.setdefault(label, raw)
-        return values
-
 
 @dataclass(slots=True)
 class Page:
@@ -96,18 +88,6 @@ class Page:
     @property
     def content_type(self) -> str | None:
         return self.front_matter.get("content_type")
-
-    @property
-    def is_model(self) -> bool:
-        return self.content_type == MODEL_CONTENT_TYPE
-
-    def section(self, heading_prefix: str) -> Section | None:
-        """The first section whose heading starts with ``heading_prefix`` (case-insensitive)."""
-        prefix = heading_prefix.casefold()
-        for section in self.sections:
-            if section.heading.casefold().startswith(prefix):
-                return section
-        return None
 
     def cells(self) -> Iterator[Cell]:
         """Every value on the page as flat cells: front matter, title, then each section's

@@ -124,7 +124,7 @@ def test_the_validator_store_loads_what_it_can(
     path = tmp_path / "validators.json"
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
     store = Validators.load(path)
-    assert (len(store), store.dropped) == (entries, dropped)
+    assert (len(store.entries), store.dropped) == (entries, dropped)
     assert (store.unreadable or "").startswith(unreadable or "")
     assert bool(store.unreadable) == bool(unreadable)
     assert all(isinstance(v, Validator) for v in store.entries.values())
@@ -144,7 +144,7 @@ def test_any_json_loads_as_a_store_of_whole_validators(tmp_path: Path, value: ob
     path.write_text(json.dumps(value))
     store = Validators.load(path)
     good = sum(entry == GOOD for entry in value.values()) if isinstance(value, dict) else 0
-    assert len(store) == good
+    assert len(store.entries) == good
     store.save(tmp_path / "again.json")
     again = Validators.load(tmp_path / "again.json")
     assert (again.entries, again.dropped, again.unreadable) == (store.entries, 0, None)

@@ -18,7 +18,15 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from crawler.parse import PREAMBLE, NotMarkdown, Page, Section, decode_markdown, parse_page
+from crawler.parse import (
+    MODEL_CONTENT_TYPE,
+    PREAMBLE,
+    NotMarkdown,
+    Page,
+    Section,
+    decode_markdown,
+    parse_page,
+)
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 SEED = PAGES / "gpt-4.1-mini-2025-04-14.md"
@@ -27,6 +35,22 @@ SEED_URL = "https://www.pipellm.ai/llms/models/gpt-4.1-mini-2025-04-14.md"
 FIXTURE_URLS = {"llms-index": "https://www.pipellm.ai/llms.txt"}
 PRICING = "Official Pricing (per 1M tokens)"
 UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def find_section(page: Page, heading_prefix: str) -> Section | None:
+    """The first section whose heading starts with ``heading_prefix`` (case-insensitive)."""
+    prefix = heading_prefix.casefold()
+    return next((s for s in page.sections if s.heading.casefold().startswith(prefix)), None)
+
+
+def bullet_values(section: Section | None) -> dict[str, str]:
+    """Labelled bullets as {label: raw}; the first of a repeated label wins."""
+    assert section is not None
+    values: dict[str, str] = {}
+    for label, raw in section.bullets:
+        if label is not None:
+            values.setdefault(label, raw)
+    return values
 
 
 def read_page(path: Path) -> str:
@@ -128,7 +152,7 @@ def test_seed_front_matter_has_all_eight_keys_unquoted(seed: Page) -> None:
         "generated_at",
     ]
     assert seed.content_type == "model-detail-page"
-    assert seed.is_model
+    assert seed.content_type == MODEL_CONTENT_TYPE
 
 
 def test_seed_title_and_four_preamble_lines(seed: Page) -> None:
@@ -152,7 +176,7 @@ def test_seed_sections_in_page_order(seed: Page) -> None:
         PRICING,
         "Provider Availability",
     ]
-    assert seed.section("query intents").bullets == [
+    assert find_section(seed, "query intents").bullets == [
         (
             None,
             "Understand pricing, provider availability, context window, and capabilities"
@@ -164,7 +188,7 @@ def test_seed_sections_in_page_order(seed: Page) -> None:
 
 
 def test_seed_model_metadata_has_eleven_bullets(seed: Page) -> None:
-    metadata = seed.section("Model Metadata")
+    metadata = find_section(seed, "Model Metadata")
     assert metadata.bullets == [
         ("Display name", "GPT-4.1 Mini"),
         ("Model ID", "gpt-4.1-mini-2025-04-14"),
@@ -183,7 +207,7 @@ def test_seed_model_metadata_has_eleven_bullets(seed: Page) -> None:
 
 
 def test_seed_official_pricing_cells_by_row_and_tier(seed: Page) -> None:
-    (table,) = seed.section("Official Pricing").tables
+    (table,) = find_section(seed, "Official Pricing").tables
     assert table.header == ["Metric", "<=200K Context", ">200K Context"]
     low, high = "<=200K Context", ">200K Context"
     assert cells_of(seed, PRICING) == [
@@ -204,7 +228,7 @@ def test_seed_official_pricing_cells_by_row_and_tier(seed: Page) -> None:
 
 
 def test_seed_provider_availability_row(seed: Page) -> None:
-    (table,) = seed.section("Provider Availability").tables
+    (table,) = find_section(seed, "Provider Availability").tables
     assert table.header == [
         "Provider",
         "Region",
@@ -229,7 +253,7 @@ def test_seed_provider_availability_row(seed: Page) -> None:
 
 
 def test_seed_overview_is_one_paragraph(seed: Page) -> None:
-    (overview,) = seed.section("Overview").paragraphs
+    (overview,) = find_section(seed, "Overview").paragraphs
     assert overview.startswith("GPT-4.1 Mini is a mid-sized model delivering performance")
     assert "1 million token context window" in overview
     assert "(e.g., 31.6% on Aider’s polyglot diff benchmark)" in overview
@@ -291,12 +315,12 @@ def test_reordered_sections_keep_their_own_content() -> None:
         ("Canonical page", "https://www.pipellm.ai/model/codex-auto-review"),
         ("Generated at", "2026-11-20T06:53:30.752Z"),
     ]
-    assert page.section("Model Metadata").bullet_values()["Context window"] == "1050k"
-    assert page.section("Official Pricing").tables[0].rows == [
+    assert bullet_values(find_section(page, "Model Metadata"))["Context window"] == "1050k"
+    assert find_section(page, "Official Pricing").tables[0].rows == [
         ["Output Price", "$30", "$45"],
         ["Input Price", "$5", "$10.00"],
     ]
-    assert page.section("Provider Availability").tables[0].rows[1][:2] == [
+    assert find_section(page, "Provider Availability").tables[0].rows[1][:2] == [
         "OpenAI Batch",
         "Global",
     ]
@@ -305,7 +329,7 @@ def test_reordered_sections_keep_their_own_content() -> None:
 
 def test_unknown_bullet_and_extra_columns_are_kept_as_written() -> None:
     page = parse_fixture("extra-bullet-and-column")
-    assert page.section("Model Metadata").bullet_values()["Knowledge cutoff"] == "2025-01"
+    assert bullet_values(find_section(page, "Model Metadata"))["Knowledge cutoff"] == "2025-01"
     assert cells_of(page, PRICING)[4:7] == [
         (2, "Input Price", "<=128K Context", "$1.25"),
         (2, "Input Price", "<=1M Context", "$2.50"),
@@ -322,7 +346,7 @@ def test_unknown_bullet_and_extra_columns_are_kept_as_written() -> None:
 
 def test_ragged_rows_are_kept_and_reported() -> None:
     page = parse_fixture("ragged-table-row")
-    (table,) = page.section("Official Pricing").tables
+    (table,) = find_section(page, "Official Pricing").tables
     assert table.rows == [
         ["Input Price", "$3"],
         ["Output Price", "$15", "$22.50", "$30"],
@@ -336,8 +360,8 @@ def test_ragged_rows_are_kept_and_reported() -> None:
         (4, "Cache Read", "<=200K Context", "$0.3"),
     ]
     # A row without its leading pipe is not a table row.
-    assert page.section("Official Pricing").paragraphs == ["Cache Write | $3.75 | — |"]
-    assert page.section("Provider Availability").tables == []
+    assert find_section(page, "Official Pricing").paragraphs == ["Cache Write | $3.75 | — |"]
+    assert find_section(page, "Provider Availability").tables == []
     assert page.problems == [
         "table row in 'Official Pricing (per 1M tokens)' has 2 cells, header has 3;"
         " its values are not read: '| Input Price | $3 |'",
@@ -350,7 +374,7 @@ def test_ragged_rows_are_kept_and_reported() -> None:
 def test_index_without_front_matter_resolves_relative_and_absolute_links() -> None:
     page = parse_fixture("llms-index")
     assert page.front_matter == {}
-    assert not page.is_model
+    assert page.content_type != MODEL_CONTENT_TYPE
     assert page.title == "PipeLLM"
     assert page.preamble.paragraphs == ["> Machine-readable model catalog."]
     # Fragments dropped, duplicates once, images skipped, other schemes left to the spider.
@@ -369,11 +393,11 @@ def test_index_without_front_matter_resolves_relative_and_absolute_links() -> No
 def test_unclosed_front_matter_is_reported_and_page_is_not_a_model() -> None:
     page = parse_fixture("unclosed-front-matter")
     assert page.front_matter == {}
-    assert not page.is_model
+    assert page.content_type != MODEL_CONTENT_TYPE
     assert page.problems == ["front matter is not closed by a '---' line"]
     # The body is still read, so the values stay visible as cells.
     assert page.title == "Broken Model"
-    assert page.section("Model Metadata").bullet_values() == {
+    assert bullet_values(find_section(page, "Model Metadata")) == {
         "Model ID": "broken-model",
         "Context window": "128K",
     }
@@ -385,12 +409,12 @@ def test_invalid_yaml_front_matter_is_reported_and_body_still_parsed() -> None:
     (problem,) = page.problems
     assert problem.startswith("front matter is not valid YAML: ")
     assert page.title == "GPT-4.1 Mini"
-    assert page.section("Model Metadata").bullet_values()["Context window"] == "128K"
+    assert bullet_values(find_section(page, "Model Metadata"))["Context window"] == "128K"
 
 
 def test_escaped_pipe_stays_inside_its_cell() -> None:
     page = parse_fixture("escaped-pipe")
-    (table,) = page.section("Provider Availability").tables
+    (table,) = find_section(page, "Provider Availability").tables
     assert table.rows == [
         ["Acme | Batch", "us-east-1 | eu-west-1", "$1.5", "ends with a pipe |"],
         ["Acme", "—", "$2", "plain"],
@@ -431,12 +455,12 @@ def test_only_first_h1_before_any_section_is_the_title() -> None:
 def test_repeated_section_is_reported_and_first_one_wins() -> None:
     page = parse_page("## Model Metadata\n- Model ID: a\n## model metadata\n- Model ID: b\n", URL)
     assert page.problems == ["section 'model metadata' appears more than once"]
-    assert page.section("MODEL METADATA").bullet_values() == {"Model ID": "a"}
+    assert bullet_values(find_section(page, "MODEL METADATA")) == {"Model ID": "a"}
 
 
 def test_repeated_bullet_label_first_value_wins() -> None:
     page = parse_page("## S\n- Context window: 128K\n- Context window: 1M\n", URL)
-    assert page.sections[0].bullet_values() == {"Context window": "128K"}
+    assert bullet_values(page.sections[0]) == {"Context window": "128K"}
     assert page.sections[0].bullets == [("Context window", "128K"), ("Context window", "1M")]
 
 
@@ -670,7 +694,7 @@ def test_shuffled_and_repeated_sections_keep_their_content(order: list[int], see
     headings = [block_heading(SEED_BLOCKS[i]) for i in order]
     assert [s.heading for s in page.sections] == headings
     for section in page.sections:
-        assert section_record(section) == section_record(seed.section(section.heading))
+        assert section_record(section) == section_record(find_section(seed, section.heading))
     repeated = sorted({h for h in headings if headings.count(h) > 1})
     reported = sorted({re.match(r"section '(.*)' appears", p)[1] for p in page.problems})
     assert reported == repeated
@@ -702,8 +726,8 @@ def test_extra_pricing_columns_are_read_without_disturbing_the_others(
         lines[start + 2 + row] += "".join(f" {values[row]} |" for values in columns)
     text = "\n".join(lines)
     page = parse_page(text, SEED_URL)
-    (table,) = page.section("Official Pricing").tables
-    (original,) = seed.section("Official Pricing").tables
+    (table,) = find_section(page, "Official Pricing").tables
+    (original,) = find_section(seed, "Official Pricing").tables
     assert table.header == original.header + [h.strip() for h in headers]
     assert table.rows == [
         original.rows[row] + [values[row].strip() for values in columns] for row in range(5)
