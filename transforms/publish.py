@@ -268,12 +268,13 @@ def publish(
 def _commit(data_dir: DataDir, snapshot: Path) -> None:
     """Make ``snapshot`` the catalog: build the DuckDB file aside, then rename it over."""
     building = data_dir.root / f".catalog-{snapshot.name}.duckdb"
-    _build_catalog(building, snapshot)
+    _write_duckdb(building, snapshot)
     os.replace(building, data_dir.catalog)  # the commit
     _fsync_dir(data_dir.root)
 
 
-def _build_catalog(path: Path, snapshot: Path) -> None:
+def _write_duckdb(path: Path, snapshot: Path) -> None:
+    """The DuckDB file of ``snapshot`` at ``path``: its tables, comments and macros."""
     path.unlink(missing_ok=True)
     # Loading is a stream from Parquet: a small memory budget keeps a refresh's peak low.
     config = {
