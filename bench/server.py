@@ -2,9 +2,9 @@
 
 ``modelcat.mirror`` is a thread per connection, fine for tests; here an asyncio server in
 its own process answers with bodies cached in memory (re-read when a file's mtime or size
-changes), a listen backlog of 4096, and the same HTTP semantics as ``modelcat.mirror``:
-ETag (SHA-256 prefix) and Last-Modified on every answer, 304 for a matching If-None-Match
-or, without one, an If-Modified-Since at or after the file's mtime.
+changes) and a listen backlog of 4096. The HTTP semantics are ``modelcat.mirror``'s own
+functions: ETag (SHA-256 prefix) and Last-Modified on every answer, 304 for a matching
+If-None-Match or, without one, an If-Modified-Since at or after the file's mtime.
 
 ``GET /__stats`` answers counters since start as JSON (requests, status counts,
 conditional requests, body bytes, and wire bytes: bodies plus status lines and headers); it
@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import email.utils
-import hashlib
 import json
 import os
 import posixpath
@@ -37,9 +35,10 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from modelcat.mirror import content_type, entity_tag, http_date, not_modified
+
 STATS_PATH = "/__stats"
 BACKLOG = 4096
-CONTENT_TYPES = {".md": "text/markdown; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +47,7 @@ class _Entry:
     size: int
     body: bytes
     headers: dict[str, str]
+    validators: dict[str, str]  # the headers a 304 carries, as the mirror's do
 
 
 class Files:
@@ -74,14 +74,9 @@ class Files:
                 body = handle.read()
         except OSError:  # a directory, or gone since the stat
             return None
-        headers = {
-            "ETag": '"' + hashlib.sha256(body).hexdigest()[:32] + '"',
-            "Last-Modified": email.utils.formatdate(int(stat.st_mtime), usegmt=True),
-            "Content-Type": CONTENT_TYPES.get(
-                posixpath.splitext(relative)[1], "application/octet-stream"
-            ),
-        }
-        entry = _Entry(stat.st_mtime_ns, stat.st_size, body, headers)
+        validators = {"ETag": entity_tag(body), "Last-Modified": http_date(int(stat.st_mtime))}
+        headers = {**validators, "Content-Type": content_type(relative)}
+        entry = _Entry(stat.st_mtime_ns, stat.st_size, body, headers, validators)
         self.cache[relative] = entry
         return entry
 
@@ -104,21 +99,6 @@ class Stats:
         }
 
 
-def not_modified(request: web.BaseRequest, entry: _Entry) -> bool:
-    if match := request.headers.get("If-None-Match"):
-        tags = [tag.strip() for tag in match.split(",")]
-        return entry.headers["ETag"] in tags or match.strip() == "*"
-    if since := request.headers.get("If-Modified-Since"):
-        try:
-            return (
-                entry.mtime_ns // 1_000_000_000
-                <= email.utils.parsedate_to_datetime(since).timestamp()
-            )
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
 def make_handler(
     files: Files, stats: Stats
 ) -> Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]:
@@ -131,8 +111,13 @@ def make_handler(
         entry = files.get(request.path) if request.method in {"GET", "HEAD"} else None
         if entry is None:
             response = web.Response(status=404, text="not found\n")
-        elif not_modified(request, entry):
-            response = web.Response(status=304, headers=entry.headers)
+        elif not_modified(
+            request.headers.get("If-None-Match"),
+            request.headers.get("If-Modified-Since"),
+            entry.headers["ETag"],
+            entry.mtime_ns // 1_000_000_000,
+        ):
+            response = web.Response(status=304, headers=entry.validators)
         else:
             response = web.Response(body=entry.body, headers=entry.headers)
             stats.body_bytes += len(entry.body)

@@ -5,6 +5,10 @@ keeps a deep listen backlog (the stdlib's 5 drops connections at 32+ concurrent 
 speaks HTTP/1.1 keep-alive, sends both validators (ETag and Last-Modified) and answers
 conditional requests with 304. Tests add faults through ``MirrorServer.faults``: a callable
 that may answer a request itself.
+
+The HTTP semantics (validators, content types, when a conditional request is answered 304)
+are the module functions below, which ``bench.server`` serves too: the benchmark's server
+is an asyncio one in a process of its own, so that serving is never what it measures.
 """
 
 from __future__ import annotations
@@ -24,6 +28,38 @@ from urllib.parse import unquote, urlsplit
 FaultHook = Callable[["MirrorHandler", str], bool]
 
 
+def entity_tag(body: bytes) -> str:
+    """A body's ETag: a quoted SHA-256 prefix, strong (the bytes, not the meaning)."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def http_date(mtime: int) -> str:
+    return email.utils.formatdate(mtime, usegmt=True)
+
+
+def content_type(name: str) -> str:
+    """What a mirror file is served as: markdown for ``.md``, else by its extension; UTF-8."""
+    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return f"{'text/markdown' if name.endswith('.md') else guessed}; charset=utf-8"
+
+
+def not_modified(
+    if_none_match: str | None, if_modified_since: str | None, etag: str | None, mtime: int
+) -> bool:
+    """Whether a conditional GET is answered 304: a matching If-None-Match (when the file is
+    served with an ``etag``) or, without one, an If-Modified-Since at or after ``mtime``."""
+    if etag is not None and if_none_match:
+        return etag in [tag.strip() for tag in if_none_match.split(",")] or (
+            if_none_match.strip() == "*"
+        )
+    if if_modified_since:
+        try:
+            return mtime <= email.utils.parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
 class MirrorHandler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -39,29 +75,16 @@ class MirrorHandler(BaseHTTPRequestHandler):
             self.answer(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
             return
         body = file.read_bytes()
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        etag = entity_tag(body) if self.server.send_etag else None
         mtime = int(file.stat().st_mtime)
-        headers = {"Last-Modified": email.utils.formatdate(mtime, usegmt=True)}
-        if self.server.send_etag:
+        headers = {"Last-Modified": http_date(mtime)}
+        if etag is not None:
             headers["ETag"] = etag
-        if self.not_modified(etag, mtime):
+        conditions = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+        if not_modified(*conditions, etag, mtime):
             self.answer(HTTPStatus.NOT_MODIFIED, b"", None, headers)
             return
-        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        if file.suffix == ".md":
-            content_type = "text/markdown"
-        self.answer(HTTPStatus.OK, body, f"{content_type}; charset=utf-8", headers)
-
-    def not_modified(self, etag: str, mtime: int) -> bool:
-        if self.server.send_etag and (match := self.headers.get("If-None-Match")):
-            return etag in [tag.strip() for tag in match.split(",")] or match.strip() == "*"
-        since = self.headers.get("If-Modified-Since")
-        if since:
-            try:
-                return mtime <= email.utils.parsedate_to_datetime(since).timestamp()
-            except (TypeError, ValueError):
-                return False
-        return False
+        self.answer(HTTPStatus.OK, body, content_type(file.name), headers)
 
     def answer(
         self,
