@@ -10,44 +10,38 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import duckdb
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from modelcat import __version__, api, formats
 from modelcat.costs import cost_command
-from transforms.layout import DataDir
+from modelcat.run_commands import rebuild_command, refresh_command
+from modelcat.terminal import (
+    EXIT_INTERRUPTED,
+    EXIT_NOT_PUBLISHED,
+    EXIT_PUBLISHED,
+    EXIT_USAGE,
+    DataDirOption,
+    OutputFormat,
+    emit,
+    err,
+    fail,
+    result_rows,
+    results,
+    to_devnull,
+    writing_results,
+)
 from transforms.vocabulary import RunStatus
 
-# The crawler and transforms (Scrapy, pandas, pandera) load only for refresh and rebuild,
-# so the commands analysts run many times a day start in a fraction of the time.
-if TYPE_CHECKING:
-    from modelcat.progress import RunProgress
-    from modelcat.runs import RunSummary
-
-EXIT_PUBLISHED = 0
-EXIT_NOT_PUBLISHED = 1  # also: a query failed, or the catalog cannot answer
-EXIT_USAGE = 2
-EXIT_LOCKED = 3  # another process holds the data directory
-EXIT_BROKEN_STATE = 4  # the data directory's state is broken past repair
-# A stop signal exits 128 + its number, as the shell reports a process it killed: 130 for
-# SIGINT (Ctrl-C), 143 for SIGTERM.
-EXIT_INTERRUPTED = 130
-UNCHANGED = "interrupted; the published catalog is unchanged"
 DEBUG_ENV = "MODELCAT_DEBUG"  # set to 1 to see the traceback of an unexpected error
-HEARTBEAT_SECONDS = 30.0
 RUN_ID = re.compile(r"^\d{8}T\d{9}Z$")  # 20261126T053411123Z: UTC, sorts in run order
 
 app = typer.Typer(
@@ -56,37 +50,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-class _Console(Console):
-    """A reader that stops early (``| head``) is not an error: the run goes on, silent
-    on that stream (rich's default exits 1, which would stop a refresh mid-crawl)."""
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        _to_devnull(self.file)
-
-
-# Off a terminal (a cron log, a pipe) lines are never wrapped: one line stays greppable.
-results = _Console(soft_wrap=True)  # standard output: results and summaries
-err = _Console(stderr=True, soft_wrap=True)  # standard error: progress, messages, errors
-
-DataDirOption = Annotated[
-    Path,
-    typer.Option(
-        "--data-dir",
-        envvar=api.DATA_DIR_ENV,
-        help="Where the catalog lives (env MODELCAT_DATA_DIR).",
-        file_okay=False,
-    ),
-]
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    csv_excel = "csv-excel"  # UTF-8 with a byte order mark and CRLF, for spreadsheets
-    json = "json"
 
 
 class ExportFormat(StrEnum):
@@ -116,160 +79,8 @@ def _root(
     """modelcat: a crawled, exact catalog of LLM models, prices and provider offers."""
 
 
-@app.command(name="refresh")
-def refresh_command(
-    start_url: Annotated[
-        list[str] | None,
-        typer.Option("--start-url", help="Index URL to start from; repeatable."),
-    ] = None,
-    data_dir: DataDirOption = Path("data"),
-    delay: Annotated[
-        float | None,
-        typer.Option(
-            help="Seconds between requests to a host (default: polite, with AutoThrottle)."
-        ),
-    ] = None,
-    concurrency: Annotated[
-        int | None, typer.Option(min=1, help="Requests in flight (default: polite).")
-    ] = None,
-    setting: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            "-s",
-            help="A crawl setting, NAME=VALUE; repeatable. Network, retry, politeness, "
-            "timeout, size-cap and log-level settings only (see the README).",
-        ),
-    ] = None,
-    allow_shrink: Annotated[
-        bool,
-        typer.Option(help="Publish even if the run lost over 25% of the previous models."),
-    ] = False,
-    keep: Annotated[
-        int | None,
-        typer.Option(min=1, help="Keep raw pages and snapshots of the last N runs only."),
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress: print only the summary.")
-    ] = False,
-    heartbeat: Annotated[
-        float,
-        typer.Option(min=0, help="Off a terminal: seconds between progress lines (0: none)."),
-    ] = HEARTBEAT_SECONDS,
-) -> None:
-    """Crawl the mirror, build the catalog and publish it (Parquet + DuckDB).
-
-    Exits 0 when a catalog was published, 1 when nothing was (the previous catalog is kept),
-    3 when another process holds the data directory, 4 when its local state is broken past
-    repair, 130 / 143 when stopped by SIGINT / SIGTERM (nothing published).
-    """
-    # The first line shows at once; the crawler and transforms take seconds to import.
-    with _run_errors("refresh", data_dir), _progress(quiet=quiet, heartbeat=heartbeat) as progress:
-        from modelcat.crawl_settings import CrawlOptions
-        from modelcat.refresh import refresh
-
-        options = CrawlOptions(
-            start_urls=list(start_url or CrawlOptions().start_urls),
-            delay=delay,
-            concurrency=concurrency,
-            settings=dict(_name_value(s) for s in setting or []),
-        )
-        progress.crawling(options.start_urls)
-        summary = refresh(
-            DataDir(data_dir),
-            options,
-            progress.page,
-            allow_shrink=allow_shrink,
-            keep=keep,
-            on_stage=progress.stage,
-        )
-    code = EXIT_PUBLISHED if summary.status == RunStatus.PUBLISHED else EXIT_NOT_PUBLISHED
-    _print_summary(summary, data_dir)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _run_errors(command: str, data_dir: Path) -> Iterator[None]:
-    """How a refresh or rebuild that did not end normally is told, and its exit code."""
-    from modelcat.interrupts import Interrupted  # signals only: the first line stays quick
-
-    try:
-        yield
-    except KeyboardInterrupt:  # before the run took over the signals: nothing had started
-        _deaf()
-        err.print(UNCHANGED)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except Interrupted as interrupt:
-        _deaf()
-        if interrupt.summary is not None:
-            _print_summary(interrupt.summary, data_dir)
-        err.print(f"{UNCHANGED} ({interrupt.signal_name})")
-        raise typer.Exit(interrupt.exit_code) from None
-    except Exception as error:
-        # Raised by modules the run has imported already.
-        from modelcat.lock import RefreshLocked
-        from transforms.publish import BrokenState, CatalogInUse
-
-        if isinstance(error, RefreshLocked | CatalogInUse):
-            err.print(f"[red]{command} refused:[/] {_escape(str(error))}")
-            raise typer.Exit(EXIT_LOCKED) from None
-        if isinstance(error, BrokenState):
-            err.print(f"[red]{command} refused:[/] {_escape(str(error))}")
-            raise typer.Exit(EXIT_BROKEN_STATE) from None
-        raise
-
-
-def _deaf() -> None:
-    """Ignore stop signals from here to the exit: the run has stopped and is saying so.
-    (Ignored, not handled: at exit Python resets handled signals to the default, which a
-    second Ctrl-C would then kill with a code other than the one documented.)"""
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_IGN)
-
-
-def _name_value(text: str) -> tuple[str, Any]:
-    from modelcat.crawl_settings import user_setting
-
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        raise typer.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--set")
-    try:
-        return name.strip(), user_setting(name.strip(), value.strip())
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--set") from None
-
-
-def _progress(*, quiet: bool, heartbeat: float) -> RunProgress:
-    from modelcat.progress import Mode, RunProgress
-
-    mode = Mode.QUIET if quiet else Mode.LIVE if err.is_terminal else Mode.LINES
-    return RunProgress(err, mode, heartbeat=heartbeat)
-
-
-@app.command(name="rebuild")
-def rebuild_command(
-    run: Annotated[
-        str | None,
-        typer.Option(help="First run to re-derive (default: the latest published run)."),
-    ] = None,
-    data_dir: DataDirOption = Path("data"),
-) -> None:
-    """Re-run the transforms on archived pages, without the network; republish.
-
-    Re-derives RUN and every later published run, in order, so a parser fix reaches them.
-    """
-    with _run_errors("rebuild", data_dir):
-        from modelcat.rebuild import rebuild
-
-        try:
-            summaries = rebuild(DataDir(data_dir), run)
-        except ValueError as error:
-            err.print(f"[red]rebuild refused:[/] {_escape(str(error))}")
-            raise typer.Exit(EXIT_NOT_PUBLISHED) from None
-    published = summaries and all(s.status == RunStatus.PUBLISHED for s in summaries)
-    for summary in summaries:
-        _print_summary(summary, data_dir, rebuilt=True)
-    raise typer.Exit(EXIT_PUBLISHED if published else EXIT_NOT_PUBLISHED)
+app.command(name="refresh")(refresh_command)
+app.command(name="rebuild")(rebuild_command)
 
 
 @app.command()
@@ -295,7 +106,7 @@ def sql(
         try:
             statements = [s.query for s in con.extract_statements(query)]
         except duckdb.Error as error:
-            _fail(f"query failed: {error}")
+            fail(f"query failed: {error}")
         if not statements:
             raise UsageProblem("sql: no statement given")
         if len(statements) > 1 and output is not OutputFormat.table:
@@ -307,9 +118,9 @@ def sql(
             try:
                 cursor = con.execute(statement)
             except duckdb.Error as error:
-                _fail(f"query failed: {error}")
+                fail(f"query failed: {error}")
             if cursor.description is not None:
-                _emit([d[0] for d in cursor.description], _rows(cursor), output)
+                emit([d[0] for d in cursor.description], result_rows(cursor), output)
 
 
 @app.command()
@@ -376,7 +187,7 @@ def _export_target(out: Path, data_dir: Path) -> Path:
 
 
 def _to_stdout(path: Path) -> None:
-    with _results(), path.open("rb") as source:
+    with writing_results(), path.open("rb") as source:
         shutil.copyfileobj(source, sys.stdout.buffer)
         sys.stdout.buffer.flush()
 
@@ -389,10 +200,10 @@ def _write_text_export(
     columns = [d[0] for d in cursor.description]
     with path.open("w", encoding="utf-8", newline="") as handle:
         if output is ExportFormat.jsonl:
-            formats.write_jsonl(columns, _rows(cursor), handle)
+            formats.write_jsonl(columns, result_rows(cursor), handle)
         else:
             excel = output is ExportFormat.csv_excel
-            formats.write_csv(columns, _rows(cursor), handle, excel=excel)
+            formats.write_csv(columns, result_rows(cursor), handle, excel=excel)
 
 
 @app.command()
@@ -410,7 +221,7 @@ def quality(
             raise UsageProblem(f"quality: no run {run!r} in the catalog; runs: {_some(runs)}")
         run_id = run or current
         if run_id != current:
-            _fail(
+            fail(
                 f"the catalog keeps the quality issues of its published run ({current}) only; "
                 f"run {run_id} ({runs[run_id]}) found: "
                 + _counts(con, "quality_issues_by_kind", run_id)
@@ -420,7 +231,7 @@ def quality(
             "WHERE run_id = ? ORDER BY kind, model_id, field",
             [run_id],
         )
-        _emit([d[0] for d in cursor.description], _rows(cursor), output)
+        emit([d[0] for d in cursor.description], result_rows(cursor), output)
 
 
 def _some(runs: dict[str, str], shown: int = 5) -> str:
@@ -462,7 +273,7 @@ def changes(
             "ORDER BY observed_at, kind, model_id, provider, field",
             params,
         )
-        _emit([d[0] for d in cursor.description], _rows(cursor), output)
+        emit([d[0] for d in cursor.description], result_rows(cursor), output)
 
 
 def _utc_time(option: str, text: str, *, run_id: bool = False):  # -> datetime
@@ -490,137 +301,9 @@ def _open_catalog(data_dir: Path, *, external_access: bool = False) -> duckdb.Du
     try:
         return api.open(data_dir, external_access=external_access)
     except api.CatalogNotFound as missing:
-        _fail(str(missing))
+        fail(str(missing))
     except duckdb.Error as error:
-        _fail(f"cannot open the catalog in {data_dir}: {error}")
-
-
-def _fail(message: str) -> NoReturn:
-    err.print(message, markup=False, highlight=False)
-    raise typer.Exit(EXIT_NOT_PUBLISHED)
-
-
-def _rows(cursor: duckdb.DuckDBPyConnection, batch: int = 10_000) -> Iterator[tuple[Any, ...]]:
-    """A result's rows, a batch at a time: an export never holds a whole table."""
-    while True:
-        try:
-            rows = cursor.fetchmany(batch)
-        # A result may fail as it is read, too (a value Python cannot hold, say).
-        except (duckdb.Error, ValueError, OverflowError) as error:
-            _fail(f"query failed: {error}")
-        if not rows:
-            return
-        yield from rows
-
-
-def _emit(columns: Sequence[str], rows: Iterable[Sequence[Any]], output: OutputFormat) -> None:
-    with _results():
-        if output is OutputFormat.json:
-            formats.write_json(columns, rows, sys.stdout)
-        elif output in (OutputFormat.csv, OutputFormat.csv_excel):
-            formats.write_csv(columns, rows, sys.stdout, excel=output is OutputFormat.csv_excel)
-        else:
-            table = Table(show_lines=False)
-            for column in columns:
-                table.add_column(column, overflow="fold")  # wrap, never cut a value short
-            for row in rows:
-                table.add_row(*(Text(formats.cell(value)) for value in row))
-            # On a terminal, its width; off one, as wide as the values (never wrapped).
-            wide = results if results.is_terminal else _Console(width=1_000_000)
-            wide.print(table)
-
-
-@contextmanager
-def _results() -> Iterator[None]:
-    """Write results to standard output; a reader that stops early is not an error."""
-    try:
-        yield
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _to_devnull(sys.stdout)
-
-
-def _to_devnull(stream: Any) -> None:
-    """Point a closed pipe's descriptor at /dev/null: Python flushes it again at exit."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, stream.fileno())
-    except (AttributeError, OSError, ValueError):  # not a real file: nothing to redirect
-        pass
-    finally:
-        os.close(devnull)
-
-
-def _print_summary(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False) -> None:
-    with _results():
-        for line in summary_lines(summary, data_dir, rebuilt=rebuilt):
-            results.print(line, highlight=False)
-
-
-def summary_lines(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False) -> list[str]:
-    """What a run did, in a few lines (``summary.json`` has it all)."""
-    style = {"published": "green", "refused": "yellow"}.get(summary.status, "red")
-    lines = [f"[bold]run {summary.run_id}[/]: [{style}]{summary.status}[/]"]
-    if summary.message:
-        lines.append(f"  {_escape(summary.message)}")
-    for repaired in summary.recovered:
-        lines.append(f"  [yellow]recovered:[/] {_escape(repaired)}")
-    outcomes = ", ".join(f"{n} {o}" for o, n in sorted(summary.pages_by_outcome.items()))
-    if rebuilt:
-        lines.append(f"  pages: {summary.pages_seen}, re-read from the archive ({outcomes})")
-    else:
-        retried = f"; {summary.pages_retried} needed a retry" if summary.pages_retried else ""
-        lines.append(f"  pages: {summary.pages_seen} ({outcomes}){retried}")
-    lines.append(
-        f"  models: {summary.models_published} published, {summary.official_prices} official "
-        f"prices, {summary.provider_offers} provider offers"
-    )
-    issues = ", ".join(f"{n} {k}" for k, n in sorted(summary.quality_issues_by_kind.items()))
-    total = sum(summary.quality_issues_by_kind.values())
-    lines.append(f"  quality issues: {total} ({issues or 'none'})")
-    for page in summary.failed_pages[:20]:
-        url, error = _escape(page["url"]), _escape(page["error"])
-        lines.append(f"  [red]{page['outcome']}[/] {url}: {error}")
-    if len(summary.failed_pages) > 20:
-        lines.append(f"  … and {len(summary.failed_pages) - 20} more: SELECT * FROM pages")
-    if summary.models_carried_forward:
-        lines.append(
-            f"  {summary.models_carried_forward} models carried forward from the previous "
-            "catalog: their pages failed this time"
-        )
-    if summary.status == RunStatus.PUBLISHED:
-        changed = ", ".join(f"{n} {k}" for k, n in sorted(summary.changes_by_kind.items()))
-        lines.append(f"  changes: {sum(summary.changes_by_kind.values())} ({changed or 'none'})")
-    if summary.seconds:
-        timing = ", ".join(f"{stage} {secs:.1f}s" for stage, secs in summary.seconds.items())
-        lines.append(f"  time: {timing}")
-    catalog = DataDir(data_dir).catalog
-    if summary.status == RunStatus.PUBLISHED:
-        lines.append(f"  catalog: {catalog}")
-    else:
-        lines.append(f"  nothing was published: {_still_live(data_dir)}")
-    return lines
-
-
-def _still_live(data_dir: Path) -> str:
-    from transforms.publish import CatalogInUse, published_snapshot
-
-    catalog = DataDir(data_dir).catalog
-    try:
-        publication, problem = published_snapshot(DataDir(data_dir))
-    except CatalogInUse as busy:
-        return str(busy)
-    if problem is not None:
-        return f"the catalog at {catalog} is as it was ({problem})"
-    if publication is None:
-        return "no catalog has been published here yet"
-    return f"the catalog at {catalog} is unchanged ({publication})"
-
-
-def _escape(text: str | None) -> str:
-    from rich.markup import escape
-
-    return escape(text or "")
+        fail(f"cannot open the catalog in {data_dir}: {error}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -641,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print("modelcat: interrupted", markup=False, highlight=False)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # a reader went away: what the command did stands
-        _to_devnull(sys.stdout)
+        to_devnull(sys.stdout)
         return EXIT_PUBLISHED
     except Exception as error:  # a bug or a broken environment: one line, unless debugging
         if os.environ.get(DEBUG_ENV):

@@ -63,10 +63,15 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_the_exit_code_table_lists_every_code_the_command_exits_with() -> None:
-    from modelcat import cli
+    from modelcat import costs, terminal
 
     section = README.split("### Exit codes", 1)[1].split("\n#", 1)[0]
     documented = {int(code) for code in re.findall(r"^\| (\d+) \|", section, re.MULTILINE)}
-    used = {value for name, value in vars(cli).items() if name.startswith("EXIT_")}
+    used = {
+        value
+        for module in (terminal, costs)
+        for name, value in vars(module).items()
+        if name.startswith("EXIT_")
+    }
     stop_signals = {128 + signal.SIGINT, 128 + signal.SIGTERM}
     assert documented == used | stop_signals
