@@ -75,3 +75,24 @@ def test_the_exit_code_table_lists_every_code_the_command_exits_with() -> None:
     }
     stop_signals = {128 + signal.SIGINT, 128 + signal.SIGTERM}
     assert documented == used | stop_signals
+
+
+def test_how_it_works_has_a_row_for_every_module() -> None:
+    """The layout table names every module of the three packages (a package's modules may
+    share one row, as ``transforms/history/`` does), and no module that is gone."""
+    section = README.split("## How it works", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`((?:crawler|transforms|modelcat)/[\w/]+?(?:\.py|/))`", section))
+    modules = set()
+    for package in ("crawler", "transforms", "modelcat"):
+        for path in (REPO / package).rglob("*.py"):
+            name = path.relative_to(REPO).as_posix()
+            shared = next(
+                (row for row in listed if row.endswith("/") and name.startswith(row)), None
+            )
+            if shared is None and path.name == "__init__.py":
+                continue
+            modules.add(shared or name)
+    listed = {
+        row for row in listed if not row.endswith("/") or (REPO / row / "__init__.py").exists()
+    }
+    assert listed == modules
