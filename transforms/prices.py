@@ -73,29 +73,10 @@ def _units_of(texts: pd.Series) -> pd.DataFrame:
 
 
 def official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -> pd.DataFrame:
+    """Official Pricing cells -> ``official_prices`` rows (with page_url): one per price
+    shown, by metric and context tier; a price that cannot be read is NULL and flagged."""
     issues = run.issues
-    cells = cells[n.isin(cells["page_url"], model_of_page.index)]
-    units = _price_units(cells, labels=True)
-    cells = _labelled_tables(cells, "Metric", issues)
-    cell = cells["row_label"].notna() & cells["column_label"].notna()
-    cells = table_cells(cells, issues, kept=cell, what="a cell of the pricing table")
-    units = units.loc[cells.index]
-    metric = n.metric(each_distinct(cells["row_label"], n.without_unit).astype(n.STRING))
-    # A metric is named: a label that is a value ($5, 128K: a row shifted by a cell) is none.
-    metric = metric.where(metric.str.match(r"[a-z]").fillna(False).astype(bool))
-    priced = ~n.is_missing(cells["raw_value"])
-    unlabelled = (metric.isna() & priced).astype(bool)
-    no_metric = cells[unlabelled].drop_duplicates(["page_url", "section", "row_number"])
-    issues.add(
-        no_metric.index,
-        IssueKind.MISSING_METRIC,
-        "price row without a metric name for a label; its prices are not read",
-        page_url=no_metric["page_url"],
-        field="official_prices.metric",
-        raw_value=no_metric["row_label"],
-    )
-    wrong_unit = units["other"].notna() | ~units["per_mtok"]
-    cells = cells.assign(metric=metric, wrong_unit=wrong_unit.astype(bool))[metric.notna()]
+    cells, units = _pricing_cells(cells, model_of_page, issues)
     said = cells["raw_value"].str.strip()
     said = said.mask(n.is_missing(said), "").where(~cells["wrong_unit"], "unit: " + said)
     cells, conflicts = one_value_per_cell(
@@ -127,6 +108,51 @@ def official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
         }
     )
     keep = ~n.is_missing(cells["raw_value"]) | cells["conflict"]
+    _flag_prices(cells, units, tiers, usd, keep, issues, model_id=model_id)
+    return frame[keep].reset_index(drop=True)
+
+
+def _pricing_cells(
+    cells: pd.DataFrame, model_of_page: pd.Series, issues: Issues
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pricing tables' cells that are read, each with its metric and whether its unit is
+    other than USD per 1M tokens, and each cell's unit; a row without a metric is flagged."""
+    cells = cells[n.isin(cells["page_url"], model_of_page.index)]
+    units = _price_units(cells, labels=True)
+    cells = _labelled_tables(cells, "Metric", issues)
+    cell = cells["row_label"].notna() & cells["column_label"].notna()
+    cells = table_cells(cells, issues, kept=cell, what="a cell of the pricing table")
+    units = units.loc[cells.index]
+    metric = n.metric(each_distinct(cells["row_label"], n.without_unit).astype(n.STRING))
+    # A metric is named: a label that is a value ($5, 128K: a row shifted by a cell) is none.
+    metric = metric.where(metric.str.match(r"[a-z]").fillna(False).astype(bool))
+    priced = ~n.is_missing(cells["raw_value"])
+    unlabelled = (metric.isna() & priced).astype(bool)
+    no_metric = cells[unlabelled].drop_duplicates(["page_url", "section", "row_number"])
+    issues.add(
+        no_metric.index,
+        IssueKind.MISSING_METRIC,
+        "price row without a metric name for a label; its prices are not read",
+        page_url=no_metric["page_url"],
+        field="official_prices.metric",
+        raw_value=no_metric["row_label"],
+    )
+    wrong_unit = units["other"].notna() | ~units["per_mtok"]
+    return cells.assign(metric=metric, wrong_unit=wrong_unit.astype(bool))[metric.notna()], units
+
+
+def _flag_prices(
+    cells: pd.DataFrame,
+    units: pd.DataFrame,
+    tiers: pd.DataFrame,
+    usd: pd.Series,
+    keep: pd.Series,
+    issues: Issues,
+    *,
+    model_id: pd.Series,
+) -> None:
+    """The issues of the official price rows kept: units, unreadable prices and tiers, and
+    metrics that are not known."""
     field = "official_prices." + cells["metric"]
     _flag_units(cells, units, keep, issues, model_id=model_id, field=field)
     issues.add(
@@ -160,7 +186,83 @@ def official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
         field="metric",
         raw_value=cells["row_label"],
     )
-    return frame[keep].reset_index(drop=True)
+
+
+def _offer_cells(
+    cells: pd.DataFrame, model_of_page: pd.Series, issues: Issues
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The provider tables' cells that are read, each with its offer column, provider and
+    whether its price unit is other than USD per 1M tokens, and each cell's unit; a row
+    without a provider is flagged and dropped."""
+    cells = cells[n.isin(cells["page_url"], model_of_page.index)]
+    units = _price_units(cells, labels=False)
+    cells = _labelled_tables(cells, "Provider", issues)
+    cell = cells["row_label"].notna() & cells["column_label"].notna()
+    cells = table_cells(cells, issues, kept=cell, what="a cell of the provider table")
+    column = n.slug(each_distinct(cells["column_label"], n.without_unit).astype(n.STRING), "_")
+    column = column.map(OFFER_COLUMNS)
+    unknown_labels(cells, column.notna(), "column_label", "Provider Availability column", issues)
+    cells = cells.assign(
+        column=column,
+        provider=n.text(cells["row_label"]),
+        # Prices have no unit on the site's pages: per 1M tokens unless the page says other.
+        wrong_unit=(units["other"].loc[cells.index].notna() & column.str.endswith("_usd_per_mtok"))
+        .fillna(False)
+        .astype(bool),
+    )[column.notna()]
+
+    no_provider = cells.drop_duplicates(["page_url", "row_number"])
+    no_provider = no_provider[no_provider["provider"].isna()]
+    issues.add(
+        no_provider.index,
+        IssueKind.MISSING_PROVIDER,
+        "Provider Availability row without a provider name; row dropped",
+        page_url=no_provider["page_url"],
+        field="provider_offers.provider",
+        raw_value=no_provider["row_label"],
+    )
+    cells = cells[cells["provider"].notna()]
+    return cells, units
+
+
+_OFFER_KEY = ["page_url", "provider", "region"]
+
+
+def _with_offers(cells: pd.DataFrame, run: Build) -> pd.DataFrame:
+    """Each cell with its row's region and its offer (a number per page, provider and region):
+    the region of each row first, then every other cell of the offer."""
+    issues = run.issues
+    regions = cells[cells["column"] == "region"]
+    regions, conflicts = one_value_per_cell(
+        regions,
+        ["page_url", "row_number"],
+        issues,
+        field="provider_offers.region " + regions["provider"],
+    )
+    run.conflicts.append(
+        conflicts[["page_url", "provider"]].assign(table="provider_offers", column="region")
+    )
+    rows = ["page_url", "row_number"]
+    regions = regions.assign(raw_value=regions["raw_value"].mask(regions["conflict"]))
+    region = cells[rows].merge(regions[[*rows, "raw_value"]], on=rows, how="left")["raw_value"]
+    cells = cells.assign(region=n.text(region.set_axis(cells.index)))
+    cells["offer"] = cells.groupby(_OFFER_KEY, sort=False, dropna=False).ngroup()
+    return cells
+
+
+def _add_withheld(typed: pd.DataFrame, prices: pd.DataFrame, offers: pd.Index) -> None:
+    """Each offer price's ``<column>_withheld``: what a price withheld from reading said.
+
+    Withheld (stated in another unit, or copies that disagree), a price is NULL like a "—",
+    but unlike a "—" it is no removal: what it said is kept for unread_prices."""
+    withheld = prices[
+        (prices["wrong_unit"] & ~n.is_missing(prices["raw_value"])) | prices["conflict"]
+    ]
+    held = wide(withheld, ["offer"], withheld["column"]).reindex(offers)
+    for column in OFFER_PRICE_METRICS:
+        typed[f"{column}_withheld"] = (
+            held[column] if column in held else pd.Series(pd.NA, index=held.index)
+        ).astype(n.STRING)
 
 
 def _labelled_tables(cells: pd.DataFrame, label: str, issues: Issues) -> pd.DataFrame:
@@ -245,53 +347,11 @@ def _flag_units(
 
 
 def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -> pd.DataFrame:
+    """Provider Availability cells -> ``provider_offers`` rows (with page_url): one per offer,
+    a provider and region, however many rows and columns repeat it."""
     issues = run.issues
-    cells = cells[n.isin(cells["page_url"], model_of_page.index)]
-    units = _price_units(cells, labels=False)
-    cells = _labelled_tables(cells, "Provider", issues)
-    cell = cells["row_label"].notna() & cells["column_label"].notna()
-    cells = table_cells(cells, issues, kept=cell, what="a cell of the provider table")
-    column = n.slug(each_distinct(cells["column_label"], n.without_unit).astype(n.STRING), "_")
-    column = column.map(OFFER_COLUMNS)
-    unknown_labels(cells, column.notna(), "column_label", "Provider Availability column", issues)
-    cells = cells.assign(
-        column=column,
-        provider=n.text(cells["row_label"]),
-        # Prices have no unit on the site's pages: per 1M tokens unless the page says other.
-        wrong_unit=(units["other"].loc[cells.index].notna() & column.str.endswith("_usd_per_mtok"))
-        .fillna(False)
-        .astype(bool),
-    )[column.notna()]
-
-    no_provider = cells.drop_duplicates(["page_url", "row_number"])
-    no_provider = no_provider[no_provider["provider"].isna()]
-    issues.add(
-        no_provider.index,
-        IssueKind.MISSING_PROVIDER,
-        "Provider Availability row without a provider name; row dropped",
-        page_url=no_provider["page_url"],
-        field="provider_offers.provider",
-        raw_value=no_provider["row_label"],
-    )
-    cells = cells[cells["provider"].notna()]
-    # An offer is a (provider, region): the region of each row first, then every other cell
-    # of the offer, however many rows and columns repeat it.
-    regions = cells[cells["column"] == "region"]
-    regions, conflicts = one_value_per_cell(
-        regions,
-        ["page_url", "row_number"],
-        issues,
-        field="provider_offers.region " + regions["provider"],
-    )
-    run.conflicts.append(
-        conflicts[["page_url", "provider"]].assign(table="provider_offers", column="region")
-    )
-    rows = ["page_url", "row_number"]
-    regions = regions.assign(raw_value=regions["raw_value"].mask(regions["conflict"]))
-    region = cells[rows].merge(regions[[*rows, "raw_value"]], on=rows, how="left")["raw_value"]
-    cells = cells.assign(region=n.text(region.set_axis(cells.index)))
-    key = ["page_url", "provider", "region"]
-    cells["offer"] = cells.groupby(key, sort=False, dropna=False).ngroup()
+    cells, units = _offer_cells(cells, model_of_page, issues)
+    cells = _with_offers(cells, run)
     prices = cells[cells["column"] != "region"]
     said = prices["raw_value"].str.strip()
     said = said.mask(n.is_missing(said), "").where(~prices["wrong_unit"], "unit: " + said)
@@ -302,7 +362,7 @@ def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
         field="provider_offers." + prices["column"] + " " + prices["provider"],
         said=said,
     )
-    run.conflicts.append(conflicts[[*key, "column"]].assign(table="provider_offers"))
+    run.conflicts.append(conflicts[[*_OFFER_KEY, "column"]].assign(table="provider_offers"))
 
     offers = cells.drop_duplicates("offer").set_index("offer")
     readable = prices.assign(
@@ -321,16 +381,7 @@ def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
         issues=issues,
         table="provider_offers",
     )
-    # A price withheld from reading (stated in another unit, or copies that disagree) is NULL
-    # like a "—", but unlike a "—" it is no removal: keep what it said for unread_prices.
-    withheld = prices[
-        (prices["wrong_unit"] & ~n.is_missing(prices["raw_value"])) | prices["conflict"]
-    ]
-    held = wide(withheld, ["offer"], withheld["column"]).reindex(offers.index)
-    for column in OFFER_PRICE_METRICS:
-        typed[f"{column}_withheld"] = (
-            held[column] if column in held else pd.Series(pd.NA, index=held.index)
-        ).astype(n.STRING)
+    _add_withheld(typed, prices, offers.index)
     wrong = prices[prices["wrong_unit"]]
     _flag_units(
         wrong,
