@@ -229,6 +229,7 @@ class CostFormat(StrEnum):
     json = "json"
 
 
+# Over 60 lines in one piece: a typer command's signature is its list of options.
 def cost_command(
     input_tokens: Annotated[
         int, typer.Option(help="Prompt tokens per request, cached ones included.")

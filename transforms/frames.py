@@ -226,6 +226,39 @@ def _models(
     )
     models["provider_family_key"] = n.slug(models["provider_family"])
 
+    _add_page_head(models, values, section, run, page_url, model_id)
+    overview = values[section == OVERVIEW_SECTION]
+    models["overview"] = (
+        overview.groupby("page_url", sort=False)["raw_value"].agg("\n\n".join).reindex(model_urls)
+    ).astype(n.STRING)
+
+    models["page_url"] = page_url
+    models["fetched_at"] = sources["fetched_at"]
+    models["content_sha256"] = sources["content_sha256"]
+
+    return models.reset_index(drop=True)
+
+
+# The front matter and preamble lines a model row reads.
+_HEAD_KEYS = (
+    "front matter:generated_at",
+    "preamble:Generated at",
+    "front matter:canonical_url",
+    "preamble:Canonical page",
+)
+
+
+def _add_page_head(
+    models: pd.DataFrame,
+    values: pd.DataFrame,
+    section: pd.Series,
+    run: Build,
+    page_url: pd.Series,
+    model_id: pd.Series,
+) -> None:
+    """``page_generated_at`` and ``canonical_url`` from the front matter, else the preamble."""
+    issues = run.issues
+    model_urls = page_url.index
     head = values[section.isin(["front matter", "preamble"])]
     head = head.assign(key=head["section"] + ":" + head["row_label"].astype(n.STRING))
     head = head[head["key"].isin(_HEAD_KEYS)]
@@ -251,25 +284,6 @@ def _models(
             front.get("preamble:Canonical page", absent)
         )
     )
-    overview = values[section == OVERVIEW_SECTION]
-    models["overview"] = (
-        overview.groupby("page_url", sort=False)["raw_value"].agg("\n\n".join).reindex(model_urls)
-    ).astype(n.STRING)
-
-    models["page_url"] = page_url
-    models["fetched_at"] = sources["fetched_at"]
-    models["content_sha256"] = sources["content_sha256"]
-
-    return models.reset_index(drop=True)
-
-
-# The front matter and preamble lines a model row reads.
-_HEAD_KEYS = (
-    "front matter:generated_at",
-    "preamble:Generated at",
-    "front matter:canonical_url",
-    "preamble:Canonical page",
-)
 
 
 def _deduplicate(
