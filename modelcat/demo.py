@@ -30,6 +30,12 @@ EDITS = (
     (f"llms/models/{PRICED_MODEL}.md", "| Input Price | $0.8 |", "| Input Price | $0.7 |"),
     (f"llms/models/{PRICED_MODEL}.md", "| 16K | $0.8 | $3.2 |", "| 16K | $0.7 | $3.2 |"),
     ("llms.txt", f"- [Claude 3 Opus 20240229](/llms/models/{DELISTED_MODEL}.md)", ""),
+    # An attribute change beside NULL ones (every demo page's release date is Unknown).
+    (
+        f"llms/models/{PRICED_MODEL}.md",
+        "- Display name: GPT-4.1 Mini\n",
+        "- Display name: GPT-4.1 mini\n",
+    ),
 )
 EXAMPLE_QUERY = """
 SELECT m.model_id, m.context_window_tokens, p.usd_per_mtok AS input_usd_per_mtok
@@ -60,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _edit(mirror)
             _say(
                 f"refresh 2: {PRICED_MODEL}'s input price $0.8 -> $0.7 (official and at "
-                f"OpenAI), {DELISTED_MODEL} gone from the index"
+                f"OpenAI) and display name recased, {DELISTED_MODEL} gone from the index"
             )
             if code := _refresh(server, args.data_dir):
                 return code

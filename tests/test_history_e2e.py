@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -244,20 +245,33 @@ def old_shape(snapshot: Path) -> None:
     (snapshot / "unread_prices.parquet").unlink()
 
 
-def test_a_data_directory_published_before_refreshes(
-    root: Path, pages: dict, data_dir: Path
-) -> None:
-    a = pages["fable-a"]
+def old_catalog(catalog: Path) -> None:
+    """Rewrite the catalog as the code before this history built it from that snapshot."""
+    with duckdb.connect(str(catalog)) as con:
+        con.execute("DROP TABLE unread_prices")
+        con.execute("ALTER TABLE offer_history DROP COLUMN provider_key")
+        con.execute("ALTER TABLE changes DROP COLUMN tier_label")
+
+
+def unreadable_tiers(pages: dict) -> None:
+    """fable-a with tiers that have no bounds (Standard | Batch) and a second offer."""
     p = site.PRICES
-    pages["fable-a"] = a.edited(
+    pages["fable-a"] = pages["fable-a"].edited(
         tiers=site.TIER_SETS[-1],
         pricing=(("Input Price", (p[0], p[4])),),
         offers=(site.Offer("Vertex Ai-Language-Models Batch", site.REGIONS[1]),),
     )
+
+
+def test_a_data_directory_published_before_refreshes(
+    root: Path, pages: dict, data_dir: Path
+) -> None:
+    unreadable_tiers(pages)
     with MirrorServer(root) as server:
         site.write_site(root, list(pages.values()))
         published(server, data_dir)
         old_shape((data_dir / "current").resolve())
+        old_catalog(data_dir / "catalog.duckdb")
         published(server, data_dir)
         # The duplicate open interval is resolved once, as one change of that cell.
         assert changes(data_dir) == [
@@ -271,6 +285,28 @@ def test_a_data_directory_published_before_refreshes(
     assert offers == [("openai",), ("vertex-ai-language-models-batch",)]
     quality = modelcat("quality", "--data-dir", str(data_dir))
     assert quality.returncode == 0
+
+
+def test_a_damaged_snapshot_from_before_is_written_again_in_its_own_shape(
+    root: Path, pages: dict, data_dir: Path
+) -> None:
+    unreadable_tiers(pages)
+    with MirrorServer(root) as server:
+        site.write_site(root, list(pages.values()))
+        published(server, data_dir)
+        snapshot = (data_dir / "current").resolve()
+        old_shape(snapshot)
+        old_catalog(data_dir / "catalog.duckdb")
+        (snapshot / "price_history.parquet").write_bytes(b"PAR1 cut short")
+        result = refresh(server, data_dir)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "written again from the catalog" in result.stdout + result.stderr
+        # The catalog held one interval per cell (the test's duplicate was in the snapshot).
+        assert changes(data_dir) == []
+    as_of, current = official_now(data_dir)
+    assert as_of == current
+    offers = query(data_dir, "SELECT provider_key FROM offers_as_of(?) ORDER BY 1", [now()])
+    assert offers == [("openai",), ("vertex-ai-language-models-batch",)]
 
 
 @pytest.mark.parametrize(

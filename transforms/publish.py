@@ -27,6 +27,7 @@ from transforms.cost import COST_MACROS
 from transforms.datapackage import DATAPACKAGE_FILE, datapackage
 from transforms.layout import CATALOG_FILE, DataDir
 from transforms.schema import (
+    LATER_TABLES,
     MODELS,
     OFFER_PRICE_METRICS,
     OFFICIAL_PRICES,
@@ -179,10 +180,14 @@ def _last_good_snapshot(data_dir: DataDir, run_id: str | None) -> Path | None:
 
 
 def _readable(snapshot: Path) -> bool:
-    """Whether every table of a snapshot is there with a readable Parquet footer."""
+    """Whether every table of a snapshot is there with a readable Parquet footer (a table
+    newer than the snapshot may be absent)."""
     try:
         for name in TABLES:
-            pq.read_metadata(snapshot / f"{name}.parquet")
+            path = snapshot / f"{name}.parquet"
+            if name in LATER_TABLES and not path.exists():
+                continue
+            pq.read_metadata(path)
     except (OSError, pa.ArrowException):
         return False
     return True
@@ -195,9 +200,14 @@ def _snapshot_from_catalog(data_dir: DataDir, publication: str) -> None:
     staging = snapshot.with_name(f"{publication}.tmp")
     staging.mkdir(parents=True)
     with duckdb.connect(str(data_dir.catalog), read_only=True) as con:
+        held = {
+            name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
         for name, table in TABLES.items():
+            if name in LATER_TABLES and name not in held:
+                continue  # a catalog from before the table: its snapshot did not have it either
             schema = STAGED_SCHEMAS.get(name, table.arrow_schema)  # as ``publish`` writes it
-            rows = con.sql(f"SELECT * FROM {name}").to_arrow_table().cast(schema)
+            rows = _in_shape(con.sql(f"SELECT * FROM {name}").to_arrow_table(), schema)
             # One row group: the readers of page_values rely on no row group splitting a page.
             pq.write_table(
                 rows,
@@ -207,6 +217,15 @@ def _snapshot_from_catalog(data_dir: DataDir, publication: str) -> None:
             )
     _fsync_tree(staging)
     staging.rename(snapshot)
+
+
+def _in_shape(rows: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``rows`` in ``schema``'s types. A column an older catalog's table lacks stays absent,
+    as in the snapshot it was built from: its readers know that shape."""
+    held = set(rows.column_names)
+    return rows.select([f.name for f in schema if f.name in held]).cast(
+        pa.schema([f for f in schema if f.name in held])
+    )
 
 
 def discard(data_dir: DataDir, pattern: str) -> int:

@@ -461,6 +461,10 @@ TABLES: dict[str, Table] = {
     )
 }
 HISTORY_TABLES = ("model_history", "price_history", "offer_history", "changes")
+# Tables added after the first release: a snapshot published before them lacks their file,
+# and whoever reads it takes them as empty (a data directory is never made invalid by an
+# upgrade).
+LATER_TABLES = frozenset({"unread_prices"})
 
 
 def pandas_dtype(arrow_type: pa.DataType) -> object:
