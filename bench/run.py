@@ -87,7 +87,7 @@ PROFILE_STAGES = (
     ("crawl child: Scrapy signals (every request, response, item)", "SignalManager.send_catch_log"),
     ("build: plan the run (pages, page values)", "plan_build (transforms/plan.py"),
     ("build: typed frames", "build (transforms/frames.py"),
-    ("build: pandera validation", "validate (transforms/schema.py"),
+    ("build: pandera validation", "validate (transforms/validation.py"),
     ("build: semantic checks", "semantic_issues ("),
     ("history: advance the history tables and change feed", "advance_catalog ("),
     ("publish: Parquet and DuckDB", "publish (transforms/publish.py"),

@@ -30,7 +30,8 @@ from tests.conftest import SEED_PAGE
 from transforms import frames
 from transforms.catalog import build_catalog
 from transforms.plan import BuildPlan, plan_build
-from transforms.schema import TABLES, to_frame, validate
+from transforms.schema import TABLES, to_frame
+from transforms.validation import validate
 from transforms.vocabulary import IssueKind, PageOutcome
 
 HOSTILE = Path(__file__).resolve().parent / "fixtures" / "hostile"

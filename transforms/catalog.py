@@ -22,7 +22,8 @@ from transforms.layout import CATALOG_VALUES_FILE
 from transforms.normalize import STRING
 from transforms.plan import BuildPlan
 from transforms.quality import Issues
-from transforms.schema import PAGE_VALUES_SCHEMA, TABLES, conform, describe, to_frame, validate
+from transforms.schema import PAGE_VALUES_SCHEMA, TABLES, conform, describe, to_frame
+from transforms.validation import validate
 from transforms.vocabulary import IssueKind
 
 
