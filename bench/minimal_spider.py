@@ -22,7 +22,7 @@ from scrapy.http import Response
 from scrapy.settings import Settings
 
 from crawler.__main__ import crawl_settings
-from modelcat.crawl_settings import CrawlOptions, crawl_spec
+from crawler.spec import CrawlOptions, crawl_spec
 from transforms.layout import DataDir
 
 # The markdown links of the index; the same targets the production spider follows.

@@ -1,7 +1,7 @@
 """``python -I -m crawler SPEC``: the crawl child that ``modelcat refresh`` starts.
 
 SPEC is JSON, ``{"start_urls": [...], "settings": {NAME: VALUE}}``, written by
-``modelcat.crawl_settings.crawl_spec``. The settings go on top of ``crawler.settings``, as
+``crawler.spec.crawl_spec``. The settings go on top of ``crawler.settings``, as
 ``scrapy crawl pipellm -s NAME=VALUE`` would put them, but without Scrapy's project lookup:
 ``scrapy crawl`` adds the directory of the nearest ``scrapy.cfg`` to ``sys.path``, and
 ``python -m`` the working directory, so a ``crawler/`` package or any module in the
@@ -17,8 +17,6 @@ import sys
 from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.spiders.pipellm import PipeLLMSpider
-
 
 def crawl_settings(spec: str) -> tuple[list[str], Settings]:
     """The start URLs and the settings of the crawl SPEC asks for (``crawl_spec`` writes it)."""
@@ -30,6 +28,10 @@ def crawl_settings(spec: str) -> tuple[list[str], Settings]:
 
 
 def main(spec: str) -> int:
+    # Imported here: the bench's minimal spider builds its settings with ``crawl_settings``
+    # and must not load ours.
+    from crawler.spiders.pipellm import PipeLLMSpider
+
     start_urls, settings = crawl_settings(spec)
     process = AsyncCrawlerProcess(settings)
     process.crawl(PipeLLMSpider, start_urls=start_urls)

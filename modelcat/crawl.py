@@ -17,8 +17,8 @@ from pathlib import Path
 
 from crawler.archive import PageArchive
 from crawler.items import PageItem
+from crawler.spec import CrawlOptions, crawl_spec
 from crawler.staging import Stager
-from modelcat.crawl_settings import CrawlOptions, crawl_spec
 from modelcat.interrupts import StopSignals
 from transforms.layout import CRAWL_LOG_FILE, CRAWL_STATS_FILE, DataDir
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from crawler.archive import PageArchive
 from crawler.items import PageItem
+from crawler.spec import CrawlOptions
 from modelcat.build import build_and_publish, return_freed_memory
 from modelcat.crawl import crawl
-from modelcat.crawl_settings import CrawlOptions
 from modelcat.interrupts import Interrupted, stop_signals
 from modelcat.lock import locked
 from modelcat.recovery import check_validators, recover

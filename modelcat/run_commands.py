@@ -87,7 +87,7 @@ def refresh_command(
     """
     # The first line shows at once; the crawler and transforms take seconds to import.
     with _run_errors("refresh", data_dir), _progress(quiet=quiet, heartbeat=heartbeat) as progress:
-        from modelcat.crawl_settings import CrawlOptions
+        from crawler.spec import CrawlOptions
         from modelcat.refresh import refresh
 
         options = CrawlOptions(
@@ -150,7 +150,7 @@ def _deaf() -> None:
 
 
 def _name_value(text: str) -> tuple[str, Any]:
-    from modelcat.crawl_settings import user_setting
+    from crawler.spec import user_setting
 
     name, sep, value = text.partition("=")
     if not sep or not name.strip():

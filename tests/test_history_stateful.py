@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from modelcat.crawl_settings import CrawlOptions
+from crawler.spec import CrawlOptions
 from modelcat.mirror import MirrorHandler, MirrorServer
 from modelcat.refresh import refresh
 from tests import history_site as site

@@ -23,6 +23,7 @@ ENTRY_POINTS = [
     "transforms.datapackage",
     "crawler.staging",
     "crawler.site",
+    "crawler.spec",  # the parent builds the crawl child's settings without Scrapy
     "modelcat",  # the Python API: open, read, cost, rank_costs
     "modelcat.cli",  # sql, export, quality, changes, cost: the commands are in this module
     "modelcat.costs",

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 from crawler.__main__ import crawl_settings
+from crawler.spec import CrawlOptions, crawl_spec
 from crawler.spiders.pipellm import PipeLLMSpider
-from modelcat.crawl_settings import CrawlOptions, crawl_spec
 from transforms.layout import DataDir
 
 DATA = DataDir(Path("/tmp/data"))
