@@ -325,3 +325,33 @@ def test_as_of_now_is_the_current_table_but_provenance(published: Path, table, m
     for first, second in ((f"{table}", f"{macro}(?)"), (f"{macro}(?)", f"{table}")):
         sql = f"SELECT {select} FROM {first} EXCEPT ALL SELECT {select} FROM {second}"
         assert query(published, sql, [now()]) == []
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize(
+    "macro",
+    [
+        "models_as_of({at})",
+        "prices_as_of({at})",
+        "offers_as_of({at})",
+        "workload_costs(1000, as_of := {at})",
+    ],
+)
+def test_as_of_reads_a_time_with_a_zone_as_that_instant(published: Path, zone, macro) -> None:
+    """A TIMESTAMPTZ or offset text is the instant it names, whatever the session's TimeZone
+    (DuckDB's own cast to TIMESTAMP would take the session's wall time)."""
+    with duckdb.connect(str(published / "catalog.duckdb"), read_only=True) as con:
+        (first,) = con.execute("SELECT min(valid_from) FROM model_history").fetchone()
+        con.execute(f"SET TimeZone = '{zone}'")
+        just_after, just_before = first + timedelta(seconds=1), first - timedelta(seconds=1)
+
+        def rows(at: str) -> int:
+            return con.execute(f"SELECT count(*) FROM {macro.format(at=at)}").fetchone()[0]
+
+        held = rows(f"TIMESTAMP '{just_after}'")
+        assert held > 0
+        assert rows(f"TIMESTAMP '{just_before}'") == 0
+        assert rows(f"TIMESTAMPTZ '{just_after}+00:00'") == held
+        assert rows(f"TIMESTAMPTZ '{just_before}+00:00'") == 0
+        assert rows(f"'{just_after}Z'") == held
+        assert rows(f"'{(just_after + timedelta(hours=5)).isoformat()}+05:00'") == held

@@ -27,6 +27,8 @@ column is named like a parameter.
 
 from __future__ import annotations
 
+from transforms.asof import utc_timestamp
+
 KINDS = ("input", "output", "cache_read", "cache_write")
 CACHE_KINDS = ("cache_read", "cache_write")
 USD = "DECIMAL(38,15)"
@@ -52,10 +54,6 @@ def _held(alias: str) -> str:
     return f"{alias}.valid_from <= u.at AND ({alias}.valid_to IS NULL OR {alias}.valid_to > u.at)"
 
 
-# A time of day followed by a UTC offset. DuckDB's cast to TIMESTAMP drops an offset, so
-# such a time goes through TIMESTAMPTZ to UTC (as the history's naive timestamps are).
-_OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
-
 # The request, checked; ``at`` is NULL for the current catalog.
 _USAGE = f"""
 usage AS (
@@ -64,9 +62,7 @@ usage AS (
            {_count("cache_read_tokens")} AS cache_read,
            {_count("cache_write_tokens")} AS cache_write,
            {_count("requests")} AS times,
-           CASE WHEN regexp_matches(CAST(as_of AS VARCHAR), '{_OFFSET}')
-                THEN timezone('UTC', CAST(CAST(as_of AS VARCHAR) AS TIMESTAMPTZ))
-                ELSE CAST(as_of AS TIMESTAMP) END AS at
+           {utc_timestamp("as_of")} AS at
 ),
 u AS (
     SELECT CASE WHEN v.cache_read + v.cache_write > v.prompt

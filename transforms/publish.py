@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms.asof import utc_timestamp
 from transforms.cost import COST_MACROS
 from transforms.datapackage import DATAPACKAGE_FILE, datapackage
 from transforms.layout import CATALOG_FILE, DataDir
@@ -51,10 +52,8 @@ STAGED_SCHEMAS = {"page_values": PAGE_VALUES_SCHEMA}
 def _at(table: str = "") -> str:
     """Rows valid at ``ts``: ``valid_from`` inclusive, ``valid_to`` exclusive."""
     prefix = f"{table}." if table else ""
-    return (
-        f"{prefix}valid_from <= CAST(ts AS TIMESTAMP) "
-        f"AND ({prefix}valid_to IS NULL OR {prefix}valid_to > CAST(ts AS TIMESTAMP))"
-    )
+    at = utc_timestamp("ts")
+    return f"{prefix}valid_from <= {at} AND ({prefix}valid_to IS NULL OR {prefix}valid_to > {at})"
 
 
 def _columns(table: Table) -> str:
