@@ -125,7 +125,8 @@ def rank_costs(
 ) -> list[Cost]:
     """Every model's official prices and every offer (or one model's), cheapest first.
 
-    Unpriced rows (``total_usd`` None) come last. ``top`` keeps the first ``top`` rows.
+    Rows whose request exceeds the context window come after those that fit, and unpriced
+    rows (``total_usd`` None) last. ``top`` keeps the first ``top`` rows.
     """
     usage = Usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, requests)
     where, params = ("WHERE model_id = ?", [model_id]) if model_id is not None else ("", [])
@@ -133,8 +134,11 @@ def rank_costs(
     with _connection(data_dir) as con:
         rows = _rows(
             con,
-            f"FROM workload_costs({_ARGS}) {where} ORDER BY total_usd NULLS LAST, model_id, "
-            f"provider NULLS FIRST, region NULLS FIRST {limit}",
+            # A row whose request exceeds its context window is no way to send it: after
+            # those that fit, before those without a total.
+            f"FROM workload_costs({_ARGS}) {where} ORDER BY total_usd IS NULL, "
+            "exceeds_context IS TRUE, total_usd, model_id, provider NULLS FIRST, "
+            f"region NULLS FIRST {limit}",
             [*_usage_params(usage, as_of), *params],
         )
         if model_id is not None and not rows:
@@ -182,8 +186,18 @@ def _unknown(
     return f"no model {model_id!r} in the catalog{when}"
 
 
+# The macros count tokens in BIGINT: a larger count is impossible usage, said in our words.
+_MOST_TOKENS = 2**63 - 1
+
+
 def _usage_params(usage: Usage, as_of: str | date | datetime | None) -> list[Any]:
-    return [*asdict(usage).values(), as_of]
+    """The macros' parameters; ``as_of`` read as ``modelcat.read`` reads it (UTC)."""
+    for name, count in asdict(usage).items():
+        if isinstance(count, int) and count > _MOST_TOKENS:
+            raise ValueError(
+                f"impossible usage: {name} must be at most {_MOST_TOKENS}, got {count}"
+            )
+    return [*asdict(usage).values(), None if as_of is None else api.utc_time(as_of)]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[Cost]:

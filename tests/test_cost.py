@@ -547,7 +547,11 @@ def test_unknown_model_from_python(priced: Path) -> None:
         (["cost", SEED, "--input-tokens", "10", "--region", "Global"], "--region needs"),
         (["cost", "--rank", "--input-tokens", "10", "--provider", "OpenAI"], "not with --rank"),
         (["cost", SEED, "--input-tokens", "10", "--top", "3"], "--top needs --rank"),
-        (["cost", SEED, "--input-tokens", "10", "--as-of", "last tuesday"], '"last tuesday"'),
+        (
+            ["cost", SEED, "--input-tokens", "10", "--as-of", "last tuesday"],
+            "'last tuesday' is not an ISO 8601 date or time",
+        ),
+        (["cost", SEED, "--input-tokens", str(2**63)], "input_tokens must be at most"),
         (["cost", SEED, "--input-tokens", "ten"], "--input-tokens"),
         (["cost", SEED], "--input-tokens"),
     ],
@@ -569,13 +573,24 @@ def test_rank_is_the_macro_ordered_by_total(priced: Path) -> None:
         priced,
         "SELECT model_id, provider, region, CAST(total_usd AS VARCHAR) "
         "FROM workload_costs(300000, output_tokens := 1000) "
-        "ORDER BY total_usd NULLS LAST, model_id, provider NULLS FIRST, region NULLS FIRST "
-        "LIMIT 5",
+        "ORDER BY total_usd IS NULL, exceeds_context IS TRUE, total_usd, model_id, "
+        "provider NULLS FIRST, region NULLS FIRST LIMIT 5",
     )
     assert [(r["model_id"], r["provider"], r["region"], r["total_usd"]) for r in ranked] == totals
-    # 300,000 x $0.5 + 1,000 x $1.5 is the cheapest.
-    assert ranked[0]["model_id"] == "flat-price"
-    assert Decimal(ranked[0]["total_usd"]) == Decimal("0.1515")
+    # 300,000 x $0.5 + 1,000 x $1.5 is the lowest total, but flat-price's window is 32K:
+    # every row that takes the request ranks before it.
+    assert not any(r["exceeds_context"] for r in ranked)
+    assert ranked[0]["model_id"] != "flat-price"
+    everything = json.loads(
+        modelcat(
+            "cost", "--rank", "--top", "1000", "--input-tokens", "300000",
+            "--output-tokens", "1000", "--format", "json", "--data-dir", str(priced),
+        ).stdout
+    )  # fmt: skip
+    flat = next(i for i, r in enumerate(everything) if r["model_id"] == "flat-price")
+    assert Decimal(everything[flat]["total_usd"]) == Decimal("0.1515")
+    assert Decimal(everything[flat]["total_usd"]) < Decimal(ranked[0]["total_usd"])
+    assert all(not r["exceeds_context"] for r in everything[:flat])
     assert any(r["provider"] is not None for r in ranked)
 
 
