@@ -184,8 +184,10 @@ def test_the_seed_page_publishes_beside_the_hostile_ones(built: dict[str, pd.Dat
 
 
 def test_conflicted_cells_are_reported_by_their_typed_keys(tmp_path: Path) -> None:
-    """The cells left NULL for a conflict, with one column per part of their key: what
-    history needs to leave them untouched (frames.TypedTables.conflicted_cells)."""
+    """The cells left NULL for a conflict, with one column per part of their key
+    (frames.TypedTables.conflicted_cells). Prices among them reach history as unread cells
+    (unread_prices); model attributes do not yet, so history records a conflicting one as
+    NULL."""
     names = ["duplicate-metric-row.md", "duplicate-provider-row.md", "identical-metric-row.md"]
     staged = stage_site({BASE + name: (HOSTILE / name).read_bytes() for name in names}, tmp_path)
     catalog = frames.build(staged.pages, staged.sources, map(to_frame, staged.chunks([])))

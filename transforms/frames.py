@@ -63,9 +63,9 @@ class TypedTables:
     provider_offers: pd.DataFrame
     pages: pd.DataFrame
     quality_issues: pd.DataFrame
-    conflicted_cells: (
-        pd.DataFrame
-    )  # cells.CONFLICT_COLUMNS: NULL because the page contradicts itself
+    # cells.CONFLICT_COLUMNS: NULL because the page contradicts itself. Conflicting prices
+    # are also in unread_prices; history does not read this frame (yet).
+    conflicted_cells: pd.DataFrame
     unread_prices: pd.DataFrame  # see ``unread_prices``; with page_url
 
 
