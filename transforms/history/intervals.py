@@ -28,6 +28,13 @@ from transforms.history.compare import as_text, differs, last_of_each, row_keys
 from transforms.schema import Table, conform
 
 INTERVAL_COLUMNS = ("valid_from", "valid_to", "first_run_id", "last_run_id")
+
+
+def subject(table: Table) -> tuple[str, ...]:
+    """What a history table's row is about: its contract's key without the interval's start."""
+    return tuple(c for c in table.key if c != "valid_from")
+
+
 CHANGE_COLUMNS = ("field", "old_value", "new_value")
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import pandas as pd
 
 from transforms.history.feed import change_rows
-from transforms.history.intervals import INTERVAL_COLUMNS, Observation, Versioned, advance
+from transforms.history.intervals import INTERVAL_COLUMNS, Observation, Versioned, advance, subject
 from transforms.history.observed import Observed
 from transforms.schema import MODEL_HISTORY, conform
 from transforms.vocabulary import ChangeKind
 
-KEY = ("model_id",)
+KEY = subject(MODEL_HISTORY)
 LISTING = ("listed_from", "delisted_at")
 TRACKED = tuple(c for c in MODEL_HISTORY.names if c not in {*KEY, *LISTING, *INTERVAL_COLUMNS})
 SPEC = Versioned(MODEL_HISTORY, KEY, TRACKED, carried=LISTING)

@@ -12,12 +12,12 @@ import pandas as pd
 
 from transforms import normalize as n
 from transforms.history.feed import change_rows
-from transforms.history.intervals import Observation, Versioned, advance
+from transforms.history.intervals import Observation, Versioned, advance, subject
 from transforms.history.observed import Observed
 from transforms.schema import OFFER_HISTORY, conform
 from transforms.vocabulary import ChangeKind
 
-KEY = ("model_id", "provider", "region")
+KEY = subject(OFFER_HISTORY)
 TRACKED = ("provider_key", "context_window_tokens", "max_output_tokens")
 SPEC = Versioned(OFFER_HISTORY, KEY, TRACKED)
 

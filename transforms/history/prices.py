@@ -20,20 +20,12 @@ import pandas as pd
 
 from transforms.history.compare import as_text
 from transforms.history.feed import change_rows
-from transforms.history.intervals import Observation, Versioned, advance
+from transforms.history.intervals import Observation, Versioned, advance, subject
 from transforms.history.observed import Observed
 from transforms.schema import OFFER_PRICE_METRICS, PRICE_HISTORY, USD, conform
 from transforms.vocabulary import ChangeKind
 
-KEY = (
-    "model_id",
-    "provider",
-    "region",
-    "tier_label",
-    "tier_min_tokens",
-    "tier_max_tokens",
-    "metric",
-)
+KEY = subject(PRICE_HISTORY)  # the tier by its label and its bounds
 CELL = ("model_id", "provider", "region", "tier_label", "metric")  # a cell, whatever its bounds
 SPEC = Versioned(PRICE_HISTORY, KEY, tracked=("usd_per_mtok",))
 
