@@ -192,12 +192,13 @@ _MOST_TOKENS = 2**63 - 1
 
 def _usage_params(usage: Usage, as_of: str | date | datetime | None) -> list[Any]:
     """The macros' parameters; ``as_of`` read as ``modelcat.read`` reads it (UTC)."""
-    for name, count in asdict(usage).items():
+    counts = asdict(usage)
+    for name, count in counts.items():
         if isinstance(count, int) and count > _MOST_TOKENS:
             raise ValueError(
                 f"impossible usage: {name} must be at most {_MOST_TOKENS}, got {count}"
             )
-    return [*asdict(usage).values(), None if as_of is None else api.utc_time(as_of)]
+    return [*counts.values(), None if as_of is None else api.utc_time(as_of)]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[Cost]:
