@@ -50,7 +50,7 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP) ## Benchmark crawl, refresh and queries on synthetic mirrors (docs/benchmarks.md)
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES) --repeats $(BENCH_REPEATS) --profile $(BENCH_PROFILE)
 
-docs: $(STAMP) ## Rewrite the README's data contract from transforms/schema.py
+docs: $(STAMP) ## Rewrite the README's data contract from transforms/schema/
 	$(BIN)/python -m transforms.schema README.md
 
 clean: ## Remove .venv, caches and generated data (keeps data/README.md)
