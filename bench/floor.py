@@ -36,7 +36,10 @@ async def fetch_all(index_url: str, concurrency: int) -> dict[str, object]:
             nonlocal body_bytes
             while queue:
                 async with session.get(queue.pop()) as response:
-                    body_bytes += len(await response.read())
+                    # Read first, then add: ``x += len(await ...)`` loads x before the await
+                    # and loses what other workers added meanwhile.
+                    body = await response.read()
+                    body_bytes += len(body)
                     statuses[response.status] += 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))

@@ -1,7 +1,8 @@
 """``make bench``: crawl, refresh and query throughput on synthetic mirrors (issue #5).
 
 For each size N it writes a synthetic mirror (``bench.synth``), serves it with
-``bench.server`` in its own process and, ``--repeats`` times, on that same server:
+``modelcat.mirror`` in a process of its own (``bench.server``) and, ``--repeats`` times, on
+that same server:
 
   floor      a bare aiohttp fetch of the index and every page (``bench.floor``)
   spider     a Scrapy spider that only fetches, production settings without politeness
@@ -48,7 +49,7 @@ import duckdb
 import psutil
 
 from bench import synth
-from bench.server import BenchServer
+from bench.server import MirrorProcess
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -230,7 +231,7 @@ def _high_water_mark(pid: int) -> int:
 class Phase:
     """One measured run of a phase against the server: process figures + server deltas."""
 
-    def __init__(self, server: BenchServer) -> None:
+    def __init__(self, server: MirrorProcess) -> None:
         self.server = server
         self.process = psutil.Process(server.pid)
 
@@ -278,7 +279,7 @@ def run_size(
     runs: dict[str, list[dict[str, Any]]] = {phase: [] for phase in PHASES}
     problems: list[str] = []
     concurrency = str(args.concurrency)
-    with BenchServer(mirror_dir) as server:
+    with MirrorProcess(mirror_dir) as server:
         phase = Phase(server)
         data_dir = work / f"data-{n}"
         for repeat in range(1, args.repeats + 1):
@@ -322,7 +323,7 @@ def run_size(
     return result, mirror_dir
 
 
-def refresh_args(server: BenchServer, data_dir: Path, concurrency: int) -> list[str]:
+def refresh_args(server: MirrorProcess, data_dir: Path, concurrency: int) -> list[str]:
     """``modelcat refresh`` as the benchmark runs it: no politeness delay, N in flight."""
     return [
         "refresh",
@@ -342,7 +343,7 @@ def warm_up(work: Path, args: argparse.Namespace) -> None:
     """Run every phase once on a tiny mirror, unmeasured: bytecode caches, page cache."""
     mirror_dir, data_dir = work / "mirror-warm-up", work / "data-warm-up"
     synth.write(synth.generate(WARM_UP_PAGES, args.seed), mirror_dir)
-    with BenchServer(mirror_dir) as server:
+    with MirrorProcess(mirror_dir) as server:
         for command in (
             [PYTHON, "-m", "bench.floor", server.url()],
             [PYTHON, "-m", "bench.minimal_spider", server.url()],
@@ -522,7 +523,7 @@ def profile_refresh(
     py_spy = shutil.which("py-spy", path=Path(PYTHON).parent) or shutil.which("py-spy")
     if py_spy is None:
         return {"pages": n, "error": "py-spy is not installed (pip install -e '.[bench]')"}
-    with BenchServer(mirror_dir) as server:
+    with MirrorProcess(mirror_dir) as server:
         measured = measure(
             [
                 py_spy,

@@ -1,27 +1,38 @@
 """Serve a directory of mirror pages on 127.0.0.1, the way the real site serves them.
 
-Used by ``make demo``, the tests and the benchmark. Unlike ``python -m http.server`` it
-keeps a deep listen backlog (the stdlib's 5 drops connections at 32+ concurrent clients),
-speaks HTTP/1.1 keep-alive, sends both validators (ETag and Last-Modified) and answers
-conditional requests with 304. Tests add faults through ``MirrorServer.faults``: a callable
-that may answer a request itself.
+The one loopback server of the project: ``make demo``, the tests and ``make bench`` all serve
+through it. Unlike ``python -m http.server`` it keeps a deep listen backlog (the stdlib's 5
+drops connections at 32+ concurrent clients), speaks HTTP/1.1 keep-alive with Nagle off (a
+response is two writes, head and body; with Nagle on, every keep-alive request waited ~40 ms
+for a delayed ACK), sends both validators (ETag and Last-Modified), answers conditional
+requests with 304, and keeps bodies in memory until their file changes. Tests add faults
+through ``MirrorServer.faults``: a callable that may answer a request itself.
 
-The HTTP semantics (validators, content types, when a conditional request is answered 304)
-are the module functions below, which ``bench.server`` serves too: the benchmark's server
-is an asyncio one in a process of its own, so that serving is never what it measures.
+Run it on its own (the benchmark does, so that serving never shares a process with what it
+measures): ``python -m modelcat.mirror ROOT [--port 0] [--stats-path /__stats]``. The first
+line it prints is the index URL; with ``--stats-path``, a GET of that path answers
+``MirrorServer.stats()`` as JSON and is not counted itself.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import email.utils
 import hashlib
+import json
 import mimetypes
+import os
+import posixpath
 import threading
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 # A fault hook gets the handler and the request path; it returns True if it answered.
@@ -60,31 +71,114 @@ def not_modified(
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class _File:
+    mtime_ns: int
+    size: int
+    body: bytes
+    etag: str
+    last_modified: str
+    content_type: str
+
+    @property
+    def mtime(self) -> int:
+        return self.mtime_ns // 1_000_000_000
+
+
+class _Files:
+    """The files under ``root`` by URL path, read once and again only when one changes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.inside = os.path.join(self.root, "")  # the root's path with a separator after
+        self.cache: dict[str, _File] = {}
+
+    def get(self, url_path: str) -> _File | None:
+        relative = posixpath.normpath(url_path).lstrip("/")
+        if relative in {"", "."} or relative == ".." or relative.startswith("../"):
+            return None
+        path = os.path.join(self.root, relative)
+        try:
+            stat = os.stat(path)
+        except (OSError, ValueError):  # missing, or a NUL in the path
+            return None
+        cached = self.cache.get(relative)
+        if cached and (cached.mtime_ns, cached.size) == (stat.st_mtime_ns, stat.st_size):
+            return cached
+        if not os.path.realpath(path).startswith(self.inside):
+            return None  # a link out of the root
+        try:
+            with open(path, "rb") as handle:
+                body = handle.read()
+        except OSError:  # a directory, or gone since the stat
+            return None
+        file = _File(
+            stat.st_mtime_ns,
+            stat.st_size,
+            body,
+            entity_tag(body),
+            http_date(stat.st_mtime_ns // 1_000_000_000),
+            content_type(relative),
+        )
+        self.cache[relative] = file  # one dict store: safe across the handler threads
+        return file
+
+
+class _CountedWriter:
+    """A connection's writer that counts the bytes it sends (status lines, heads, bodies)."""
+
+    def __init__(self, writer: BinaryIO, server: _Server) -> None:
+        self._writer = writer
+        self._server = server
+
+    def write(self, data: bytes) -> int:
+        with self._server.lock:
+            self._server.wire_bytes += len(data)
+        return self._writer.write(data)
+
+    @property
+    def closed(self) -> bool:
+        return self._writer.closed
+
+    def flush(self) -> None:
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()
+
+
 class MirrorHandler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        self.wfile = _CountedWriter(self.wfile, self.server)  # type: ignore[assignment]
 
     def do_GET(self) -> None:
         path = unquote(urlsplit(self.path).path)
+        if path == self.server.stats_path:
+            body = json.dumps(self.server.stats()).encode()
+            self.answer(HTTPStatus.OK, body, "application/json", counted=False)
+            return
         self.server.record(path, self.headers)
         hook = self.server.faults
         if hook is not None and hook(self, path):
             return
-        file = self.server.resolve(path)
+        file = self.server.files.get(path)
         if file is None:
             self.answer(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
             return
-        body = file.read_bytes()
-        etag = entity_tag(body) if self.server.send_etag else None
-        mtime = int(file.stat().st_mtime)
-        headers = {"Last-Modified": http_date(mtime)}
+        etag = file.etag if self.server.send_etag else None
+        headers = {"Last-Modified": file.last_modified}
         if etag is not None:
             headers["ETag"] = etag
         conditions = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
-        if not_modified(*conditions, etag, mtime):
+        if not_modified(*conditions, etag, file.mtime):
             self.answer(HTTPStatus.NOT_MODIFIED, b"", None, headers)
             return
-        self.answer(HTTPStatus.OK, body, content_type(file.name), headers)
+        self.answer(HTTPStatus.OK, file.body, file.content_type, headers)
 
     def answer(
         self,
@@ -92,6 +186,8 @@ class MirrorHandler(BaseHTTPRequestHandler):
         body: bytes,
         content_type: str | None,
         headers: dict[str, str] | None = None,
+        *,
+        counted: bool = True,
     ) -> None:
         self.send_response(status)
         if content_type:
@@ -100,9 +196,9 @@ class MirrorHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if status != HTTPStatus.NOT_MODIFIED:
             self.send_header("Content-Length", str(len(body)))
+        if counted:
+            self.server.count(status, len(body))
         self.end_headers()
-        with self.server.lock:
-            self.server.bytes_sent += len(body)
         if body:
             self.wfile.write(body)
 
@@ -114,28 +210,39 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
 
-    def __init__(self, root: Path, send_etag: bool, port: int) -> None:
+    def __init__(self, root: Path, send_etag: bool, port: int, stats_path: str | None) -> None:
         super().__init__(("127.0.0.1", port), MirrorHandler)
-        self.root = root.resolve()
+        self.files = _Files(root)
         self.send_etag = send_etag
+        self.stats_path = stats_path
         self.faults: FaultHook | None = None
         self.lock = threading.Lock()
         self.requests: list[str] = []
         self.conditional = 0
-        self.bytes_sent = 0
+        self.status: Counter[int] = Counter()
+        self.body_bytes = 0
+        self.wire_bytes = 0
 
-    def record(self, path: str, headers: object) -> None:
+    def record(self, path: str, headers: Any) -> None:
         with self.lock:
             self.requests.append(path)
-            get = getattr(headers, "get", lambda _name: None)
-            if get("If-None-Match") or get("If-Modified-Since"):
+            if headers.get("If-None-Match") or headers.get("If-Modified-Since"):
                 self.conditional += 1
 
-    def resolve(self, path: str) -> Path | None:
-        file = (self.root / path.lstrip("/")).resolve()
-        if not file.is_relative_to(self.root) or not file.is_file():
-            return None
-        return file
+    def count(self, status: int, body_bytes: int) -> None:
+        with self.lock:
+            self.status[status] += 1
+            self.body_bytes += body_bytes
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "requests": len(self.requests),
+                "conditional": self.conditional,
+                "status": {str(code): n for code, n in sorted(self.status.items())},
+                "body_bytes": self.body_bytes,
+                "wire_bytes": self.wire_bytes,
+            }
 
 
 class MirrorServer:
@@ -144,8 +251,15 @@ class MirrorServer:
     ``port`` 0 (the default) takes a free port; another one raises ``OSError`` if taken.
     """
 
-    def __init__(self, root: Path, *, send_etag: bool = True, port: int = 0) -> None:
-        self._server = _Server(Path(root), send_etag, port)
+    def __init__(
+        self,
+        root: Path,
+        *,
+        send_etag: bool = True,
+        port: int = 0,
+        stats_path: str | None = None,
+    ) -> None:
+        self._server = _Server(Path(root), send_etag, port, stats_path)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -172,14 +286,25 @@ class MirrorServer:
 
     @property
     def bytes_sent(self) -> int:
-        return self._server.bytes_sent
+        """Body bytes answered so far (heads and the stats path not counted)."""
+        return self._server.body_bytes
+
+    def stats(self) -> dict[str, Any]:
+        """Counters since start: requests, conditional ones, answers by status, body bytes
+        and wire bytes (bodies plus status lines and heads, as sent)."""
+        return self._server.stats()
 
     def url(self, path: str = "/llms.txt") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def start(self) -> MirrorServer:
+        """Serve in a thread of its own (``stop`` ends it)."""
         self._thread.start()
         return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted."""
+        self._server.serve_forever()
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -195,3 +320,19 @@ class MirrorServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve a mirror directory on 127.0.0.1.")
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--stats-path", help="A path that answers the server's counters.")
+    args = parser.parse_args()
+    server = MirrorServer(args.root, port=args.port, stats_path=args.stats_path)
+    print(server.url(), flush=True)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C when run by hand
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
