@@ -142,6 +142,26 @@ def table_cells(cells: pd.DataFrame, issues: Issues, *, kept: pd.Series, what: s
     return cells[kept]
 
 
+def labelled_tables(cells: pd.DataFrame, label: str, issues: Issues) -> pd.DataFrame:
+    """The section's values, less those of a table whose first column is not headed
+    ``label``: its first cells are not what the rows are read by (a header shifted by a
+    cell would make a region the provider). Header rows are written first cell first."""
+    header = cells[cells["row_label"].isna() & cells["column_label"].notna()]
+    first = header.drop_duplicates(["page_url", "section", "row_number"])
+    name = each_distinct(first["raw_value"], lambda text: n.without_unit(text).casefold())
+    wrong = first[name != label.casefold()]
+    issues.add(
+        wrong.index,
+        IssueKind.UNMAPPED_VALUE,
+        f"the table's first column is not headed '{label}'; the table is not read",
+        page_url=wrong["page_url"],
+        field=wrong["section"] + " row " + wrong["row_number"].astype(str),
+        raw_value=wrong["raw_value"],
+    )
+    table = cells["page_url"] + "\x1f" + cells["section"]
+    return cells[~table.isin(wrong["page_url"] + "\x1f" + wrong["section"])]
+
+
 def wide(cells: pd.DataFrame, index: list[str], key: pd.Series) -> pd.DataFrame:
     """One row per ``index``, one raw-text column per ``key`` (one cell per key: settled by
     ``one_value_per_cell`` before, so the pivot cannot meet a repeated cell)."""

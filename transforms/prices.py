@@ -15,6 +15,7 @@ from transforms import normalize as n
 from transforms.cells import (
     Build,
     each_distinct,
+    labelled_tables,
     one_value_per_cell,
     read,
     table_cells,
@@ -119,7 +120,7 @@ def _pricing_cells(
     other than USD per 1M tokens, and each cell's unit; a row without a metric is flagged."""
     cells = cells[n.isin(cells["page_url"], model_of_page.index)]
     units = _price_units(cells, labels=True)
-    cells = _labelled_tables(cells, "Metric", issues)
+    cells = labelled_tables(cells, "Metric", issues)
     cell = cells["row_label"].notna() & cells["column_label"].notna()
     cells = table_cells(cells, issues, kept=cell, what="a cell of the pricing table")
     units = units.loc[cells.index]
@@ -196,7 +197,7 @@ def _offer_cells(
     without a provider is flagged and dropped."""
     cells = cells[n.isin(cells["page_url"], model_of_page.index)]
     units = _price_units(cells, labels=False)
-    cells = _labelled_tables(cells, "Provider", issues)
+    cells = labelled_tables(cells, "Provider", issues)
     cell = cells["row_label"].notna() & cells["column_label"].notna()
     cells = table_cells(cells, issues, kept=cell, what="a cell of the provider table")
     column = n.slug(each_distinct(cells["column_label"], n.without_unit).astype(n.STRING), "_")
@@ -263,26 +264,6 @@ def _add_withheld(typed: pd.DataFrame, prices: pd.DataFrame, offers: pd.Index) -
         typed[f"{column}_withheld"] = (
             held[column] if column in held else pd.Series(pd.NA, index=held.index)
         ).astype(n.STRING)
-
-
-def _labelled_tables(cells: pd.DataFrame, label: str, issues: Issues) -> pd.DataFrame:
-    """The section's values, less those of a table whose first column is not headed
-    ``label``: its first cells are not what the rows are read by (a header shifted by a
-    cell would make a region the provider). Header rows are written first cell first."""
-    header = cells[cells["row_label"].isna() & cells["column_label"].notna()]
-    first = header.drop_duplicates(["page_url", "section", "row_number"])
-    name = each_distinct(first["raw_value"], lambda text: n.without_unit(text).casefold())
-    wrong = first[name != label.casefold()]
-    issues.add(
-        wrong.index,
-        IssueKind.UNMAPPED_VALUE,
-        f"the table's first column is not headed '{label}'; the table is not read",
-        page_url=wrong["page_url"],
-        field=wrong["section"] + " row " + wrong["row_number"].astype(str),
-        raw_value=wrong["raw_value"],
-    )
-    table = cells["page_url"] + "\x1f" + cells["section"]
-    return cells[~table.isin(wrong["page_url"] + "\x1f" + wrong["section"])]
 
 
 def _tiers(cells: pd.DataFrame) -> pd.DataFrame:
