@@ -54,7 +54,13 @@ def rebuild(
                 summary.finished_at = original.get("finished_at")
                 summary.crawl_finish_reason = original.get("crawl_finish_reason")
                 on_stage("build")
-                plan = plan_build(data_dir.run(run_id), previous, archive, reparse=True)
+                plan = plan_build(
+                    data_dir.run(run_id),
+                    previous,
+                    archive,
+                    reparse=True,
+                    published=data_dir.snapshot_of(run_id),
+                )
                 snapshot = build_and_publish(
                     data_dir,
                     plan,

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from crawler.archive import PageArchive
 from modelcat.mirror import MirrorHandler, MirrorServer
 from tests.conftest import DEMO_MIRROR, modelcat, query, refresh
 from tests.test_incremental import change_input_prices, snapshot
+from transforms.layout import DataDir
+from transforms.plan import plan_build
 
 FEED = "SELECT * FROM changes ORDER BY ALL"
 RUNS = "SELECT run_id, status, pages_seen, models_published FROM runs ORDER BY run_id"
@@ -241,18 +244,49 @@ def forge(archive: PageArchive, sha256: str, edit: str) -> None:
 @pytest.mark.parametrize("edit", ["edited page", "not zstd", "truncated"])
 def test_a_damaged_archived_body_is_never_published(data_dir: Path, edit: str) -> None:
     archive = PageArchive(data_dir / "archive")
+    published, models = price(data_dir, MODEL), query(data_dir, "SELECT count(*) FROM models")
     forge(archive, body_of(data_dir, MODEL), edit)
     result = modelcat("rebuild", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stdout + result.stderr
     no_traceback(result)
-    assert price(data_dir, MODEL) == []  # not $7.7 under the original content_sha256
+    # Not $7.7 under the original content_sha256: the values the run published from the
+    # real body, and the model stays (our disk lost a file; the site removed nothing).
+    assert published == [(Decimal("0.8"),)]
+    assert price(data_dir, MODEL) == published
+    assert query(data_dir, "SELECT count(*) FROM models") == models
     (problem,) = query(
         data_dir,
         "SELECT problem FROM quality_issues WHERE kind = 'page_structure' AND page_url LIKE ?",
         [f"%/{MODEL}.md"],
     )
-    assert "page skipped" in problem[0]
-    assert query(data_dir, "SELECT count(*) FROM models")[0][0] == 188
+    assert "its values are those" in problem[0]
+    assert not query(data_dir, "SELECT * FROM changes WHERE kind = 'model_removed'")
+
+
+def test_a_lost_body_whose_published_values_are_gone_too_is_skipped(data_dir: Path) -> None:
+    """With neither the body nor page values its run published, nothing true is left to build
+    the page from: it is skipped, and said. (A lost snapshot is recovered from the catalog
+    before a rebuild, so this plans without one.)"""
+    sha256 = body_of(data_dir, MODEL)
+    (data_dir / "archive" / sha256[:2] / f"{sha256}.zst").unlink()
+    layout = DataDir(data_dir)
+    runs_published = query(data_dir, "SELECT run_id FROM runs ORDER BY run_id")
+    last, before = runs_published[-1][0], runs_published[-2][0]
+    archive = PageArchive(layout.archive)
+    for published in (layout.snapshot_of(last), None):
+        plan = plan_build(
+            layout.run(last), layout.snapshot_of(before), archive, reparse=True, published=published
+        )
+        problems: list[tuple[str, str]] = []
+        pages = {url for table in plan.chunks(problems) for url in table["page_url"].to_pylist()}
+        (problem,) = [text for url, text in problems if url.endswith(f"/{MODEL}.md")]
+        assert problem.startswith(f"body {sha256[:12]}… is not in the archive; ")
+        if published is None:
+            assert problem.endswith("page skipped")
+            assert not any(url.endswith(f"/{MODEL}.md") for url in pages)
+        else:
+            assert problem.endswith(f"its values are those {published.name} published")
+            assert any(url.endswith(f"/{MODEL}.md") for url in pages)
 
 
 def test_a_refresh_fetches_a_damaged_body_again(

@@ -3,6 +3,7 @@ rebuilds from the archive and retention."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -206,6 +207,58 @@ def test_rebuild_replays_runs_from_the_archive_without_the_network(
     unknown = modelcat("rebuild", "--run", "20000101T000000000Z", "--data-dir", str(data_dir))
     assert unknown.returncode == 1
     assert "was not published" in unknown.stderr
+
+
+ARCHIVE_DAMAGE: dict[str, Callable[[Path], None]] = {
+    "garbage": lambda body: body.write_bytes(b"garbage"),
+    "truncated": lambda body: body.write_bytes(body.read_bytes()[: body.stat().st_size // 2]),
+    "missing": Path.unlink,
+}
+
+
+@pytest.mark.parametrize("damage", ARCHIVE_DAMAGE)
+def test_a_rebuild_over_damaged_archived_bodies_keeps_their_models(
+    mirror: Path, data_dir: Path, damage: str
+) -> None:
+    """Our own disk losing a body is no news from the site: the model is not published as
+    removed. The page's values are the ones its run published, and an issue says so."""
+    with MirrorServer(mirror) as server:
+        assert refresh(server, data_dir).returncode == 0
+        change_input_prices(mirror, 3)
+        assert refresh(server, data_dir).returncode == 0
+    current, past = snapshot(data_dir), history(data_dir)
+    first_run = query(data_dir, "SELECT min(run_id) FROM runs")[0][0]
+    # A page the last run fetched again (its price changed) and one it found unchanged.
+    pages = [
+        query(data_dir, f"SELECT page_url FROM models ORDER BY fetched_at {order}, model_id")[0][0]
+        for order in ("DESC", "ASC")
+    ]
+    logged = [
+        json.loads(line)
+        for log in sorted((data_dir / "runs").glob("*/pages.jsonl"))
+        for line in log.read_text().splitlines()
+    ]
+    bodies = {page["content_sha256"] for page in logged if page["final_url"] in pages}
+    assert len(bodies) == 3  # the changed page's two bodies and the unchanged page's one
+    for sha256 in bodies:
+        ARCHIVE_DAMAGE[damage](data_dir / "archive" / sha256[:2] / f"{sha256}.zst")
+
+    for replay in ([], ["--run", first_run]):
+        rebuilt = modelcat("rebuild", *replay, "--data-dir", str(data_dir))
+        assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+        assert history(data_dir) == past
+        now = snapshot(data_dir)
+        stood_in = query(
+            data_dir,
+            "SELECT page_url, problem FROM quality_issues WHERE kind = 'page_structure'"
+            " AND problem LIKE '%its values are those % published' ORDER BY ALL",
+        )
+        assert sorted(url for url, _ in stood_in) == sorted(pages)
+        assert {table: rows for table, rows in now.items() if table != "quality_issues"} == {
+            table: rows for table, rows in current.items() if table != "quality_issues"
+        }
+        assert set(current["quality_issues"]) <= set(now["quality_issues"])
+        assert len(now["quality_issues"]) == len(current["quality_issues"]) + len(pages)
 
 
 @pytest.mark.parametrize("keep", [1, 2])

@@ -68,6 +68,10 @@ class BuildPlan:
     from_previous: frozenset[str]  # page keys whose values the previous snapshot holds
     from_archive: pd.DataFrame  # sources to parse again from the archive
     reused: frames.Reused  # typed rows of pages the previous catalog built from the same body
+    # A rebuild: the snapshot the run itself last published, and the parse problems its page
+    # log recorded; they stand in for a body the archive can no longer give back.
+    published: Path | None = None
+    logged_problems: pd.DataFrame | None = None
 
     @property
     def carried_forward(self) -> pd.Series:
@@ -83,8 +87,32 @@ class BuildPlan:
         if self.previous is not None and self.from_previous:
             tables.append(_row_groups(self.previous / "page_values.parquet", self.from_previous))
         if len(self.from_archive):
-            tables.append(_parse_archived(self.from_archive, self.archive, problems))
+            lost: list[tuple[str, str, str]] = []
+            tables.append(_parse_archived(self.from_archive, self.archive, problems, lost))
+            tables.append(self._stand_ins(lost, problems))  # runs once the parsing is done
         yield from _batched(table for source in tables for table in source)
+
+    def _stand_ins(
+        self, lost: list[tuple[str, str, str]], problems: list[tuple[str, str]]
+    ) -> Iterator[pa.Table]:
+        """The published page values of the bodies the archive lost (page_url, sha256, why),
+        so that a file our own disk lost never publishes its model as removed; a page whose
+        values are gone too is skipped. Either way a problem says what happened."""
+        keys = {_KEY.format(url, sha256): (url, why) for url, sha256, why in lost}
+        held = frozenset[str]()
+        if keys and self.published is not None:
+            held = frozenset(keys) & _keys_held(self.published)
+        logged = self.logged_problems
+        for key, (url, why) in keys.items():
+            if key not in held:
+                problems.append((url, f"{why}; page skipped"))
+                continue
+            problems.append((url, f"{why}; its values are those {self.published.name} published"))
+            if logged is not None:  # it is not parsed again: what its crawl's parse found stands
+                found = logged.loc[logged["page_url"] == url, "problem"]
+                problems.extend((url, problem) for problem in found)
+        if held:
+            yield from _row_groups(self.published / "page_values.parquet", held)
 
     def reused_values(self) -> Iterator[pa.Table]:
         """The page values of the reused pages: published as they were."""
@@ -112,12 +140,19 @@ def read_pages(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def plan_build(
-    run_dir: Path, previous: Path | None, archive: PageArchive, *, reparse: bool = False
+    run_dir: Path,
+    previous: Path | None,
+    archive: PageArchive,
+    *,
+    reparse: bool = False,
+    published: Path | None = None,
 ) -> BuildPlan:
     """Gather a run's model pages and where their values come from.
 
     ``previous`` is the snapshot published before this run (None for the first run).
-    With ``reparse``, every page of the run is parsed again from the archive (a rebuild).
+    With ``reparse``, every page of the run is parsed again from the archive (a rebuild);
+    ``published`` is then the snapshot the run itself last published, whose page values
+    stand in for a body the archive can no longer give back.
     """
     pages, problems = read_pages(run_dir)
     is_model = pages["content_type"] == MODEL_CONTENT_TYPE
@@ -165,6 +200,8 @@ def plan_build(
         from_previous=from_previous,
         from_archive=from_archive,
         reused=reused,
+        published=published if reparse else None,
+        logged_problems=problems if reparse else None,
     )
 
 
@@ -301,18 +338,22 @@ def _batched(tables: Iterable[pa.Table]) -> Iterator[pa.Table]:
 
 
 def _parse_archived(
-    sources: pd.DataFrame, archive: PageArchive, problems: list[tuple[str, str]]
+    sources: pd.DataFrame,
+    archive: PageArchive,
+    problems: list[tuple[str, str]],
+    lost: list[tuple[str, str, str]],
 ) -> Iterator[pa.Table]:
-    """Parse archived bodies again, a thousand pages at a time."""
+    """Parse archived bodies again, a thousand pages at a time; a body the archive cannot
+    give back goes to ``lost`` (page_url, sha256, why)."""
     parsed = []
     for url, sha256 in zip(sources["page_url"], sources["content_sha256"], strict=True):
         try:
             body = archive.get(sha256)
         except FileNotFoundError:
-            problems.append((url, f"body {sha256[:12]}… is not in the archive; page skipped"))
+            lost.append((url, sha256, f"body {sha256[:12]}… is not in the archive"))
             continue
         except CorruptBody as damage:  # never built from bytes other than those fetched
-            problems.append((url, f"{damage}; page skipped"))
+            lost.append((url, sha256, str(damage)))
             continue
         try:
             page = parse_page(decode_markdown(body), url)
