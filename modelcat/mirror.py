@@ -95,7 +95,7 @@ class _Files:
 
     def get(self, url_path: str) -> _File | None:
         relative = posixpath.normpath(url_path).lstrip("/")
-        if relative in {"", "."} or relative == ".." or relative.startswith("../"):
+        if relative in {"", ".", ".."} or relative.startswith("../"):
             return None
         path = os.path.join(self.root, relative)
         try:
@@ -130,10 +130,12 @@ class _CountedWriter:
     def __init__(self, writer: BinaryIO, server: _Server) -> None:
         self._writer = writer
         self._server = server
+        self.counting = True  # off while the counters' own answer is sent
 
     def write(self, data: bytes) -> int:
-        with self._server.lock:
-            self._server.wire_bytes += len(data)
+        if self.counting:
+            with self._server.lock:
+                self._server.wire_bytes += len(data)
         return self._writer.write(data)
 
     @property
@@ -152,9 +154,11 @@ class MirrorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
 
+    wfile: _CountedWriter  # type: ignore[assignment]
+
     def setup(self) -> None:
         super().setup()
-        self.wfile = _CountedWriter(self.wfile, self.server)  # type: ignore[assignment]
+        self.wfile = _CountedWriter(self.wfile, self.server)
 
     def do_GET(self) -> None:
         path = unquote(urlsplit(self.path).path)
@@ -198,9 +202,11 @@ class MirrorHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         if counted:
             self.server.count(status, len(body))
+        self.wfile.counting = counted
         self.end_headers()
         if body:
             self.wfile.write(body)
+        self.wfile.counting = True
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the request log is ``MirrorServer.requests``."""
