@@ -180,15 +180,21 @@ def history(data_dir: Path) -> dict[str, list[tuple]]:
     }
 
 
-def test_rebuild_replays_runs_from_the_archive_without_the_network(
-    mirror: Path, data_dir: Path
-) -> None:
+def two_published_runs(mirror: Path, data_dir: Path) -> tuple[dict, dict, str]:
+    """Two refreshes with three prices changed between them, the server gone after: the
+    current tables, the history tables and the first run's id."""
     with MirrorServer(mirror) as server:
         assert refresh(server, data_dir).returncode == 0
         change_input_prices(mirror, 3)
         assert refresh(server, data_dir).returncode == 0
-    current, past = snapshot(data_dir), history(data_dir)
     first_run = query(data_dir, "SELECT min(run_id) FROM runs")[0][0]
+    return snapshot(data_dir), history(data_dir), first_run
+
+
+def test_rebuild_replays_runs_from_the_archive_without_the_network(
+    mirror: Path, data_dir: Path
+) -> None:
+    current, past, first_run = two_published_runs(mirror, data_dir)
 
     # The server is gone: everything comes from the archive.
     latest = modelcat("rebuild", "--data-dir", str(data_dir))
@@ -222,12 +228,7 @@ def test_a_rebuild_over_damaged_archived_bodies_keeps_their_models(
 ) -> None:
     """Our own disk losing a body is no news from the site: the model is not published as
     removed. The page's values are the ones its run published, and an issue says so."""
-    with MirrorServer(mirror) as server:
-        assert refresh(server, data_dir).returncode == 0
-        change_input_prices(mirror, 3)
-        assert refresh(server, data_dir).returncode == 0
-    current, past = snapshot(data_dir), history(data_dir)
-    first_run = query(data_dir, "SELECT min(run_id) FROM runs")[0][0]
+    current, past, first_run = two_published_runs(mirror, data_dir)
     # A page the last run fetched again (its price changed) and one it found unchanged.
     pages = [
         query(data_dir, f"SELECT page_url FROM models ORDER BY fetched_at {order}, model_id")[0][0]
