@@ -23,7 +23,7 @@ from scrapy.settings import Settings
 
 from crawler.__main__ import crawl_settings
 from crawler.spec import CrawlOptions, crawl_spec
-from transforms.layout import DataDir
+from transforms.contract.layout import DataDir
 
 # The markdown links of the index; the same targets the production spider follows.
 LINK = re.compile(r"\]\(\s*<?([^)\s>]+\.md)>?\s*\)")

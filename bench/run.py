@@ -1,7 +1,7 @@
 """``make bench``: crawl, refresh and query throughput on synthetic mirrors (issue #5).
 
 For each size N it writes a synthetic mirror (``bench.synth``), serves it with
-``modelcat.mirror`` in a process of its own (``bench.server``) and, ``--repeats`` times, on
+``modelcat.demo.mirror`` in a process of its own (``bench.server``) and, ``--repeats`` times, on
 that same server:
 
   floor      a bare aiohttp fetch of the index and every page (``bench.floor``)
@@ -56,7 +56,7 @@ RESULTS = REPO / "bench" / "results"
 DOC = REPO / "docs" / "benchmarks.md"
 DOC_START, DOC_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 PYTHON = sys.executable
-MODELCAT = [PYTHON, "-m", "modelcat.cli"]
+MODELCAT = [PYTHON, "-m", "modelcat.cli.main"]
 PHASES = ("floor", "spider", "full", "unchanged", "rebuild")
 LIBRARIES = (
     "scrapy",

@@ -1,4 +1,4 @@
-"""The benchmark's server: ``modelcat.mirror`` in a child process of its own.
+"""The benchmark's server: ``modelcat.demo.mirror`` in a child process of its own.
 
 In its own process the server never competes with the harness for a GIL, and its CPU time
 is its own (``MirrorProcess.pid``). A harness reads ``stats()`` (the mirror's counters, at
@@ -29,7 +29,14 @@ class MirrorProcess:
 
     def start(self) -> MirrorProcess:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "modelcat.mirror", str(self.root), "--stats-path", STATS_PATH],
+            [
+                sys.executable,
+                "-m",
+                "modelcat.demo.mirror",
+                str(self.root),
+                "--stats-path",
+                STATS_PATH,
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -1,7 +1,7 @@
 """The Scrapy side of staging: pipelines and the stats extension.
 
 - ``ForwardToParent`` (what ``modelcat refresh`` runs): hand each item to the parent process,
-  which stages the run (``crawler.staging.Stager``) on the second core;
+  which stages the run (``transforms.pages.staging.Stager``) on the second core;
 - ``StagingWriter`` (a plain ``scrapy crawl pipellm``): stage the run in this process;
 - ``StatsFile``: write Scrapy's stats and finish reason to the run directory.
 """
@@ -19,9 +19,9 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
-from crawler.archive import PageArchive
-from crawler.items import PageItem
-from transforms.layout import CRAWL_STATS_FILE
+from transforms.contract.layout import CRAWL_STATS_FILE
+from transforms.pages.archive import PageArchive
+from transforms.pages.items import PageItem
 
 
 class StagingWriter:
@@ -29,7 +29,7 @@ class StagingWriter:
 
     def __init__(self, crawler: Crawler) -> None:
         # Imported here: a crawl that forwards its items never loads the stager's imports.
-        from crawler.staging import Stager
+        from transforms.pages.staging import Stager
 
         settings = crawler.settings
         archive = settings.get("MODELCAT_ARCHIVE_DIR")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.site import DEFAULT_START_URLS
-from transforms.layout import CRAWL_LOG_FILE, DataDir
+from transforms.contract.layout import CRAWL_LOG_FILE, DataDir
 
 
 def _seconds(text: str) -> float:

@@ -2,6 +2,6 @@
 
 import sys
 
-from modelcat.cli import main
+from modelcat.cli.main import main
 
 sys.exit(main())

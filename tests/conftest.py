@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from modelcat.demo import DEMO_MIRROR
-from modelcat.mirror import MirrorServer
+from modelcat.demo.mirror import MirrorServer
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED = REPO / "tests" / "fixtures" / "demo_expected.json"
@@ -64,7 +64,7 @@ def modelcat(
     """Run the real CLI in its own process (Scrapy's reactor runs once per process)."""
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "modelcat.cli", *args],
+        [sys.executable, "-m", "modelcat.cli.main", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

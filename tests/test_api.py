@@ -17,11 +17,11 @@ import pyarrow as pa
 import pytest
 
 import modelcat
-from modelcat.mirror import MirrorServer
+from modelcat.demo.mirror import MirrorServer
 from tests.conftest import modelcat as run_cli
 from tests.conftest import query, refresh
 from tests.test_incremental import change_input_prices
-from transforms.schema import TABLES, USD
+from transforms.contract import TABLES, USD
 
 
 def test_import_is_light_and_versioned() -> None:
@@ -39,7 +39,10 @@ def test_import_is_light_and_versioned() -> None:
     ).stdout.split(maxsplit=1)
     assert loaded == [version("modelcat"), "[]\n"]
     assert modelcat.__version__ == version("modelcat")
-    for command in ([sys.executable, "-m", "modelcat"], [sys.executable, "-m", "modelcat.cli"]):
+    for command in (
+        [sys.executable, "-m", "modelcat"],
+        [sys.executable, "-m", "modelcat.cli"],
+    ):
         shown = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True)
         assert shown.stdout == f"modelcat {modelcat.__version__}\n"
 

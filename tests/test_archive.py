@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.archive import CorruptBody, PageArchive, Validator, Validators
+from transforms.pages.archive import CorruptBody, PageArchive, Validator, Validators
 
 EXAMPLES = int(os.environ.get("MODELCAT_HYPOTHESIS_EXAMPLES", "60"))
 ARCHIVE = settings(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import synth
-from modelcat.mirror import MirrorServer
+from modelcat.demo.mirror import MirrorServer
 from tests.conftest import query, refresh
 
 MODEL_COLUMNS = (

@@ -14,15 +14,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.archive import PageArchive
-from crawler.items import PageItem
-from crawler.parse import parse_page
-from crawler.staging import page_record, page_values_table
 from tests.conftest import SEED_PAGE
-from transforms.catalog import build_catalog
-from transforms.layout import PAGE_VALUES_FILE, PAGES_FILE
-from transforms.plan import plan_build
-from transforms.vocabulary import PageOutcome
+from transforms.build.plan import plan_build
+from transforms.build.tables import build_catalog
+from transforms.contract.layout import PAGE_VALUES_FILE, PAGES_FILE
+from transforms.contract.vocabulary import PageOutcome
+from transforms.pages.archive import PageArchive
+from transforms.pages.items import PageItem
+from transforms.pages.parse import parse_page
+from transforms.pages.staging import page_record, page_values_table
 
 URL = "https://mirror.test/llms/models/m.md"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from modelcat.mirror import MirrorHandler, MirrorServer
+from modelcat.demo.mirror import MirrorHandler, MirrorServer
 from tests.conftest import modelcat, query, refresh
 
 # (arguments, exit code, what the one line says). {data} is a published data directory,

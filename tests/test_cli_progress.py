@@ -18,11 +18,11 @@ from types import SimpleNamespace
 import pytest
 from scrapy.settings import Settings
 
-from crawler.items import PageItem
 from crawler.pipelines import ForwardToParent
-from modelcat.mirror import MirrorHandler, MirrorServer
+from modelcat.demo.mirror import MirrorHandler, MirrorServer
 from tests.conftest import FAST, query, refresh
-from transforms.vocabulary import PageOutcome
+from transforms.contract.vocabulary import PageOutcome
+from transforms.pages.items import PageItem
 
 STAMPED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
 STAGES = ("crawl done", "build done", "history done", "publish done")

@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from modelcat.costs import Cost, UnknownModel, cost
-from modelcat.mirror import MirrorServer
+from modelcat.api.cost import Cost, UnknownModel, cost
+from modelcat.demo.mirror import MirrorServer
 from tests.conftest import SEED_PAGE, modelcat, query, refresh
 
 TWO_TIERS = ["<=200K Context", ">200K Context"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modelcat.mirror import MirrorServer
+from modelcat.demo.mirror import MirrorServer
 from tests.conftest import modelcat, query, refresh
 from tests.test_cost import VERTEX, answer, write_mirror
 from tests.test_incremental import drop_from_index, touch_later

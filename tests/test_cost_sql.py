@@ -17,11 +17,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from modelcat.costs import COLUMNS, cost, rank_costs
+from modelcat.api.cost import COLUMNS, cost, rank_costs
 from tests.conftest import modelcat
 from tests.test_cost import SEED, cost_catalog
-from transforms.cost import COST_MACROS, KINDS
-from transforms.schema import TABLES
+from transforms.contract import TABLES
+from transforms.publish.cost import COST_MACROS, KINDS
 
 EXAMPLES = int(os.environ.get("MODELCAT_HYPOTHESIS_EXAMPLES", "60"))
 MAX_PRICE = Decimal("999999999.999999999")  # the largest DECIMAL(18,9)

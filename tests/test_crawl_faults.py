@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.settings import RETRY_TIMES
-from modelcat.mirror import MirrorHandler, MirrorServer
+from modelcat.demo.mirror import MirrorHandler, MirrorServer
 from tests.conftest import DEMO_MIRROR, SEED_PAGE, query, refresh
 
 # A fault answers one request in the mirror's place and returns True, or returns False to

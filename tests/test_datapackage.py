@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from transforms.schema import DESCRIPTION, TABLES
+from transforms.contract import DESCRIPTION, TABLES
 
 TABLE_SCHEMA_TYPES = {
     "string": pa.types.is_string,

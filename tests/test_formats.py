@@ -1,4 +1,4 @@
-"""One rule per type for every text output (``modelcat.formats``), table-driven over the
+"""One rule per type for every text output (``modelcat.cli.formats``), table-driven over the
 DuckDB types the catalog publishes and the ones a query can make, then end to end: the
 same value reads the same through ``sql`` (table, csv, csv-excel, json) and ``export``."""
 
@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modelcat.formats import EXCEL_BOM, cell, json_value, write_csv, write_json, write_jsonl
+from modelcat.cli.formats import EXCEL_BOM, cell, json_value, write_csv, write_json, write_jsonl
 from tests.conftest import modelcat, query
-from transforms.schema import TABLES, sql_type
+from transforms.contract import TABLES, sql_type
 
 # (DuckDB literal, CSV/table text, JSON value): each row is the rule for one type.
 RULES = [

@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from modelcat.mirror import MirrorServer
+from modelcat.demo.mirror import MirrorServer
 from tests import history_site as site
 from tests.conftest import REPO, modelcat, query, refresh
-from transforms.schema import PROVENANCE, TABLES
+from transforms.contract import PROVENANCE, TABLES
 
 FEED = "kind, model_id, provider, region, field, tier_label, old_value, new_value"
 D = Decimal

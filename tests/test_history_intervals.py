@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from transforms.contract import MODEL_HISTORY, TEXT_LIST, TS, USD, Column, Table, conform
 from transforms.history.compare import as_text, differs, last_of_each, row_keys
 from transforms.history.intervals import Observation, Versioned, advance
-from transforms.schema import MODEL_HISTORY, TEXT_LIST, TS, USD, Column, Table, conform
 
 RUN1 = Observation("20260101T000000000Z", datetime(2026, 1, 1))
 RUN2 = Observation("20260102T000000000Z", datetime(2026, 1, 2))

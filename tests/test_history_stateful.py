@@ -30,11 +30,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from crawler.spec import CrawlOptions
-from modelcat.mirror import MirrorHandler, MirrorServer
-from modelcat.rebuild import rebuild
-from modelcat.refresh import refresh
+from modelcat.demo.mirror import MirrorHandler, MirrorServer
+from modelcat.run.rebuild import rebuild
+from modelcat.run.refresh import refresh
 from tests import history_site as site
-from transforms.layout import DataDir
+from transforms.contract.layout import DataDir
 
 EXAMPLES = int(os.environ.get("MODELCAT_STATEFUL_EXAMPLES", "1"))
 STEPS = int(os.environ.get("MODELCAT_STATEFUL_STEPS", "6"))

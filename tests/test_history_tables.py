@@ -9,17 +9,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from transforms import frames
-from transforms.history import advance_catalog
-from transforms.history import offers as offer_history
-from transforms.history import prices as price_history
-from transforms.history.feed import change_feed, change_rows
-from transforms.history.intervals import Observation
-from transforms.history.models import TRACKED, advance_models
-from transforms.history.observed import Observed
-from transforms.history.offers import advance_offers
-from transforms.history.prices import advance_prices
-from transforms.schema import (
+from transforms.build import frames
+from transforms.contract import (
     CHANGES,
     HISTORY_TABLES,
     MODELS,
@@ -32,7 +23,16 @@ from transforms.schema import (
     conform,
     empty,
 )
-from transforms.vocabulary import ChangeKind as K
+from transforms.contract.vocabulary import ChangeKind as K
+from transforms.history import advance_catalog
+from transforms.history import offers as offer_history
+from transforms.history import prices as price_history
+from transforms.history.feed import change_feed, change_rows
+from transforms.history.intervals import Observation
+from transforms.history.models import TRACKED, advance_models
+from transforms.history.observed import Observed
+from transforms.history.offers import advance_offers
+from transforms.history.prices import advance_prices
 
 RUNS = [Observation(f"2026010{d}T000000000Z", datetime(2026, 1, d)) for d in range(1, 6)]
 RUN1, RUN2, RUN3, RUN4, RUN5 = RUNS

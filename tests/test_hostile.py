@@ -22,17 +22,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crawler.archive import PageArchive
-from crawler.items import PageItem
-from crawler.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, peek_page
-from crawler.staging import Stager
 from tests.conftest import SEED_PAGE
-from transforms import frames
-from transforms.catalog import build_catalog
-from transforms.plan import BuildPlan, plan_build
-from transforms.schema import TABLES, to_frame
-from transforms.validation import validate
-from transforms.vocabulary import IssueKind, PageOutcome
+from transforms.build import frames
+from transforms.build.plan import BuildPlan, plan_build
+from transforms.build.tables import build_catalog
+from transforms.build.validation import validate
+from transforms.contract import TABLES, to_frame
+from transforms.contract.vocabulary import IssueKind, PageOutcome
+from transforms.pages.archive import PageArchive
+from transforms.pages.items import PageItem
+from transforms.pages.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, peek_page
+from transforms.pages.staging import Stager
 
 HOSTILE = Path(__file__).resolve().parent / "fixtures" / "hostile"
 EXPECTED = json.loads((HOSTILE / "expected.json").read_text(encoding="utf-8"))
@@ -270,7 +270,7 @@ def test_every_issue_kind_is_in_the_vocabulary_and_the_readme(
 
 
 def test_a_row_failing_the_contract_is_one_issue_row(built: dict[str, pd.DataFrame]) -> None:
-    """Validation makes its rows the one way every step does (transforms.quality)."""
+    """Validation makes its rows the one way every step does (transforms.build.issues)."""
     models = built["models"].copy()
     models.loc[0, "context_window_tokens"] = -1
     valid, rejected = validate(models, TABLES["models"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from modelcat.mirror import MirrorServer
+from modelcat.demo.mirror import MirrorServer
 from tests.conftest import DEMO_MIRROR, FAST, modelcat, query
 
 # The console script, as cron runs it: unlike ``python -m``, it puts no working directory on

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modelcat.mirror import MirrorServer
+from modelcat.demo.mirror import MirrorServer
 from tests.conftest import modelcat, query, refresh
 
 CURRENT_TABLES = {

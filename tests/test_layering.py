@@ -16,21 +16,21 @@ import pytest
 from tests.conftest import REPO
 
 ENTRY_POINTS = [
-    "transforms.catalog",
+    "transforms.build.tables",
     "transforms.publish",
     "transforms.history",
-    "transforms.cost",
-    "transforms.datapackage",
-    "crawler.staging",
+    "transforms.publish.cost",
+    "transforms.contract.datapackage",
+    "transforms.pages.staging",
     "crawler.site",
     "crawler.spec",  # the parent builds the crawl child's settings without Scrapy
     "modelcat",  # the Python API: open, read, cost, rank_costs
-    "modelcat.cli",  # sql, export, quality, changes, cost: the commands are in this module
-    "modelcat.costs",
-    "modelcat.rebuild",
-    "modelcat.crawl",  # the parent of a crawl: Scrapy runs in the child only
-    "modelcat.refresh",
-    "modelcat.progress",
+    "modelcat.cli.main",  # sql, export, quality, changes, cost: the commands are in this module
+    "modelcat.api.cost",
+    "modelcat.run.rebuild",
+    "modelcat.run.crawl",  # the parent of a crawl: Scrapy runs in the child only
+    "modelcat.run.refresh",
+    "modelcat.cli.progress",
 ]
 PROBE = (
     "import importlib, sys; importlib.import_module(sys.argv[1]); "

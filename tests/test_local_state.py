@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler.archive import PageArchive
-from modelcat.mirror import MirrorHandler, MirrorServer
+from modelcat.demo.mirror import MirrorHandler, MirrorServer
 from tests.conftest import DEMO_MIRROR, modelcat, query, refresh
 from tests.test_incremental import change_input_prices, snapshot
-from transforms.layout import DataDir
-from transforms.plan import plan_build
+from transforms.build.plan import plan_build
+from transforms.contract.layout import DataDir
+from transforms.pages.archive import PageArchive
 
 FEED = "SELECT * FROM changes ORDER BY ALL"
 RUNS = "SELECT run_id, status, pages_seen, models_published FROM runs ORDER BY run_id"

@@ -1,5 +1,5 @@
-"""The loopback mirror server (``modelcat.mirror``): the one server the demo, the tests and the
-benchmark serve through, in this process or in one of its own (``python -m modelcat.mirror``).
+"""The loopback mirror server (``modelcat.demo.mirror``): the one server the demo, the tests and the
+benchmark serve through, in this process or in one of its own (``python -m modelcat.demo.mirror``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.server import STATS_PATH, MirrorProcess
-from modelcat.mirror import MirrorHandler, MirrorServer
+from modelcat.demo.mirror import MirrorHandler, MirrorServer
 
 MTIME = 1_780_000_000
 
@@ -183,7 +183,7 @@ def test_answers_are_not_held_back_for_a_delayed_ack(root: Path) -> None:
 
 def test_run_on_its_own_it_prints_its_url_and_serves_until_stopped(root: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "modelcat.mirror", str(root)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "modelcat.demo.mirror", str(root)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert process.stdout is not None

@@ -1,4 +1,4 @@
-"""Tests for ``transforms.normalize``: the value grammar, case by case against values worked
+"""Tests for ``transforms.build.normalize``: the value grammar, case by case against values worked
 out by hand, and properties checked against independent ``decimal.Decimal`` oracles."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms import normalize as n
+from transforms.build import normalize as n
 
 INT64_MAX = 2**63 - 1
 MISSING = ["—", "–", "-", "N/A", "n/a", "Unknown", "UNKNOWN", "", "   ", " — ", None]

@@ -1,4 +1,4 @@
-"""Tests for ``crawler.parse``: golden pages, the seed page value by value, messy pages,
+"""Tests for ``transforms.pages.parse``: golden pages, the seed page value by value, messy pages,
 ``decode_markdown``, and properties that hold for any text.
 
 Golden files: every ``tests/fixtures/pages/NAME.md`` has a ``NAME.json`` holding its parse.
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from crawler.parse import (
+from transforms.pages.parse import (
     MODEL_CONTENT_TYPE,
     PREAMBLE,
     NotMarkdown,
@@ -765,7 +765,7 @@ _KEYS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,15}", fullmatch=True)
 def test_simple_front_matter_agrees_with_yaml(entries: dict[str, str], newline: str) -> None:
     import yaml
 
-    from crawler.parse import simple_front_matter
+    from transforms.pages.parse import simple_front_matter
 
     text = newline.join(f'{key}: "{value}"' for key, value in entries.items())
     fast = simple_front_matter(text)
@@ -802,7 +802,7 @@ _NEAR_ENTRY_LINES = st.one_of(
 def test_simple_front_matter_never_reads_what_yaml_reads_differently(text: str) -> None:
     import yaml
 
-    from crawler.parse import simple_front_matter
+    from transforms.pages.parse import simple_front_matter
 
     fast = simple_front_matter(text)
     if fast is not None:

@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from tests.conftest import REPO
-from transforms.schema import TABLES
-from transforms.schema.readme import README_END, README_START, contract_markdown
+from transforms.contract import TABLES
+from transforms.contract.readme import README_END, README_START, contract_markdown
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

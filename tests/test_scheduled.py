@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from modelcat.mirror import MirrorHandler, MirrorServer
+from modelcat.demo.mirror import MirrorHandler, MirrorServer
 from tests.conftest import FAST, modelcat, query, refresh
 from tests.test_incremental import change_input_prices, snapshot
 
@@ -31,7 +31,7 @@ def start_refresh(server: MirrorServer, data_dir: Path, *extra: str) -> subproce
         [
             sys.executable,
             "-m",
-            "modelcat.cli",
+            "modelcat.cli.main",
             "refresh",
             "--start-url",
             server.url("/llms.txt"),

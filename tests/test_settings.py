@@ -1,7 +1,7 @@
 """Politeness is the default: only an explicit --delay/--concurrency lowers it.
 
 Each case checks the very settings the crawl child runs with: the SPEC the parent writes
-(``crawl_spec``, what ``modelcat.crawl`` passes on the child's command line) read by the
+(``crawl_spec``, what ``modelcat.run.crawl`` passes on the child's command line) read by the
 child's own ``crawl_settings``.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from crawler.__main__ import crawl_settings
 from crawler.spec import CrawlOptions, crawl_spec
 from crawler.spiders.pipellm import PipeLLMSpider
-from transforms.layout import DataDir
+from transforms.contract.layout import DataDir
 
 DATA = DataDir(Path("/tmp/data"))
 RUN = Path("/tmp/data/runs/x")

@@ -31,11 +31,17 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.archive import PageArchive, Validators
-from crawler.items import PageItem
-from crawler.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, peek_page, unreadable
 from crawler.site import DEFAULT_START_URLS, follows, on_site
-from transforms.vocabulary import PageOutcome
+from transforms.contract.vocabulary import PageOutcome
+from transforms.pages.archive import PageArchive, Validators
+from transforms.pages.items import PageItem
+from transforms.pages.parse import (
+    MODEL_CONTENT_TYPE,
+    NotMarkdown,
+    decode_markdown,
+    peek_page,
+    unreadable,
+)
 
 REDIRECTS = (301, 302, 303, 307, 308)
 

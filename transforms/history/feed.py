@@ -12,10 +12,10 @@ from collections.abc import Sequence
 import pandas as pd
 import pyarrow.compute as pc
 
+from transforms.contract import CHANGES, conform
+from transforms.contract.vocabulary import ChangeKind
 from transforms.history.compare import row_keys
 from transforms.history.intervals import Observation
-from transforms.schema import CHANGES, conform
-from transforms.vocabulary import ChangeKind
 
 COLUMNS = tuple(c for c in CHANGES.names if c not in {"run_id", "observed_at"})
 OFFER = ["model_id", "provider", "region"]

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from transforms.contract import MODEL_HISTORY, conform
+from transforms.contract.vocabulary import ChangeKind
 from transforms.history.feed import change_rows
 from transforms.history.intervals import INTERVAL_COLUMNS, Observation, Versioned, advance, subject
 from transforms.history.observed import Observed
-from transforms.schema import MODEL_HISTORY, conform
-from transforms.vocabulary import ChangeKind
 
 KEY = subject(MODEL_HISTORY)
 LISTING = ("listed_from", "delisted_at")

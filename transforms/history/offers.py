@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transforms import normalize as n
+from transforms.build import normalize as n
+from transforms.contract import OFFER_HISTORY, conform
+from transforms.contract.vocabulary import ChangeKind
 from transforms.history.feed import change_rows
 from transforms.history.intervals import Observation, Versioned, advance, subject
 from transforms.history.observed import Observed
-from transforms.schema import OFFER_HISTORY, conform
-from transforms.vocabulary import ChangeKind
 
 KEY = subject(OFFER_HISTORY)
 TRACKED = ("provider_key", "context_window_tokens", "max_output_tokens")

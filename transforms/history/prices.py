@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from transforms.contract import OFFER_PRICE_METRICS, PRICE_HISTORY, USD, conform
+from transforms.contract.vocabulary import ChangeKind
 from transforms.history.compare import as_text
 from transforms.history.feed import change_rows
 from transforms.history.intervals import Observation, Versioned, advance, subject
 from transforms.history.observed import Observed
-from transforms.schema import OFFER_PRICE_METRICS, PRICE_HISTORY, USD, conform
-from transforms.vocabulary import ChangeKind
 
 KEY = subject(PRICE_HISTORY)  # the tier by its label and its bounds
 CELL = ("model_id", "provider", "region", "tier_label", "metric")  # a cell, whatever its bounds

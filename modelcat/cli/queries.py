@@ -1,0 +1,243 @@
+"""The analyst's commands: ``sql``, ``export``, ``quality`` and ``changes``.
+
+Each reads the published catalog through a read-only connection (``modelcat.api``) and
+writes its result by the one rule of ``modelcat.cli.formats``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+
+from modelcat.api import catalog as api
+from modelcat.cli import formats
+from modelcat.cli.terminal import (
+    DataDirOption,
+    OutputFormat,
+    UsageProblem,
+    emit,
+    err,
+    fail,
+    open_catalog,
+    result_rows,
+    utc_time_option,
+    writing_results,
+)
+from transforms.contract.vocabulary import ExitCode, RunStatus
+
+RUN_ID = re.compile(r"^\d{8}T\d{9}Z$")  # 20261126T053411123Z: UTC, sorts in run order
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    csv_excel = "csv-excel"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run against the catalog.")],
+    data_dir: DataDirOption = Path("data"),
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Answer as the catalog stood at this time (ISO 8601; UTC unless it has an "
+            "offset, e.g. 2026-03-01): models, official_prices and provider_offers then come "
+            "from the history tables.",
+        ),
+    ] = None,
+) -> None:
+    """Run read-only SQL against the catalog. Several statements: each result in turn
+    (table format only)."""
+    with open_catalog(data_dir) as con:
+        if as_of is not None:
+            _travel(con, as_of)
+        try:
+            statements = [s.query for s in con.extract_statements(query)]
+        except duckdb.Error as error:
+            fail(f"query failed: {error}")
+        if not statements:
+            raise UsageProblem("sql: no statement given")
+        if len(statements) > 1 and output is not OutputFormat.table:
+            raise UsageProblem(
+                f"--format {output} writes one result: give one statement (got "
+                f"{len(statements)}), or use --format table"
+            )
+        for statement in statements:
+            try:
+                cursor = con.execute(statement)
+            except duckdb.Error as error:
+                fail(f"query failed: {error}")
+            if cursor.description is not None:
+                emit([d[0] for d in cursor.description], result_rows(cursor), output)
+
+
+def export(
+    table: Annotated[str, typer.Argument(help="Table to export, e.g. models.")],
+    output: Annotated[ExportFormat, typer.Option("--format", "-f")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="File to write, or - for standard output.", dir_okay=False
+        ),
+    ],
+    data_dir: DataDirOption = Path("data"),
+) -> None:
+    """Export one table to CSV, JSON Lines or Parquet. Prices stay exact in every format.
+
+    The file is written whole or not at all (a temporary file beside it, renamed over it).
+    Refuses a path inside the data directory, or one that exists and is not a regular file.
+    """
+    to_stdout = str(out) == "-"
+    target = None if to_stdout else _export_target(out, data_dir)
+    if to_stdout and output is ExportFormat.parquet and sys.stdout.isatty():
+        raise UsageProblem("export: Parquet is binary: redirect standard output, or use --out FILE")
+    with open_catalog(data_dir, external_access=True) as con:
+        tables = api.tables(con)
+        if table not in tables:
+            err.print(f"[red]no table {table!r}[/]; tables: {', '.join(tables)}")
+            raise typer.Exit(ExitCode.USAGE)
+        # A private directory beside the target (or a temporary one for standard output):
+        # nobody else can plant a file or a link where the export is written.
+        where = target.parent if target is not None else None
+        with tempfile.TemporaryDirectory(dir=where, prefix=".modelcat-export-") as scratch:
+            partial = Path(scratch) / f"{table}.{output}"
+            if output is ExportFormat.parquet:
+                literal = str(partial).replace("'", "''")
+                con.execute(f"COPY \"{table}\" TO '{literal}' (FORMAT parquet, COMPRESSION zstd)")
+            else:
+                _write_text_export(con, table, output, partial)
+            if target is not None:
+                os.replace(partial, target)
+            else:
+                _to_stdout(partial)
+        count = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    err.print(f"wrote {count} rows of {table} to {target or 'standard output'}")
+
+
+def _export_target(out: Path, data_dir: Path) -> Path:
+    """Where an export to ``out`` goes (symlinks resolved), if it may go there; exits 2 if
+    that is inside the data directory or something other than a regular file."""
+    target = out.expanduser().resolve()
+    root = data_dir.expanduser().resolve()
+    if target.is_relative_to(root):
+        raise UsageProblem(
+            f"export: refusing to write {out}: it is inside the data directory {data_dir}, "
+            "which only modelcat writes; export to a path outside it"
+        )
+    if target.exists() and not target.is_file():
+        raise UsageProblem(
+            f"export: refusing to write over {out}: it is not a regular file "
+            "(for standard output, use --out -)"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _to_stdout(path: Path) -> None:
+    with writing_results(), path.open("rb") as source:
+        shutil.copyfileobj(source, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+
+
+def _write_text_export(
+    con: duckdb.DuckDBPyConnection, table: str, output: ExportFormat, path: Path
+) -> None:
+    """CSV or JSON Lines by the same rule as every other text output."""
+    cursor = con.execute(f'SELECT * FROM "{table}"')
+    columns = [d[0] for d in cursor.description]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        if output is ExportFormat.jsonl:
+            formats.write_jsonl(columns, result_rows(cursor), handle)
+        else:
+            excel = output is ExportFormat.csv_excel
+            formats.write_csv(columns, result_rows(cursor), handle, excel=excel)
+
+
+def quality(
+    run: Annotated[str | None, typer.Option(help="Run id (default: the published run).")] = None,
+    data_dir: DataDirOption = Path("data"),
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """List the quality issues a run found: unreadable values, contradictions, rejects."""
+    with open_catalog(data_dir) as con:
+        runs = dict(con.execute("SELECT run_id, status FROM runs ORDER BY run_id").fetchall())
+        # The catalog's own run: the last one published before it was built.
+        current = max((r for r, s in runs.items() if s == RunStatus.PUBLISHED), default=None)
+        if run is not None and run not in runs:
+            raise UsageProblem(f"quality: no run {run!r} in the catalog; runs: {_some(runs)}")
+        run_id = run or current
+        if run_id != current:
+            fail(
+                f"the catalog keeps the quality issues of its published run ({current}) only; "
+                f"run {run_id} ({runs[run_id]}) found: "
+                + _counts(con, "quality_issues_by_kind", run_id)
+            )
+        cursor = con.execute(
+            "SELECT kind, model_id, field, raw_value, problem, page_url FROM quality_issues "
+            "WHERE run_id = ? ORDER BY kind, model_id, field",
+            [run_id],
+        )
+        emit([d[0] for d in cursor.description], result_rows(cursor), output)
+
+
+def _some(runs: dict[str, str], shown: int = 5) -> str:
+    """The latest runs with their status, for an error message."""
+    latest = [f"{r} ({s})" for r, s in list(runs.items())[-shown:]]
+    more = f" and {len(runs) - shown} earlier" if len(runs) > shown else ""
+    return (", ".join(latest) + more) if runs else "none"
+
+
+def _counts(con: duckdb.DuckDBPyConnection, column: str, run_id: str) -> str:
+    (counts,) = con.execute(f"SELECT {column} FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    return ", ".join(f"{n} {kind}" for kind, n in sorted((counts or {}).items())) or "none"
+
+
+def changes(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="A run id, or an ISO 8601 date/time (UTC unless it has an offset): changes "
+            "after it. Default: all."
+        ),
+    ] = None,
+    data_dir: DataDirOption = Path("data"),
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """What changed between runs: models added and removed, prices and attributes changed."""
+    where, params = "", []
+    if since is not None:
+        if RUN_ID.match(since):
+            where, params = "WHERE run_id > ?", [since]
+        else:
+            where, params = (
+                "WHERE observed_at >= ?",
+                [utc_time_option("--since", since, run_id=True)],
+            )
+    with open_catalog(data_dir) as con:
+        cursor = con.execute(
+            "SELECT observed_at, run_id, kind, model_id, provider, region, field, tier_label, "
+            "tier_min_tokens, "
+            f"old_value, new_value FROM changes {where} "
+            "ORDER BY observed_at, kind, model_id, provider, field",
+            params,
+        )
+        emit([d[0] for d in cursor.description], result_rows(cursor), output)
+
+
+def _travel(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
+    """Shadow the current tables with their state at ``as_of`` (temporary views)."""
+    moment = utc_time_option("--as-of", as_of).isoformat(sep=" ")
+    for view, macro in api.AS_OF_MACROS.items():
+        con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {macro}(TIMESTAMP '{moment}')")

@@ -1,0 +1,254 @@
+"""``modelcat refresh`` and ``modelcat rebuild``: their options, how a run that did not end
+normally is told, and the summary a run prints.
+
+The crawler and transforms (pandas, pandera) load only when a run starts, so the first
+line shows at once and the commands analysts run many times a day never load them.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from modelcat.cli.terminal import (
+    DataDirOption,
+    err,
+    escape,
+    results,
+    writing_results,
+)
+from transforms.contract.layout import DataDir
+from transforms.contract.vocabulary import ExitCode, RunStatus
+
+if TYPE_CHECKING:
+    from modelcat.cli.progress import RunProgress
+    from modelcat.run.records import RunSummary
+
+UNCHANGED = "interrupted; the published catalog is unchanged"
+HEARTBEAT_SECONDS = 30.0
+
+
+# Over 60 lines in one piece: a typer command's signature is its list of options.
+def refresh_command(
+    start_url: Annotated[
+        list[str] | None,
+        typer.Option("--start-url", help="Index URL to start from; repeatable."),
+    ] = None,
+    data_dir: DataDirOption = Path("data"),
+    delay: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds between requests to a host (default: polite, with AutoThrottle)."
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Requests in flight (default: polite).")
+    ] = None,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            "-s",
+            help="A crawl setting, NAME=VALUE; repeatable. Network, retry, politeness, "
+            "timeout, size-cap and log-level settings only (see the README).",
+        ),
+    ] = None,
+    allow_shrink: Annotated[
+        bool,
+        typer.Option(help="Publish even if the run lost over 25% of the previous models."),
+    ] = False,
+    keep: Annotated[
+        int | None,
+        typer.Option(min=1, help="Keep raw pages and snapshots of the last N runs only."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress: print only the summary.")
+    ] = False,
+    heartbeat: Annotated[
+        float,
+        typer.Option(min=0, help="Off a terminal: seconds between progress lines (0: none)."),
+    ] = HEARTBEAT_SECONDS,
+) -> None:
+    """Crawl the mirror, build the catalog and publish it (Parquet + DuckDB).
+
+    Exits 0 when a catalog was published, 1 when nothing was (the previous catalog is kept),
+    3 when another process holds the data directory, 4 when its local state is broken past
+    repair, 130 / 143 when stopped by SIGINT / SIGTERM (nothing published).
+    """
+    # The first line shows at once; the crawler and transforms take seconds to import.
+    with _run_errors("refresh", data_dir), _progress(quiet=quiet, heartbeat=heartbeat) as progress:
+        from crawler.spec import CrawlOptions
+        from modelcat.run.refresh import refresh
+
+        options = CrawlOptions(
+            start_urls=list(start_url or CrawlOptions().start_urls),
+            delay=delay,
+            concurrency=concurrency,
+            settings=dict(_name_value(s) for s in setting or []),
+        )
+        progress.crawling(options.start_urls)
+        summary = refresh(
+            DataDir(data_dir),
+            options,
+            progress.page,
+            allow_shrink=allow_shrink,
+            keep=keep,
+            on_stage=progress.stage,
+        )
+    code = ExitCode.DONE if summary.status == RunStatus.PUBLISHED else ExitCode.NOT_DONE
+    _print_summary(summary, data_dir)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _run_errors(command: str, data_dir: Path) -> Iterator[None]:
+    """How a refresh or rebuild that did not end normally is told, and its exit code."""
+    from modelcat.run.interrupts import Interrupted  # signals only: the first line stays quick
+
+    try:
+        yield
+    except KeyboardInterrupt:  # before the run took over the signals: nothing had started
+        _deaf()
+        err.print(UNCHANGED)
+        raise typer.Exit(ExitCode.SIGINT) from None
+    except Interrupted as interrupt:
+        _deaf()
+        if interrupt.summary is not None:
+            _print_summary(interrupt.summary, data_dir)
+        err.print(f"{UNCHANGED} ({interrupt.signal_name})")
+        raise typer.Exit(interrupt.exit_code) from None
+    except Exception as error:
+        # Raised by modules the run has imported already.
+        from modelcat.run.lock import RefreshLocked
+        from transforms.publish import BrokenState, CatalogInUse
+
+        if isinstance(error, RefreshLocked | CatalogInUse):
+            err.print(f"[red]{command} refused:[/] {escape(str(error))}")
+            raise typer.Exit(ExitCode.LOCKED) from None
+        if isinstance(error, BrokenState):
+            err.print(f"[red]{command} refused:[/] {escape(str(error))}")
+            raise typer.Exit(ExitCode.BROKEN_STATE) from None
+        raise
+
+
+def _deaf() -> None:
+    """Ignore stop signals from here to the exit: the run has stopped and is saying so.
+    (Ignored, not handled: at exit Python resets handled signals to the default, which a
+    second Ctrl-C would then kill with a code other than the one documented.)"""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _name_value(text: str) -> tuple[str, Any]:
+    from crawler.spec import user_setting
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise typer.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--set")
+    try:
+        return name.strip(), user_setting(name.strip(), value.strip())
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--set") from None
+
+
+def _progress(*, quiet: bool, heartbeat: float) -> RunProgress:
+    from modelcat.cli.progress import Mode, RunProgress
+
+    mode = Mode.QUIET if quiet else Mode.LIVE if err.is_terminal else Mode.LINES
+    return RunProgress(err, mode, heartbeat=heartbeat)
+
+
+def rebuild_command(
+    run: Annotated[
+        str | None,
+        typer.Option(help="First run to re-derive (default: the latest published run)."),
+    ] = None,
+    data_dir: DataDirOption = Path("data"),
+) -> None:
+    """Re-run the transforms on archived pages, without the network; republish.
+
+    Re-derives RUN and every later published run, in order, so a parser fix reaches them.
+    """
+    with _run_errors("rebuild", data_dir):
+        from modelcat.run.rebuild import rebuild
+
+        try:
+            summaries = rebuild(DataDir(data_dir), run)
+        except ValueError as error:
+            err.print(f"[red]rebuild refused:[/] {escape(str(error))}")
+            raise typer.Exit(ExitCode.NOT_DONE) from None
+    published = summaries and all(s.status == RunStatus.PUBLISHED for s in summaries)
+    for summary in summaries:
+        _print_summary(summary, data_dir, rebuilt=True)
+    raise typer.Exit(ExitCode.DONE if published else ExitCode.NOT_DONE)
+
+
+def _print_summary(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False) -> None:
+    with writing_results():
+        for line in summary_lines(summary, data_dir, rebuilt=rebuilt):
+            results.print(line, highlight=False)
+
+
+def summary_lines(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False) -> list[str]:
+    """What a run did, in a few lines (``summary.json`` has it all)."""
+    style = {"published": "green", "refused": "yellow"}.get(summary.status, "red")
+    lines = [f"[bold]run {summary.run_id}[/]: [{style}]{summary.status}[/]"]
+    if summary.message:
+        lines.append(f"  {escape(summary.message)}")
+    for repaired in summary.recovered:
+        lines.append(f"  [yellow]recovered:[/] {escape(repaired)}")
+    outcomes = ", ".join(f"{n} {o}" for o, n in sorted(summary.pages_by_outcome.items()))
+    if rebuilt:
+        lines.append(f"  pages: {summary.pages_seen}, re-read from the archive ({outcomes})")
+    else:
+        retried = f"; {summary.pages_retried} needed a retry" if summary.pages_retried else ""
+        lines.append(f"  pages: {summary.pages_seen} ({outcomes}){retried}")
+    lines.append(
+        f"  models: {summary.models_published} published, {summary.official_prices} official "
+        f"prices, {summary.provider_offers} provider offers"
+    )
+    issues = ", ".join(f"{n} {k}" for k, n in sorted(summary.quality_issues_by_kind.items()))
+    total = sum(summary.quality_issues_by_kind.values())
+    lines.append(f"  quality issues: {total} ({issues or 'none'})")
+    for page in summary.failed_pages[:20]:
+        url, error = escape(page["url"]), escape(page["error"])
+        lines.append(f"  [red]{page['outcome']}[/] {url}: {error}")
+    if len(summary.failed_pages) > 20:
+        lines.append(f"  … and {len(summary.failed_pages) - 20} more: SELECT * FROM pages")
+    if summary.models_carried_forward:
+        lines.append(
+            f"  {summary.models_carried_forward} models carried forward from the previous "
+            "catalog: their pages failed this time"
+        )
+    if summary.status == RunStatus.PUBLISHED:
+        changed = ", ".join(f"{n} {k}" for k, n in sorted(summary.changes_by_kind.items()))
+        lines.append(f"  changes: {sum(summary.changes_by_kind.values())} ({changed or 'none'})")
+    if summary.seconds:
+        timing = ", ".join(f"{stage} {secs:.1f}s" for stage, secs in summary.seconds.items())
+        lines.append(f"  time: {timing}")
+    catalog = DataDir(data_dir).catalog
+    if summary.status == RunStatus.PUBLISHED:
+        lines.append(f"  catalog: {catalog}")
+    else:
+        lines.append(f"  nothing was published: {_still_live(data_dir)}")
+    return lines
+
+
+def _still_live(data_dir: Path) -> str:
+    from transforms.publish import CatalogInUse, published_snapshot
+
+    catalog = DataDir(data_dir).catalog
+    try:
+        publication, problem = published_snapshot(DataDir(data_dir))
+    except CatalogInUse as busy:
+        return str(busy)
+    if problem is not None:
+        return f"the catalog at {catalog} is as it was ({problem})"
+    if publication is None:
+        return "no catalog has been published here yet"
+    return f"the catalog at {catalog} is unchanged ({publication})"

@@ -1,0 +1,80 @@
+"""``modelcat rebuild``: re-derive published runs from the page archive. No network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from modelcat.run.interrupts import Interrupted, stop_signals
+from modelcat.run.lock import locked
+from modelcat.run.publishing import build_and_publish, return_freed_memory
+from modelcat.run.records import RunSummary, read_summaries
+from modelcat.run.recovery import recover
+from transforms.build.plan import plan_build
+from transforms.contract.layout import DataDir
+from transforms.contract.vocabulary import RunStatus
+from transforms.pages.archive import PageArchive
+from transforms.publish import discard
+
+
+def rebuild(
+    data_dir: DataDir,
+    first_run_id: str | None = None,
+    on_stage: Callable[[str], None] = lambda _stage: None,
+) -> list[RunSummary]:
+    """Re-derive published runs from the page archive with today's parser and transforms.
+
+    Starts at ``first_run_id`` (default: the latest published run) and replays every later
+    published run in order, on top of the history published before it, so a parser fix
+    reaches the runs it concerns and everything that follows from them. No network.
+    Interrupted, it removes the snapshots it wrote and leaves the catalog as it was.
+    """
+    return_freed_memory()
+    with stop_signals() as stop, locked(data_dir):
+        recovered = recover(data_dir, catalog_needed=False)
+        published = [s for s in read_summaries(data_dir) if s["status"] == RunStatus.PUBLISHED]
+        ids = [s["run_id"] for s in published]
+        if not ids:
+            raise ValueError("nothing to rebuild: no run has been published yet")
+        first = first_run_id or ids[-1]
+        if first not in ids:
+            raise ValueError(f"run {first} was not published; published runs: {', '.join(ids)}")
+        start = ids.index(first)
+        previous = data_dir.snapshot_of(ids[start - 1]) if start else None
+        if start and previous is None:
+            raise ValueError(f"the snapshot before {first} was pruned; rebuild from an earlier run")
+        archive = PageArchive(data_dir.archive)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        summaries = []
+        try:
+            for original in published[start:]:
+                run_id = original["run_id"]
+                summary = RunSummary(run_id, original["started_at"], original["start_urls"])
+                summary.recovered, recovered = recovered, []
+                summary.finished_at = original.get("finished_at")
+                summary.crawl_finish_reason = original.get("crawl_finish_reason")
+                on_stage("build")
+                plan = plan_build(
+                    data_dir.run(run_id),
+                    previous,
+                    archive,
+                    reparse=True,
+                    published=data_dir.snapshot_of(run_id),
+                )
+                snapshot = build_and_publish(
+                    data_dir,
+                    plan,
+                    summary,
+                    on_stage,
+                    allow_shrink=True,  # the shrink was accepted when the run was published
+                    publication=f"{run_id}.rebuilt-{stamp}",
+                    commit=run_id == ids[-1],
+                    stop=stop,
+                )
+                previous = snapshot
+                summaries.append(summary)
+        except Interrupted:
+            with stop.held():
+                discard(data_dir, f"*.rebuilt-{stamp}")
+            raise
+        return summaries

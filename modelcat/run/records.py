@@ -1,0 +1,274 @@
+"""The record of every run: ``runs/RUN_ID/summary.json``, and the ``runs`` table made of them.
+
+A summary is written when its run ends, atomically (a temporary file renamed over it): a
+crash leaves the old file or the new one, never part of one. The record is as durable as
+the commit, because a published catalog carries its own run's row in its ``runs`` table,
+beside the rows of every run before it. ``reconcile`` restores from those rows a summary
+that a crash (``kill -9`` between the commit and the summary) or a damaged disk lost, and
+records a run that died before it could write one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from transforms.contract import TABLES, conform
+from transforms.contract.layout import PAGES_FILE, DataDir
+from transforms.contract.vocabulary import PageOutcome, RunStatus
+
+if TYPE_CHECKING:
+    from transforms.build.tables import BuiltRun
+
+SUMMARY_FILE = "summary.json"
+UNREADABLE_SUMMARY = "summary.unreadable.json"
+RUN_ID = re.compile(r"\d{8}T\d{9}Z")
+# The outcomes the runs table counts in columns of their own (pages_<outcome>).
+COUNTED_OUTCOMES = (
+    PageOutcome.NOT_MODIFIED,
+    PageOutcome.FAILED,
+    PageOutcome.QUARANTINED,
+    PageOutcome.SKIPPED,
+)
+_FAILED_OUTCOMES = (PageOutcome.FAILED, PageOutcome.QUARANTINED, PageOutcome.DISALLOWED)
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    started_at: str
+    start_urls: list[str] | None
+    status: str = RunStatus.FAILED
+    message: str | None = None
+    finished_at: str | None = None
+    crawl_finish_reason: str | None = None
+    pages_seen: int = 0
+    pages_by_outcome: dict[str, int] = field(default_factory=dict)
+    pages_fetched: int | None = 0
+    pages_retried: int | None = 0
+    models_published: int = 0
+    models_carried_forward: int | None = 0
+    official_prices: int = 0
+    provider_offers: int = 0
+    quality_issues_by_kind: dict[str, int] = field(default_factory=dict)
+    changes_by_kind: dict[str, int] = field(default_factory=dict)
+    failed_pages: list[dict[str, str | None]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    # Local state this run found broken and what it did about it, in words.
+    recovered: list[str] = field(default_factory=list)
+
+    def write(self, run_dir: Path) -> None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomically(run_dir / SUMMARY_FILE, json.dumps(asdict(self), indent=2))
+
+    def count_pages(self, pages: pd.DataFrame) -> None:
+        """The page counts of a page log (``url, http_status, outcome, error, retries``)."""
+        self.pages_seen = len(pages)
+        self.pages_by_outcome = dict(Counter(pages["outcome"].astype(str)))
+        self.pages_retried = int((pages["retries"].fillna(0) > 0).sum())
+        self.pages_fetched = int((pages["http_status"] == 200).sum())
+        failed = pages[pages["outcome"].isin(_FAILED_OUTCOMES)]
+        self.failed_pages = [
+            {"url": url, "outcome": outcome, "error": error}
+            for url, outcome, error in zip(
+                failed["url"], failed["outcome"], failed["error"].astype(object), strict=True
+            )
+        ]
+
+    def count_built(self, built: BuiltRun) -> None:
+        """What the build of this run found: its pages, rows, issues, carried-forward models."""
+        self.count_pages(built.pages)
+        self.official_prices = len(built.official_prices)
+        self.provider_offers = len(built.provider_offers)
+        self.quality_issues_by_kind = built.quality_issues_by_kind
+        self.models_carried_forward = len(built.carried_forward)
+
+    def count_staged_pages(self, run_dir: Path) -> None:
+        """The page counts of what the run staged so far (a killed run's last line may be
+        cut short: it is left out)."""
+        path = run_dir / PAGES_FILE
+        records = []
+        if path.exists():
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    continue
+        columns = ["url", "http_status", "outcome", "error", "retries"]
+        self.count_pages(pd.DataFrame(records, columns=columns).astype(object))
+
+
+def new_run_id(data_dir: DataDir) -> str:
+    """A UTC timestamp, sortable and unique within the data directory."""
+    while True:
+        moment = datetime.now(UTC)
+        run_id = moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}Z"
+        if not data_dir.run(run_id).exists():
+            return run_id
+        time.sleep(0.001)
+
+
+def read_summaries(data_dir: DataDir) -> list[dict[str, Any]]:
+    """Every run's summary, oldest first; one that cannot be read is left to ``reconcile``."""
+    summaries = []
+    for path in sorted(data_dir.runs.glob(f"*/{SUMMARY_FILE}")):
+        summary = _read(path)
+        if summary is not None:
+            summaries.append(summary)
+    return summaries
+
+
+def reconcile(data_dir: DataDir) -> list[str]:
+    """Give every run a readable summary that agrees with the published catalog.
+
+    Run when no run is under way (the data directory's lock held). A summary missing or
+    unreadable is restored from the row the catalog's ``runs`` table has for its run (the
+    unreadable file is kept beside it); the run the catalog was committed by is published,
+    whatever its summary says; a run with neither ended before it could say how: it is
+    recorded as failed. Returns what was restored, in words.
+    """
+    snapshot = data_dir.current_snapshot()
+    rows: dict[str, dict[str, Any]] = {}
+    if snapshot is not None and (snapshot / "runs.parquet").exists():
+        table = pq.read_table(snapshot / "runs.parquet")
+        rows = {row["run_id"]: row for row in table.to_pylist()}
+    committed = snapshot.name.split(".")[0] if snapshot is not None else None
+    dirs = {p.name for p in data_dir.runs.glob("*") if p.is_dir() and RUN_ID.fullmatch(p.name)}
+    recovered = []
+    for run_id in sorted(dirs | set(rows)):
+        run_dir = data_dir.run(run_id)
+        path = run_dir / SUMMARY_FILE
+        summary = _read(path)
+        row = rows.get(run_id)
+        published = summary is not None and summary["status"] == RunStatus.PUBLISHED
+        if summary is not None and (run_id != committed or published):
+            continue
+        name = f"runs/{run_id}/{SUMMARY_FILE}"
+        if summary is None and path.exists():
+            os.replace(path, run_dir / UNREADABLE_SUMMARY)
+            problem = f"{name} could not be read (kept as {UNREADABLE_SUMMARY})"
+        elif summary is None:
+            problem = f"{name} was missing"
+        else:
+            problem = f"{name} said {summary['status']!r}, but the catalog was committed by it"
+        if row is not None:
+            restored = _from_row(row)
+            recovered.append(f"{problem}: restored from the catalog's runs table")
+        else:
+            restored = _killed(run_dir)
+            recovered.append(f"{problem}: the run ended before writing it; recorded as failed")
+        restored.write(run_dir)
+    return recovered
+
+
+def runs_table(data_dir: DataDir, current: RunSummary) -> pd.DataFrame:
+    """Every run's summary, this one included, as the ``runs`` table."""
+    rows = [s for s in read_summaries(data_dir) if s["run_id"] != current.run_id]
+    rows.append({**asdict(current), "finished_at": current.finished_at or now()})
+    rows.sort(key=lambda row: row["run_id"])
+    frame = pd.DataFrame(
+        {
+            "run_id": [r["run_id"] for r in rows],
+            "started_at": [timestamp(r["started_at"]) for r in rows],
+            "finished_at": [timestamp(r.get("finished_at")) for r in rows],
+            "start_urls": [r["start_urls"] for r in rows],
+            "pages_seen": [r.get("pages_seen", 0) for r in rows],
+            "models_published": [r.get("models_published", 0) for r in rows],
+            "status": [r["status"] for r in rows],
+            "message": [r.get("message") for r in rows],
+            "pages_fetched": [r.get("pages_fetched") for r in rows],
+            **{
+                f"pages_{outcome}": [r.get("pages_by_outcome", {}).get(outcome, 0) for r in rows]
+                for outcome in COUNTED_OUTCOMES
+            },
+            "pages_retried": [r.get("pages_retried") for r in rows],
+            "models_carried_forward": [r.get("models_carried_forward") for r in rows],
+            "quality_issues_by_kind": [
+                list(r.get("quality_issues_by_kind", {}).items()) for r in rows
+            ],
+            "changes_by_kind": [list(r.get("changes_by_kind", {}).items()) for r in rows],
+        }
+    )
+    return conform(frame, TABLES["runs"])
+
+
+def _from_row(row: dict[str, Any]) -> RunSummary:
+    """A summary from the run's row in a catalog's ``runs`` table (``runs_table`` inverted)."""
+    outcomes = {o: row[f"pages_{o}"] for o in COUNTED_OUTCOMES if row[f"pages_{o}"]}
+    return RunSummary(
+        run_id=row["run_id"],
+        started_at=_iso(row["started_at"]),
+        start_urls=row["start_urls"],
+        status=row["status"],
+        message=row["message"],
+        finished_at=_iso(row["finished_at"]),
+        # Not in the table; but only a crawl that finished is ever published.
+        crawl_finish_reason="finished" if row["status"] == RunStatus.PUBLISHED else None,
+        pages_seen=row["pages_seen"],
+        pages_by_outcome=outcomes,
+        pages_fetched=row["pages_fetched"],
+        pages_retried=row["pages_retried"],
+        models_published=row["models_published"],
+        models_carried_forward=row["models_carried_forward"],
+        quality_issues_by_kind=dict(row["quality_issues_by_kind"] or []),
+        changes_by_kind=dict(row["changes_by_kind"] or []),
+        recovered=["this summary was restored from the catalog's runs table"],
+    )
+
+
+def _killed(run_dir: Path) -> RunSummary:
+    """The record of a run that died without writing one: what its page log shows."""
+    started = datetime.strptime(run_dir.name, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+    summary = RunSummary(run_dir.name, _iso(started), None)
+    summary.message = "the run ended without recording how (killed?); nothing was published"
+    summary.count_staged_pages(run_dir)
+    return summary
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    """A summary file's content, or None when it is missing or not a summary."""
+    try:
+        summary = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(summary, dict) or not {"run_id", "started_at", "status"} <= set(summary):
+        return None
+    return summary
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    with partial.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+
+
+def now() -> str:
+    return _iso(datetime.now(UTC))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # the catalog's timestamps are naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def timestamp(text: str | None) -> datetime | None:
+    """A summary's ISO time as the catalog stores it: naive UTC."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)

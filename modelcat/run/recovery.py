@@ -1,0 +1,59 @@
+"""Before a run: put right what a crash or damage left in the data directory, and say so.
+
+The catalog, its snapshot and ``current`` are ``transforms.publish.repair``'s; the runs'
+summaries are ``modelcat.run.records.reconcile``'s; the validator store is checked here. What was
+recovered goes into the run's summary as sentences, and so into its printed summary.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from modelcat.run.records import read_summaries, reconcile
+from transforms.contract.layout import DataDir
+from transforms.contract.vocabulary import RunStatus
+from transforms.pages.archive import Validators
+from transforms.publish import BrokenState, repair
+
+UNREADABLE_VALIDATORS = "validators.unreadable.json"
+
+
+def recover(data_dir: DataDir, *, catalog_needed: bool = True) -> list[str]:
+    """Put right what a crash or damage left in the data directory, before a run starts:
+    the catalog, its snapshot and ``current`` (``transforms.publish.repair``), then every
+    run's summary (``modelcat.run.records.reconcile``). Returns what was recovered, in words.
+
+    Raises ``BrokenState`` if the catalog is past repair, unless not ``catalog_needed``
+    (a rebuild, which makes the catalog anew).
+    """
+    summaries = read_summaries(data_dir)
+    published = [s["run_id"] for s in summaries if s["status"] == RunStatus.PUBLISHED]
+    try:
+        recovered = repair(data_dir, published[-1] if published else None)
+    except BrokenState as broken:
+        if catalog_needed:
+            raise
+        recovered = [f"{broken.problem}: this rebuild writes a new catalog"]
+    return recovered + reconcile(data_dir)
+
+
+def check_validators(data_dir: DataDir, run_dir: Path) -> list[str]:
+    """Set aside a validator store that cannot be read in full, keeping what can be."""
+    store = Validators.load(data_dir.validators)
+    if store.unreadable is None and not store.dropped:
+        return []
+    run_dir.mkdir(parents=True, exist_ok=True)
+    os.replace(data_dir.validators, run_dir / UNREADABLE_VALIDATORS)
+    if store.entries:
+        store.save(data_dir.validators)
+    kept = f"kept as runs/{run_dir.name}/{UNREADABLE_VALIDATORS}"
+    if store.unreadable is not None:
+        return [
+            f"validators.json could not be read ({store.unreadable}; {kept}): "
+            "the run starts without it, so every page is fetched in full"
+        ]
+    return [
+        f"validators.json had {store.dropped} entries that are not validators ({kept}): "
+        "they were dropped, so those pages are fetched in full"
+    ]

@@ -1,0 +1,89 @@
+"""A refresh: lock, recover, crawl, build, guards, publish, summary, retention.
+
+One refresh per data directory at a time (``modelcat.run.lock``). Each run starts by putting
+right what a crash or damage left in the data directory (``modelcat.run.recovery``), crawls
+(``modelcat.run.crawl``: Scrapy in a child process, the run staged in this one), builds and
+publishes (``modelcat.run.publishing``), and stops cleanly on SIGINT or SIGTERM
+(``modelcat.run.interrupts``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from crawler.spec import CrawlOptions
+from modelcat.run.crawl import crawl
+from modelcat.run.interrupts import Interrupted, stop_signals
+from modelcat.run.lock import locked
+from modelcat.run.publishing import build_and_publish, return_freed_memory
+from modelcat.run.records import RunSummary, new_run_id, now
+from modelcat.run.recovery import check_validators, recover
+from modelcat.run.retention import prune
+from transforms.build.plan import plan_build
+from transforms.contract.layout import DataDir
+from transforms.contract.vocabulary import RunStatus
+from transforms.pages.archive import PageArchive
+from transforms.pages.items import PageItem
+
+
+def refresh(
+    data_dir: DataDir,
+    options: CrawlOptions,
+    on_page: Callable[[PageItem], None] = lambda _item: None,
+    *,
+    allow_shrink: bool = False,
+    keep: int | None = None,
+    on_stage: Callable[[str], None] = lambda _stage: None,
+) -> RunSummary:
+    """Crawl, build and publish one run; never half-publishes.
+
+    ``on_page`` sees every page as the crawl stages it; ``on_stage`` is told when each stage
+    (crawl, build, history, publish) begins.
+
+    Raises ``RefreshLocked``, ``BrokenState`` (local state past repair) and ``Interrupted``
+    (SIGINT or SIGTERM before the run began to commit: nothing published, run recorded).
+    """
+    return_freed_memory()
+    with stop_signals() as stop, locked(data_dir):
+        recovered = recover(data_dir)
+        run_id = new_run_id(data_dir)
+        run_dir = data_dir.run(run_id)
+        summary = RunSummary(run_id, now(), list(options.start_urls), recovered=recovered)
+        step = "checking the validator store"
+        try:
+            with stop.held():
+                summary.recovered += check_validators(data_dir, run_dir)
+            step, started = "crawling", time.perf_counter()
+            on_stage("crawl")
+            stats = crawl(data_dir, run_dir, options, on_page, stop)
+            summary.seconds["crawl"] = round(time.perf_counter() - started, 3)
+            summary.crawl_finish_reason = stats.get("finish_reason")
+            step = "building the catalog"
+            previous = data_dir.current_snapshot()
+            on_stage("build")
+            plan = plan_build(run_dir, previous, PageArchive(data_dir.archive))
+            build_and_publish(
+                data_dir, plan, summary, on_stage, allow_shrink=allow_shrink, stop=stop
+            )
+        except Interrupted as interrupt:
+            summary.status = RunStatus.INTERRUPTED
+            summary.message = (
+                f"stopped by {interrupt.signal_name} while {step}; nothing was published "
+                "(the pages it saw are archived, and the validator store kept what it knew)"
+            )
+            interrupt.summary = summary
+            raise
+        except Exception as error:
+            summary.status, summary.message = RunStatus.FAILED, f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            stop.settle()  # the run's record is written whole, whatever arrives now
+            if not summary.pages_by_outcome:
+                summary.count_staged_pages(run_dir)
+            summary.finished_at = summary.finished_at or now()
+            summary.write(run_dir)
+        # A stop signal that came while the run committed waits no longer than that.
+        if keep is not None and summary.status == RunStatus.PUBLISHED and stop.received is None:
+            prune(data_dir, keep)
+        return summary
