@@ -56,7 +56,7 @@ RESULTS = REPO / "bench" / "results"
 DOC = REPO / "docs" / "benchmarks.md"
 DOC_START, DOC_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 PYTHON = sys.executable
-MODELCAT = [PYTHON, "-m", "modelcat.cli.main"]
+MODELCAT = [PYTHON, "-m", "modelcat.cli"]
 PHASES = ("floor", "spider", "full", "unchanged", "rebuild")
 LIBRARIES = (
     "scrapy",

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import pickle
 from pathlib import Path
@@ -19,7 +18,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
-from transforms.contract.layout import CRAWL_STATS_FILE
+from crawler.stats import write_stats
+from transforms.contract.layout import RunDir
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
 
@@ -89,7 +89,7 @@ class StatsFile:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.path = run_dir(crawler) / CRAWL_STATS_FILE
+        self.path = run_dir(crawler).crawl_stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -98,13 +98,8 @@ class StatsFile:
         return extension
 
     def write(self, spider: Any, reason: str) -> None:
-        stats = dict(self.crawler.stats.get_stats())
-        stats["finish_reason"] = reason
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(
-            json.dumps(stats, default=str, indent=2, sort_keys=True), encoding="utf-8"
-        )
+        write_stats(self.path, dict(self.crawler.stats.get_stats()), reason)
 
 
-def run_dir(crawler: Crawler) -> Path:
-    return Path(crawler.settings["MODELCAT_RUN_DIR"])
+def run_dir(crawler: Crawler) -> RunDir:
+    return RunDir(Path(crawler.settings["MODELCAT_RUN_DIR"]))

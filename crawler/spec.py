@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from crawler.site import DEFAULT_START_URLS
-from transforms.contract.layout import CRAWL_LOG_FILE, DataDir
+from transforms.contract.layout import DataDir, RunDir
 
 
 def _seconds(text: str) -> float:
@@ -107,13 +106,13 @@ class CrawlOptions:
     concurrency: int | None = None  # requests in flight; None = polite default
     settings: dict[str, Any] = field(default_factory=dict)  # of USER_SETTINGS only
 
-    def overrides(self, data_dir: DataDir, run_dir: Path) -> dict[str, Any]:
+    def overrides(self, data_dir: DataDir, run_dir: RunDir) -> dict[str, Any]:
         """The Scrapy settings a run sets on top of ``crawler/settings.py``."""
         values: dict[str, Any] = {
-            "MODELCAT_RUN_DIR": str(run_dir),
+            "MODELCAT_RUN_DIR": str(run_dir.path),
             "MODELCAT_ARCHIVE_DIR": str(data_dir.archive),
             "MODELCAT_VALIDATORS_FILE": str(data_dir.validators),
-            "LOG_FILE": str(run_dir / CRAWL_LOG_FILE),
+            "LOG_FILE": str(run_dir.crawl_log),
         }
         if self.delay is not None:
             # AutoThrottle only ever slows down; with no delay asked for, it has no job.
@@ -131,7 +130,7 @@ class CrawlOptions:
 
 
 def crawl_spec(
-    options: CrawlOptions, data_dir: DataDir, run_dir: Path, stream_fd: int | None = None
+    options: CrawlOptions, data_dir: DataDir, run_dir: RunDir, stream_fd: int | None = None
 ) -> str:
     """The crawl child's SPEC (``python -I -m crawler SPEC``): its start URLs and settings.
 

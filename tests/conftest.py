@@ -64,7 +64,7 @@ def modelcat(
     """Run the real CLI in its own process (Scrapy's reactor runs once per process)."""
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "modelcat.cli.main", *args],
+        [sys.executable, "-m", "modelcat.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -21,7 +21,8 @@ from modelcat.demo.mirror import MirrorServer
 from tests.conftest import modelcat as run_cli
 from tests.conftest import query, refresh
 from tests.test_incremental import change_input_prices
-from transforms.contract import TABLES, USD
+from transforms.contract.columns import USD
+from transforms.contract.tables import TABLES
 
 
 def test_import_is_light_and_versioned() -> None:

@@ -201,7 +201,7 @@ def test_scrapy_crawl_works_from_the_repo_root(server, tmp_path: Path) -> None:
 def test_staged_page_values_are_written_in_the_contract_types(published: Path) -> None:
     """The crawl stages page_values that are published as they are: the files a real refresh
     wrote, staged and published, have the contract's columns and types."""
-    from transforms.contract import TABLES
+    from transforms.contract.tables import TABLES
 
     contract = TABLES["page_values"].arrow_schema
     (staged,) = (published / "runs").glob("*/page_values.parquet")

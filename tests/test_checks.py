@@ -16,13 +16,14 @@ import pytest
 
 from tests.conftest import SEED_PAGE
 from transforms.build.plan import plan_build
-from transforms.build.tables import build_catalog
-from transforms.contract.layout import PAGE_VALUES_FILE, PAGES_FILE
+from transforms.build.tables import build_tables
+from transforms.contract.layout import RunDir
 from transforms.contract.vocabulary import PageOutcome
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
+from transforms.pages.log import page_record
 from transforms.pages.parse import parse_page
-from transforms.pages.staging import page_record, page_values_table
+from transforms.pages.values import values_table
 
 URL = "https://mirror.test/llms/models/m.md"
 
@@ -88,10 +89,11 @@ def catalog_of(text: str, run_dir: Path) -> dict[str, pd.DataFrame]:
         problems=page.problems,
     )
     run_dir.mkdir()
-    (run_dir / PAGES_FILE).write_text(json.dumps(page_record(item)) + "\n")
-    pq.write_table(page_values_table([(URL, "0" * 64, page)]), run_dir / PAGE_VALUES_FILE)
-    plan = plan_build(run_dir, None, PageArchive(run_dir / "archive"))
-    return build_catalog(plan, "run").tables()
+    run = RunDir(run_dir)
+    run.page_log.write_text(json.dumps(page_record(item)) + "\n")
+    pq.write_table(values_table([(URL, "0" * 64, page)]), run.page_values)
+    plan = plan_build(run, None, PageArchive(run_dir / "archive"))
+    return build_tables(plan, "run").tables()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from modelcat.api.cost import COLUMNS, cost, rank_costs
 from tests.conftest import modelcat
 from tests.test_cost import SEED, cost_catalog
-from transforms.contract import TABLES
+from transforms.contract.tables import TABLES
 from transforms.publish.cost import COST_MACROS, KINDS
 
 EXAMPLES = int(os.environ.get("MODELCAT_HYPOTHESIS_EXAMPLES", "60"))

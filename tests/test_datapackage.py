@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from transforms.contract import DESCRIPTION, TABLES
+from transforms.contract.columns import DESCRIPTION
+from transforms.contract.tables import TABLES
 
 TABLE_SCHEMA_TYPES = {
     "string": pa.types.is_string,

@@ -109,7 +109,7 @@ def test_export_replaces_a_regular_file_whole(data_dir: Path, tmp_path: Path) ->
 
 @pytest.mark.parametrize("output", ["csv", "jsonl", "parquet"])
 def test_export_to_standard_output(data_dir: Path, tmp_path: Path, output: str) -> None:
-    command = [sys.executable, "-m", "modelcat.cli.main", "export", "official_prices"]
+    command = [sys.executable, "-m", "modelcat.cli", "export", "official_prices"]
     command += ["--format", output, "--out", "-", "--data-dir", str(data_dir)]
     streamed = subprocess.run(command, capture_output=True, check=False, cwd=tmp_path)
     assert streamed.returncode == 0, streamed.stderr

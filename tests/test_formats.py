@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from modelcat.cli.formats import EXCEL_BOM, cell, json_value, write_csv, write_json, write_jsonl
 from tests.conftest import modelcat, query
-from transforms.contract import TABLES, sql_type
+from transforms.contract.casting import sql_type
+from transforms.contract.tables import TABLES
 
 # (DuckDB literal, CSV/table text, JSON value): each row is the rule for one type.
 RULES = [

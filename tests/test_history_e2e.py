@@ -17,7 +17,7 @@ import pytest
 from modelcat.demo.mirror import MirrorServer
 from tests import history_site as site
 from tests.conftest import REPO, modelcat, query, refresh
-from transforms.contract import PROVENANCE, TABLES
+from transforms.contract.tables import PROVENANCE, TABLES
 
 FEED = "kind, model_id, provider, region, field, tier_label, old_value, new_value"
 D = Decimal

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.contract import MODEL_HISTORY, TEXT_LIST, TS, USD, Column, Table, conform
+from transforms.contract.casting import conform
+from transforms.contract.columns import TEXT_LIST, TS, USD, Column, Table
+from transforms.contract.tables import MODEL_HISTORY
 from transforms.history.compare import as_text, differs, last_of_each, row_keys
 from transforms.history.intervals import Observation, Versioned, advance
 

@@ -439,11 +439,11 @@ class SiteLife(RuleBasedStateMachine):
         damaged = data.draw(st.lists(st.sampled_from(bodies), max_size=3, unique=True))
         for body in damaged:
             body.write_bytes(data.draw(st.sampled_from([b"garbage", body.read_bytes()[:9]])))
-        with duckdb.connect(str(self.data.catalog), read_only=True) as con:
+        with duckdb.connect(str(self.data.catalog_file), read_only=True) as con:
             feed_before = bag(con.execute(f"SELECT {FEED} FROM changes").fetchall())
         (summary,) = rebuild(self.data)
         assert summary.status == "published", summary.message
-        with duckdb.connect(str(self.data.catalog), read_only=True) as con:
+        with duckdb.connect(str(self.data.catalog_file), read_only=True) as con:
             self.check_current(con, self.published)
             assert bag(con.execute(f"SELECT {FEED} FROM changes").fetchall()) == feed_before
             for moment, then in self.past:
@@ -480,7 +480,7 @@ class SiteLife(RuleBasedStateMachine):
             for model_id, page in self.pages.items()
             if model_id not in gone
         }
-        with duckdb.connect(str(self.data.catalog), read_only=True) as con:
+        with duckdb.connect(str(self.data.catalog_file), read_only=True) as con:
             self.check_current(con, published)
             expected = self.expected.advance(published, carried)
             feed = con.execute(

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from transforms.build import frames
-from transforms.contract import (
+from transforms.contract.casting import conform, empty
+from transforms.contract.columns import Table
+from transforms.contract.tables import (
     CHANGES,
     HISTORY_TABLES,
     MODELS,
@@ -19,9 +21,6 @@ from transforms.contract import (
     PROVIDER_OFFERS,
     TABLES,
     UNREAD_PRICES,
-    Table,
-    conform,
-    empty,
 )
 from transforms.contract.vocabulary import ChangeKind as K
 from transforms.history import advance_catalog

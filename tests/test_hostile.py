@@ -25,9 +25,11 @@ import pytest
 from tests.conftest import SEED_PAGE
 from transforms.build import frames
 from transforms.build.plan import BuildPlan, plan_build
-from transforms.build.tables import build_catalog
+from transforms.build.tables import build_tables
 from transforms.build.validation import validate
-from transforms.contract import TABLES, to_frame
+from transforms.contract.casting import to_frame
+from transforms.contract.layout import RunDir
+from transforms.contract.tables import TABLES
 from transforms.contract.vocabulary import IssueKind, PageOutcome
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
@@ -67,16 +69,16 @@ def crawl_item(url: str, body: bytes) -> PageItem:
 
 def stage_site(pages: dict[str, bytes], run_dir: Path) -> BuildPlan:
     """A run that fetched ``pages`` (URL -> body), staged by the real ``Stager``."""
-    stager = Stager(run_dir, PageArchive(run_dir / "archive"), None)
+    stager = Stager(RunDir(run_dir), PageArchive(run_dir / "archive"), None)
     for url, body in pages.items():
         stager.add(crawl_item(url, body))
     stager.close()
-    return plan_build(run_dir, None, PageArchive(run_dir / "archive"))
+    return plan_build(RunDir(run_dir), None, PageArchive(run_dir / "archive"))
 
 
 def build_site(pages: dict[str, bytes], run_dir: Path) -> dict[str, pd.DataFrame]:
     """The validated tables of that run, by the real catalog build."""
-    return build_catalog(stage_site(pages, run_dir), "run").tables()
+    return build_tables(stage_site(pages, run_dir), "run").tables()
 
 
 def corpus() -> dict[str, bytes]:
@@ -190,7 +192,8 @@ def test_conflicted_cells_are_reported_by_their_typed_keys(tmp_path: Path) -> No
     NULL."""
     names = ["duplicate-metric-row.md", "duplicate-provider-row.md", "identical-metric-row.md"]
     staged = stage_site({BASE + name: (HOSTILE / name).read_bytes() for name in names}, tmp_path)
-    catalog = frames.build(staged.pages, staged.sources, map(to_frame, staged.chunks([])))
+    values = (to_frame(chunk.values) for chunk in staged.chunks())
+    catalog = frames.typed_tables(staged.pages, staged.sources, values)
     cells = catalog.conflicted_cells.drop(columns="page_url").astype(object)
     assert sorted(map(tuple, cells.where(cells.notna(), None).to_numpy().tolist())) == [
         (
@@ -219,12 +222,12 @@ def test_a_ragged_row_is_kept_whole_in_page_values_and_never_shifted(tmp_path: P
     16000, input $3.2). Now its line is kept as written, in no column, and not read."""
     name = "ragged-provider-row.md"
     staged = stage_site({BASE + name: (HOSTILE / name).read_bytes()}, tmp_path)
-    values = pd.concat(map(to_frame, staged.chunks([])))
+    values = pd.concat(to_frame(chunk.values) for chunk in staged.chunks())
     row = values[(values["section"] == "Provider Availability") & values["column_label"].isna()]
     assert row[["row_label", "raw_value"]].astype(object).to_numpy().tolist() == [
         [pd.NA, "| OpenAI | 128K | 16K | $0.8 | $3.2 | $0.2 | — |"]
     ]
-    tables = build_catalog(staged, "run").tables()
+    tables = build_tables(staged, "run").tables()
     assert tables["provider_offers"].empty
     (issue,) = tables["quality_issues"].query("kind == 'unmapped_value'").to_dict("records")
     assert issue["field"] == "Provider Availability row 2"

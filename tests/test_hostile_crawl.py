@@ -17,7 +17,7 @@ from modelcat.demo.mirror import MirrorServer
 from tests.conftest import DEMO_MIRROR, SEED_PAGE, query, refresh
 from tests.test_catalog_e2e import MODEL_FIELDS, OFFER_FIELDS
 from tests.test_hostile import EXPECTED, HOSTILE, check, outcome_of
-from transforms.contract import to_frame
+from transforms.contract.casting import to_frame
 
 PATH = "/llms/models/hostile/"
 # Pages that are good in the first run and hostile in the second: each model must stay.

@@ -29,7 +29,7 @@ UNCHANGED = "interrupted; the published catalog is unchanged"
 
 def start(server: MirrorServer, data_dir: Path) -> subprocess.Popen:
     """A refresh in a process group of its own, as a shell runs a foreground job."""
-    command = [sys.executable, "-m", "modelcat.cli.main", "refresh", "--start-url", server.url()]
+    command = [sys.executable, "-m", "modelcat.cli", "refresh", "--start-url", server.url()]
     return subprocess.Popen(
         [*command, "--data-dir", str(data_dir), *FAST],
         stdout=subprocess.PIPE,
@@ -249,7 +249,7 @@ def test_an_interrupted_rebuild_leaves_the_catalog_and_no_snapshot_behind(
     snapshots = sorted(p.name for p in (data_dir / "snapshots").iterdir())
     first = sorted(p.name for p in (data_dir / "runs").iterdir())[0]
 
-    command = [sys.executable, "-m", "modelcat.cli.main", "rebuild", "--run", first]
+    command = [sys.executable, "-m", "modelcat.cli", "rebuild", "--run", first]
     victim = subprocess.Popen(
         [*command, "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE,

@@ -277,15 +277,16 @@ def test_a_lost_body_whose_published_values_are_gone_too_is_skipped(data_dir: Pa
         plan = plan_build(
             layout.run(last), layout.snapshot_of(before), archive, reparse=True, published=published
         )
-        problems: list[tuple[str, str]] = []
-        pages = {url for table in plan.chunks(problems) for url in table["page_url"].to_pylist()}
+        chunks = list(plan.chunks())
+        problems = [problem for chunk in chunks for problem in chunk.problems]
+        pages = {url for chunk in chunks for url in chunk.values["page_url"].to_pylist()}
         (problem,) = [text for url, text in problems if url.endswith(f"/{MODEL}.md")]
         assert problem.startswith(f"body {sha256[:12]}… is not in the archive; ")
         if published is None:
             assert problem.endswith("page skipped")
             assert not any(url.endswith(f"/{MODEL}.md") for url in pages)
         else:
-            assert problem.endswith(f"its values are those {published.name} published")
+            assert problem.endswith(f"its values are those {published.publication} published")
             assert any(url.endswith(f"/{MODEL}.md") for url in pages)
 
 

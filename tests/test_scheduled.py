@@ -31,7 +31,7 @@ def start_refresh(server: MirrorServer, data_dir: Path, *extra: str) -> subproce
         [
             sys.executable,
             "-m",
-            "modelcat.cli.main",
+            "modelcat.cli",
             "refresh",
             "--start-url",
             server.url("/llms.txt"),

@@ -13,10 +13,10 @@ from pathlib import Path
 from crawler.__main__ import crawl_settings
 from crawler.spec import CrawlOptions, crawl_spec
 from crawler.spiders.pipellm import PipeLLMSpider
-from transforms.contract.layout import DataDir
+from transforms.contract.layout import DataDir, RunDir
 
 DATA = DataDir(Path("/tmp/data"))
-RUN = Path("/tmp/data/runs/x")
+RUN = RunDir(Path("/tmp/data/runs/x"))
 
 
 def settings(options: CrawlOptions, stream_fd: int | None = 7):
@@ -58,7 +58,7 @@ def test_a_refresh_crawl_forwards_its_pages_and_a_plain_crawl_stages_them() -> N
     assert forwarding.getint("MODELCAT_STREAM_FD") == 7
     staging = settings(CrawlOptions(), stream_fd=None)
     assert staging.getdict("ITEM_PIPELINES") == {"crawler.pipelines.StagingWriter": 300}
-    assert staging.get("LOG_FILE") == str(RUN / "crawl.log")
+    assert staging.get("LOG_FILE") == str(RUN.path / "crawl.log")
 
 
 def test_the_spec_is_what_the_child_is_given() -> None:

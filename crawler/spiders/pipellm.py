@@ -33,15 +33,10 @@ from twisted.python.failure import Failure
 
 from crawler.site import DEFAULT_START_URLS, follows, on_site
 from transforms.contract.vocabulary import PageOutcome
+from transforms.pages import outcome
 from transforms.pages.archive import PageArchive, Validators
 from transforms.pages.items import PageItem
-from transforms.pages.parse import (
-    MODEL_CONTENT_TYPE,
-    NotMarkdown,
-    decode_markdown,
-    peek_page,
-    unreadable,
-)
+from transforms.pages.parse import NotMarkdown, decode_markdown, peek_page, unreadable
 
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -113,19 +108,15 @@ class PipeLLMSpider(scrapy.Spider):
                 decode_markdown(response.body, _header(response, "Content-Type")), response.url
             )
         except NotMarkdown as reason:
-            item.outcome, item.error = PageOutcome.QUARANTINED, str(reason)
+            item.outcome, item.error = outcome.unreadable(str(reason))
             yield item
             return
         except Exception as error:  # whatever a page does, it ends as its own row
-            item.outcome, item.error = PageOutcome.QUARANTINED, unreadable(error)
+            item.outcome, item.error = outcome.unreadable(unreadable(error))
             yield item
             return
         item.content_type, item.links = peek.content_type, peek.links
-        if item.content_type == MODEL_CONTENT_TYPE:
-            item.outcome = PageOutcome.MODEL
-        elif peek.doubt is not None:
-            item.outcome = PageOutcome.QUARANTINED
-            item.error = f"may be a model page, not read: {peek.doubt}"
+        item.outcome, item.error = outcome.answered(peek.content_type, peek.doubt)
         yield item
         yield from self.follow(item.links)
 
@@ -145,21 +136,13 @@ class PipeLLMSpider(scrapy.Spider):
     def redirect(self, response: Response) -> Iterator[PageItem | scrapy.Request]:
         item = self.page_item(response, PageOutcome.REDIRECTED)
         location = _header(response, "Location")
-        if location is None:
-            item.outcome, item.error = (
-                PageOutcome.FAILED,
-                f"HTTP {response.status} without a Location",
-            )
-        else:
-            item.final_url = target = response.urljoin(location)
-            if self.on_site(target):
-                # Already crawled or scheduled? The dupefilter drops it: one fetch per URL.
-                yield self.request(target)
-            else:
-                item.outcome, item.error = (
-                    PageOutcome.DISALLOWED,
-                    f"redirects off the site to {target}",
-                )
+        target = response.urljoin(location) if location is not None else None
+        on_site = target is not None and self.on_site(target)
+        item.outcome, item.error = outcome.redirected(response.status, target, on_site=on_site)
+        item.final_url = target or item.final_url
+        if target is not None and on_site:
+            # Already crawled or scheduled? The dupefilter drops it: one fetch per URL.
+            yield self.request(target)
         yield item
 
     def follow(self, links: list[str]) -> Iterator[scrapy.Request]:
@@ -176,13 +159,13 @@ class PipeLLMSpider(scrapy.Spider):
     def on_site(self, url: str) -> bool:
         return on_site(url, self.hosts)
 
-    def page_item(self, response: Response, outcome: PageOutcome) -> PageItem:
+    def page_item(self, response: Response, result: PageOutcome) -> PageItem:
         request = response.request
         return PageItem(
             url=response.url,
             final_url=response.url,
             http_status=response.status,
-            outcome=outcome,
+            outcome=result,
             content_type=None,
             error=None,
             fetched_at=datetime.now(UTC),
@@ -195,27 +178,24 @@ class PipeLLMSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> Iterator[PageItem]:
         request = failure.request  # type: ignore[attr-defined]
+        http_error = failure.check(HttpError) is not None
+        # HttpError is an IgnoreRequest too; robots.txt raises a plain one.
+        ignored = not http_error and failure.check(IgnoreRequest) is not None
+        verdict = outcome.failed(_describe(failure), ignored=ignored)
         item = PageItem(
             url=request.url,
             final_url=None,
             http_status=None,
-            outcome=PageOutcome.FAILED,
+            outcome=verdict.outcome,
             content_type=None,
-            error=_describe(failure),
+            error=verdict.error,
             fetched_at=datetime.now(UTC),
             retries=request.meta.get("retry_times", 0),
         )
-        if failure.check(HttpError):
+        if http_error:
             response = failure.value.response
             item.final_url, item.http_status = response.url, response.status
-        elif failure.check(IgnoreRequest):
-            item.outcome = PageOutcome.DISALLOWED
-        elif item.error.startswith(OVERSIZE):
-            item.outcome = PageOutcome.QUARANTINED
         yield item
-
-
-OVERSIZE = "body over the size cap"
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -228,5 +208,5 @@ def _describe(failure: Failure) -> str:
         return f"HTTP {failure.value.response.status}"
     name, message = type(failure.value).__name__, str(failure.value)
     if "larger than download max size" in message:
-        return f"{OVERSIZE}: {message.split(' in request')[0]}"
+        return f"{outcome.OVERSIZE}: {message.split(' in request')[0]}"
     return f"{name}: {message}" if message else name

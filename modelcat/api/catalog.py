@@ -54,7 +54,7 @@ def open(  # modelcat.open, like the builtin, opens something to read
     ``external_access=False`` also forbids files, extensions and the network (what
     ``modelcat sql`` runs with). Raises ``CatalogNotFound``.
     """
-    catalog = DataDir(data_dir_path(data_dir)).catalog
+    catalog = DataDir(data_dir_path(data_dir)).catalog_file
     if not catalog.is_file():
         raise CatalogNotFound(f"no catalog at {catalog}; run `modelcat refresh` first")
     con = duckdb.connect(":memory:")
@@ -104,7 +104,7 @@ def read(
                 f"as_of applies to {', '.join(AS_OF_MACROS)}; {table} is not a current table"
             )
         arrow = relation.to_arrow_table()
-    from transforms.contract import to_frame  # pandas loads only when a table is read
+    from transforms.contract.casting import to_frame  # pandas loads only when a table is read
 
     return to_frame(arrow)
 

@@ -2,8 +2,8 @@
 
 On a terminal: a live bar with pages done of the total (known once the index is read:
 the pages it links that the spider follows), the rate and the time left, then a line per
-stage (crawl, build, history, publish). Off a terminal (cron, systemd, a pipe): a start
-line, a heartbeat line every ``heartbeat`` seconds and a line per stage, each one line
+step (crawl, build, history, publish). Off a terminal (cron, systemd, a pipe): a start
+line, a heartbeat line every ``heartbeat`` seconds and a line per step, each one line
 with a UTC time, never a control code. Quiet: nothing.
 """
 
@@ -34,22 +34,22 @@ from rich.progress import (
 from rich.text import Text
 
 from crawler.site import follows
-from transforms.contract.vocabulary import PageOutcome
+from transforms.contract.vocabulary import PageOutcome, Step
 
 if TYPE_CHECKING:
     from transforms.pages.items import PageItem
 
-STAGES = {
-    "crawl": "crawling",
-    "build": "building the catalog",
-    "history": "advancing the history",
-    "publish": "publishing",
+DOING = {
+    Step.CRAWL: "crawling",
+    Step.BUILD: "building the catalog",
+    Step.HISTORY: "advancing the history",
+    Step.PUBLISH: "publishing",
 }
 
 
 class Mode(StrEnum):
     LIVE = "live"  # a terminal
-    LINES = "lines"  # a log: start, heartbeats, stages
+    LINES = "lines"  # a log: start, heartbeats, steps
     QUIET = "quiet"
 
 
@@ -93,7 +93,7 @@ class _Rate(ProgressColumn):
 
 class RunProgress:
     """Progress of one refresh: ``crawling`` once the start URLs are known, then ``page``
-    and ``stage`` are the run's callbacks. The first line shows at once, before the crawler
+    and ``step`` are the run's callbacks. The first line shows at once, before the crawler
     (seconds of imports) has loaded."""
 
     def __init__(self, console: Console, mode: Mode, *, heartbeat: float = 30) -> None:
@@ -103,8 +103,8 @@ class RunProgress:
         self.heartbeat = heartbeat
         self.lock = threading.Lock()
         self.stopped = threading.Event()
-        self.current: str | None = None
-        self.stage_started = time.monotonic()
+        self.current: Step | None = None
+        self.step_started = time.monotonic()
         self.bar: Progress | None = None
         self.task: TaskID | None = None
         self.beat: threading.Thread | None = None
@@ -153,13 +153,13 @@ class RunProgress:
                     outcomes=self.count.describe(),
                 )
 
-    def stage(self, name: str) -> None:
-        """A stage begins; the one before it is done."""
+    def step(self, step: Step) -> None:
+        """A step begins; the one before it is done."""
         with self.lock:
-            self._finish_stage()
-            self.current, self.stage_started = name, time.monotonic()
-            if self.bar is not None and self.task is not None and name != "crawl":
-                self.bar.reset(self.task, total=None, description=STAGES.get(name, name))
+            self._finish_step()
+            self.current, self.step_started = step, time.monotonic()
+            if self.bar is not None and self.task is not None and step is not Step.CRAWL:
+                self.bar.reset(self.task, total=None, description=DOING[step])
                 self.bar.update(self.task, outcomes="")
 
     def __exit__(
@@ -171,28 +171,28 @@ class RunProgress:
         self.stopped.set()
         with self.lock:
             if exc_type is None:
-                self._finish_stage()
+                self._finish_step()
             self.current = None
             if self.bar is not None:
                 self.bar.stop()
         if self.beat is not None:
             self.beat.join()
 
-    def _finish_stage(self) -> None:
+    def _finish_step(self) -> None:
         if self.current is None:
             return
-        seconds = time.monotonic() - self.stage_started
+        seconds = time.monotonic() - self.step_started
         detail = ""
-        if self.current == "crawl":
+        if self.current is Step.CRAWL:
             detail = f": {self.count.done} pages ({self.count.describe() or 'none'})"
         self._line(f"{self.current} done in {seconds:.1f}s{detail}")
 
     def _status(self) -> str:
-        seconds = time.monotonic() - self.stage_started
+        seconds = time.monotonic() - self.step_started
         if self.current is None:
             return f"starting: {seconds:.0f}s so far"
-        if self.current != "crawl":
-            return f"{STAGES.get(self.current, self.current)}: {seconds:.0f}s so far"
+        if self.current is not Step.CRAWL:
+            return f"{DOING[self.current]}: {seconds:.0f}s so far"
         done, total = self.count.done, self.count.total
         rate = done / seconds if seconds > 0 else 0.0
         if total is None:

@@ -174,13 +174,13 @@ def quality(
     with open_catalog(data_dir) as con:
         runs = dict(con.execute("SELECT run_id, status FROM runs ORDER BY run_id").fetchall())
         # The catalog's own run: the last one published before it was built.
-        current = max((r for r, s in runs.items() if s == RunStatus.PUBLISHED), default=None)
+        published = max((r for r, s in runs.items() if s == RunStatus.PUBLISHED), default=None)
         if run is not None and run not in runs:
             raise UsageProblem(f"quality: no run {run!r} in the catalog; runs: {_some(runs)}")
-        run_id = run or current
-        if run_id != current:
+        run_id = run or published
+        if run_id != published:
             fail(
-                f"the catalog keeps the quality issues of its published run ({current}) only; "
+                f"the catalog keeps the quality issues of its published run ({published}) only; "
                 f"run {run_id} ({runs[run_id]}) found: "
                 + _counts(con, "quality_issues_by_kind", run_id)
             )

@@ -98,7 +98,7 @@ def refresh_command(
             progress.page,
             allow_shrink=allow_shrink,
             keep=keep,
-            on_stage=progress.stage,
+            on_step=progress.step,
         )
     code = ExitCode.DONE if summary.status == RunStatus.PUBLISHED else ExitCode.NOT_DONE
     _print_summary(summary, data_dir)
@@ -229,9 +229,9 @@ def summary_lines(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False)
         changed = ", ".join(f"{n} {k}" for k, n in sorted(summary.changes_by_kind.items()))
         lines.append(f"  changes: {sum(summary.changes_by_kind.values())} ({changed or 'none'})")
     if summary.seconds:
-        timing = ", ".join(f"{stage} {secs:.1f}s" for stage, secs in summary.seconds.items())
+        timing = ", ".join(f"{step} {secs:.1f}s" for step, secs in summary.seconds.items())
         lines.append(f"  time: {timing}")
-    catalog = DataDir(data_dir).catalog
+    catalog = DataDir(data_dir).catalog_file
     if summary.status == RunStatus.PUBLISHED:
         lines.append(f"  catalog: {catalog}")
     else:
@@ -240,11 +240,11 @@ def summary_lines(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False)
 
 
 def _still_live(data_dir: Path) -> str:
-    from transforms.publish import CatalogInUse, published_snapshot
+    from transforms.publish import CatalogInUse, written_from
 
-    catalog = DataDir(data_dir).catalog
+    catalog = DataDir(data_dir).catalog_file
     try:
-        publication, problem = published_snapshot(DataDir(data_dir))
+        publication, problem = written_from(DataDir(data_dir))
     except CatalogInUse as busy:
         return str(busy)
     if problem is not None:

@@ -7,17 +7,16 @@ crawl's memory is gone when it ends. This module never imports Scrapy.
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from crawler.spec import CrawlOptions, crawl_spec
+from crawler.stats import read_stats
 from modelcat.run.interrupts import StopSignals
-from transforms.contract.layout import CRAWL_LOG_FILE, CRAWL_STATS_FILE, DataDir
+from transforms.contract.layout import DataDir, RunDir
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
 from transforms.pages.staging import Stager
@@ -27,7 +26,7 @@ CHILD_GRACE_SECONDS = 5  # how long a crawl being stopped may take to close befo
 
 def crawl(
     data_dir: DataDir,
-    run_dir: Path,
+    run_dir: RunDir,
     options: CrawlOptions,
     on_page: Callable[[PageItem], None],
     stop: StopSignals | None = None,
@@ -41,7 +40,7 @@ def crawl(
     the crawl did not reach.
     """
     stop = stop or StopSignals()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.path.mkdir(parents=True, exist_ok=True)
     read_end, write_end = os.pipe()
     stream = os.fdopen(read_end, "rb")
     spec = crawl_spec(options, data_dir, run_dir, stream_fd=write_end)
@@ -51,7 +50,7 @@ def crawl(
     stats: dict = {}
     finished = False
     try:
-        with stop.held(), (run_dir / CRAWL_LOG_FILE).open("ab") as log:  # no child left unowned
+        with stop.held(), run_dir.crawl_log.open("ab") as log:  # no child left unowned
             try:
                 child = subprocess.Popen(
                     command,
@@ -76,7 +75,7 @@ def crawl(
             stream.close()
             if child is not None:
                 _end(child, stopping=not finished)
-            stats = _read_stats(run_dir / CRAWL_STATS_FILE)
+            stats = read_stats(run_dir.crawl_stats)
             stager.close()
     return stats
 
@@ -93,12 +92,3 @@ def _end(child: subprocess.Popen, *, stopping: bool) -> None:
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
-
-
-def _read_stats(path: Path) -> dict:
-    """The crawl's stats; none when it never wrote them whole (it was killed)."""
-    try:
-        stats = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return stats if isinstance(stats, dict) else {}

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
-import pyarrow.parquet as pq
 
 from modelcat.run.records import RunSummary
+from transforms.contract.layout import Snapshot
+from transforms.contract.vocabulary import TableName
 
 SHRINK_LIMIT = 0.25  # share of the previous catalog's models a run may lose unasked
 
 
 def refusal(
-    summary: RunSummary, models: pd.DataFrame, previous: Path | None, allow_shrink: bool
+    summary: RunSummary, models: pd.DataFrame, previous: Snapshot | None, allow_shrink: bool
 ) -> str | None:
     """Why this run must not be published, or None."""
     if summary.crawl_finish_reason != "finished":
@@ -23,7 +22,7 @@ def refusal(
         return "the run found no models"
     if previous is None or allow_shrink:
         return None
-    previous_models = pq.read_table(previous / "models.parquet", columns=["model_id"])
+    previous_models = previous.read(TableName.MODELS, columns=["model_id"])
     before = set(previous_models["model_id"].to_pylist())
     lost = before - set(models["model_id"])
     if before and len(lost) > SHRINK_LIMIT * len(before):

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from transforms.contract.vocabulary import ExitCode
+
 if TYPE_CHECKING:
     from modelcat.run.records import RunSummary
 
@@ -45,8 +47,8 @@ class Interrupted(BaseException):  # like KeyboardInterrupt: no `except Exceptio
         return signal.Signals(self.signum).name
 
     @property
-    def exit_code(self) -> int:
-        return 128 + self.signum
+    def exit_code(self) -> ExitCode:
+        return ExitCode(128 + self.signum)
 
 
 class StopSignals:

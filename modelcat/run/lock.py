@@ -20,7 +20,7 @@ class RefreshLocked(RuntimeError):
 @contextmanager
 def locked(data_dir: DataDir) -> Iterator[None]:
     data_dir.root.mkdir(parents=True, exist_ok=True)
-    with (data_dir.root / ".lock").open("a+") as handle:
+    with data_dir.lock.open("a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -11,8 +11,8 @@ from modelcat.run.publishing import build_and_publish, return_freed_memory
 from modelcat.run.records import RunSummary, read_summaries
 from modelcat.run.recovery import recover
 from transforms.build.plan import plan_build
-from transforms.contract.layout import DataDir
-from transforms.contract.vocabulary import RunStatus
+from transforms.contract.layout import REBUILT, DataDir
+from transforms.contract.vocabulary import RunStatus, Step
 from transforms.pages.archive import PageArchive
 from transforms.publish import discard
 
@@ -20,7 +20,7 @@ from transforms.publish import discard
 def rebuild(
     data_dir: DataDir,
     first_run_id: str | None = None,
-    on_stage: Callable[[str], None] = lambda _stage: None,
+    on_step: Callable[[Step], None] = lambda _step: None,
 ) -> list[RunSummary]:
     """Re-derive published runs from the page archive with today's parser and transforms.
 
@@ -53,7 +53,7 @@ def rebuild(
                 summary.recovered, recovered = recovered, []
                 summary.finished_at = original.get("finished_at")
                 summary.crawl_finish_reason = original.get("crawl_finish_reason")
-                on_stage("build")
+                on_step(Step.BUILD)
                 plan = plan_build(
                     data_dir.run(run_id),
                     previous,
@@ -65,9 +65,9 @@ def rebuild(
                     data_dir,
                     plan,
                     summary,
-                    on_stage,
+                    on_step,
                     allow_shrink=True,  # the shrink was accepted when the run was published
-                    publication=f"{run_id}.rebuilt-{stamp}",
+                    publication=f"{run_id}{REBUILT}{stamp}",
                     commit=run_id == ids[-1],
                     stop=stop,
                 )
@@ -75,6 +75,6 @@ def rebuild(
                 summaries.append(summary)
         except Interrupted:
             with stop.held():
-                discard(data_dir, f"*.rebuilt-{stamp}")
+                discard(data_dir, f"*{REBUILT}{stamp}")
             raise
         return summaries

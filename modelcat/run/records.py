@@ -21,17 +21,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from transforms.contract import TABLES, conform
-from transforms.contract.layout import PAGES_FILE, DataDir
-from transforms.contract.vocabulary import PageOutcome, RunStatus
+from transforms.contract.casting import conform
+from transforms.contract.layout import DataDir, RunDir
+from transforms.contract.tables import TABLES
+from transforms.contract.vocabulary import PageOutcome, RunStatus, TableName
+from transforms.pages import outcome
+from transforms.pages.log import read_page_log
 
 if TYPE_CHECKING:
-    from transforms.build.tables import BuiltRun
+    from transforms.build.tables import BuiltTables
 
-SUMMARY_FILE = "summary.json"
-UNREADABLE_SUMMARY = "summary.unreadable.json"
 RUN_ID = re.compile(r"\d{8}T\d{9}Z")
 # The outcomes the runs table counts in columns of their own (pages_<outcome>).
 COUNTED_OUTCOMES = (
@@ -40,7 +40,6 @@ COUNTED_OUTCOMES = (
     PageOutcome.QUARANTINED,
     PageOutcome.SKIPPED,
 )
-_FAILED_OUTCOMES = (PageOutcome.FAILED, PageOutcome.QUARANTINED, PageOutcome.DISALLOWED)
 
 
 @dataclass
@@ -67,9 +66,9 @@ class RunSummary:
     # Local state this run found broken and what it did about it, in words.
     recovered: list[str] = field(default_factory=list)
 
-    def write(self, run_dir: Path) -> None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomically(run_dir / SUMMARY_FILE, json.dumps(asdict(self), indent=2))
+    def write(self, run_dir: RunDir) -> None:
+        run_dir.path.mkdir(parents=True, exist_ok=True)
+        _write_atomically(run_dir.summary, json.dumps(asdict(self), indent=2))
 
     def count_pages(self, pages: pd.DataFrame) -> None:
         """The page counts of a page log (``url, http_status, outcome, error, retries``)."""
@@ -77,15 +76,15 @@ class RunSummary:
         self.pages_by_outcome = dict(Counter(pages["outcome"].astype(str)))
         self.pages_retried = int((pages["retries"].fillna(0) > 0).sum())
         self.pages_fetched = int((pages["http_status"] == 200).sum())
-        failed = pages[pages["outcome"].isin(_FAILED_OUTCOMES)]
+        failed = pages[pages["outcome"].isin(outcome.LISTED_AS_FAILED)]
         self.failed_pages = [
-            {"url": url, "outcome": outcome, "error": error}
-            for url, outcome, error in zip(
+            {"url": url, "outcome": result, "error": error}
+            for url, result, error in zip(
                 failed["url"], failed["outcome"], failed["error"].astype(object), strict=True
             )
         ]
 
-    def count_built(self, built: BuiltRun) -> None:
+    def count_built(self, built: BuiltTables) -> None:
         """What the build of this run found: its pages, rows, issues, carried-forward models."""
         self.count_pages(built.pages)
         self.official_prices = len(built.official_prices)
@@ -93,19 +92,11 @@ class RunSummary:
         self.quality_issues_by_kind = built.quality_issues_by_kind
         self.models_carried_forward = len(built.carried_forward)
 
-    def count_staged_pages(self, run_dir: Path) -> None:
+    def count_staged_pages(self, run_dir: RunDir) -> None:
         """The page counts of what the run staged so far (a killed run's last line may be
         cut short: it is left out)."""
-        path = run_dir / PAGES_FILE
-        records = []
-        if path.exists():
-            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-                try:
-                    records.append(json.loads(line))
-                except ValueError:
-                    continue
-        columns = ["url", "http_status", "outcome", "error", "retries"]
-        self.count_pages(pd.DataFrame(records, columns=columns).astype(object))
+        pages, _ = read_page_log(run_dir, partial=True)
+        self.count_pages(pages)
 
 
 def new_run_id(data_dir: DataDir) -> str:
@@ -113,7 +104,7 @@ def new_run_id(data_dir: DataDir) -> str:
     while True:
         moment = datetime.now(UTC)
         run_id = moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}Z"
-        if not data_dir.run(run_id).exists():
+        if not data_dir.run(run_id).path.exists():
             return run_id
         time.sleep(0.001)
 
@@ -121,11 +112,19 @@ def new_run_id(data_dir: DataDir) -> str:
 def read_summaries(data_dir: DataDir) -> list[dict[str, Any]]:
     """Every run's summary, oldest first; one that cannot be read is left to ``reconcile``."""
     summaries = []
-    for path in sorted(data_dir.runs.glob(f"*/{SUMMARY_FILE}")):
-        summary = _read(path)
+    for run_dir in run_dirs(data_dir):
+        summary = _read(run_dir.summary)
         if summary is not None:
             summaries.append(summary)
     return summaries
+
+
+def run_dirs(data_dir: DataDir) -> list[RunDir]:
+    """Every run's directory, oldest first (a run id sorts in run order)."""
+    if not data_dir.runs.exists():
+        return []
+    paths = (p for p in data_dir.runs.iterdir() if p.is_dir() and RUN_ID.fullmatch(p.name))
+    return [RunDir(path) for path in sorted(paths)]
 
 
 def reconcile(data_dir: DataDir) -> list[str]:
@@ -137,26 +136,24 @@ def reconcile(data_dir: DataDir) -> list[str]:
     whatever its summary says; a run with neither ended before it could say how: it is
     recorded as failed. Returns what was restored, in words.
     """
-    snapshot = data_dir.current_snapshot()
+    snapshot = data_dir.published_snapshot()
     rows: dict[str, dict[str, Any]] = {}
-    if snapshot is not None and (snapshot / "runs.parquet").exists():
-        table = pq.read_table(snapshot / "runs.parquet")
-        rows = {row["run_id"]: row for row in table.to_pylist()}
-    committed = snapshot.name.split(".")[0] if snapshot is not None else None
-    dirs = {p.name for p in data_dir.runs.glob("*") if p.is_dir() and RUN_ID.fullmatch(p.name)}
+    if snapshot is not None and snapshot.has(TableName.RUNS):
+        rows = {row["run_id"]: row for row in snapshot.read(TableName.RUNS).to_pylist()}
+    committed = snapshot.run_id if snapshot is not None else None
+    dirs = {run_dir.run_id for run_dir in run_dirs(data_dir)}
     recovered = []
     for run_id in sorted(dirs | set(rows)):
         run_dir = data_dir.run(run_id)
-        path = run_dir / SUMMARY_FILE
-        summary = _read(path)
+        summary = _read(run_dir.summary)
         row = rows.get(run_id)
         published = summary is not None and summary["status"] == RunStatus.PUBLISHED
         if summary is not None and (run_id != committed or published):
             continue
-        name = f"runs/{run_id}/{SUMMARY_FILE}"
-        if summary is None and path.exists():
-            os.replace(path, run_dir / UNREADABLE_SUMMARY)
-            problem = f"{name} could not be read (kept as {UNREADABLE_SUMMARY})"
+        name = f"runs/{run_id}/{run_dir.summary.name}"
+        if summary is None and run_dir.summary.exists():
+            os.replace(run_dir.summary, run_dir.unreadable_summary)
+            problem = f"{name} could not be read (kept as {run_dir.unreadable_summary.name})"
         elif summary is None:
             problem = f"{name} was missing"
         else:
@@ -171,10 +168,10 @@ def reconcile(data_dir: DataDir) -> list[str]:
     return recovered
 
 
-def runs_table(data_dir: DataDir, current: RunSummary) -> pd.DataFrame:
+def runs_table(data_dir: DataDir, this_run: RunSummary) -> pd.DataFrame:
     """Every run's summary, this one included, as the ``runs`` table."""
-    rows = [s for s in read_summaries(data_dir) if s["run_id"] != current.run_id]
-    rows.append({**asdict(current), "finished_at": current.finished_at or now()})
+    rows = [s for s in read_summaries(data_dir) if s["run_id"] != this_run.run_id]
+    rows.append({**asdict(this_run), "finished_at": this_run.finished_at or now()})
     rows.sort(key=lambda row: row["run_id"])
     frame = pd.DataFrame(
         {
@@ -188,8 +185,8 @@ def runs_table(data_dir: DataDir, current: RunSummary) -> pd.DataFrame:
             "message": [r.get("message") for r in rows],
             "pages_fetched": [r.get("pages_fetched") for r in rows],
             **{
-                f"pages_{outcome}": [r.get("pages_by_outcome", {}).get(outcome, 0) for r in rows]
-                for outcome in COUNTED_OUTCOMES
+                f"pages_{counted}": [r.get("pages_by_outcome", {}).get(counted, 0) for r in rows]
+                for counted in COUNTED_OUTCOMES
             },
             "pages_retried": [r.get("pages_retried") for r in rows],
             "models_carried_forward": [r.get("models_carried_forward") for r in rows],
@@ -199,7 +196,7 @@ def runs_table(data_dir: DataDir, current: RunSummary) -> pd.DataFrame:
             "changes_by_kind": [list(r.get("changes_by_kind", {}).items()) for r in rows],
         }
     )
-    return conform(frame, TABLES["runs"])
+    return conform(frame, TABLES[TableName.RUNS])
 
 
 def _from_row(row: dict[str, Any]) -> RunSummary:
@@ -207,11 +204,11 @@ def _from_row(row: dict[str, Any]) -> RunSummary:
     outcomes = {o: row[f"pages_{o}"] for o in COUNTED_OUTCOMES if row[f"pages_{o}"]}
     return RunSummary(
         run_id=row["run_id"],
-        started_at=_iso(row["started_at"]),
+        started_at=iso_time(row["started_at"]),
         start_urls=row["start_urls"],
         status=row["status"],
         message=row["message"],
-        finished_at=_iso(row["finished_at"]),
+        finished_at=iso_time(row["finished_at"]) if row["finished_at"] else None,
         # Not in the table; but only a crawl that finished is ever published.
         crawl_finish_reason="finished" if row["status"] == RunStatus.PUBLISHED else None,
         pages_seen=row["pages_seen"],
@@ -226,10 +223,10 @@ def _from_row(row: dict[str, Any]) -> RunSummary:
     )
 
 
-def _killed(run_dir: Path) -> RunSummary:
+def _killed(run_dir: RunDir) -> RunSummary:
     """The record of a run that died without writing one: what its page log shows."""
-    started = datetime.strptime(run_dir.name, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-    summary = RunSummary(run_dir.name, _iso(started), None)
+    started = datetime.strptime(run_dir.run_id, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+    summary = RunSummary(run_dir.run_id, iso_time(started), None)
     summary.message = "the run ended without recording how (killed?); nothing was published"
     summary.count_staged_pages(run_dir)
     return summary
@@ -256,12 +253,11 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def now() -> str:
-    return _iso(datetime.now(UTC))
+    return iso_time(datetime.now(UTC))
 
 
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
+def iso_time(moment: datetime) -> str:
+    """A time as a summary writes it: ISO 8601, UTC, milliseconds."""
     if moment.tzinfo is None:  # the catalog's timestamps are naive UTC
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")

@@ -1,22 +1,19 @@
 """Before a run: put right what a crash or damage left in the data directory, and say so.
 
-The catalog, its snapshot and ``current`` are ``transforms.publish.repair``'s; the runs'
-summaries are ``modelcat.run.records.reconcile``'s; the validator store is checked here. What was
+The catalog file, its snapshot and ``current`` are ``transforms.publish.repair``'s; the
+runs' summaries are ``records.reconcile``'s; the validator store is checked here. What was
 recovered goes into the run's summary as sentences, and so into its printed summary.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from modelcat.run.records import read_summaries, reconcile
-from transforms.contract.layout import DataDir
+from transforms.contract.layout import DataDir, RunDir
 from transforms.contract.vocabulary import RunStatus
 from transforms.pages.archive import Validators
 from transforms.publish import BrokenState, repair
-
-UNREADABLE_VALIDATORS = "validators.unreadable.json"
 
 
 def recover(data_dir: DataDir, *, catalog_needed: bool = True) -> list[str]:
@@ -38,16 +35,16 @@ def recover(data_dir: DataDir, *, catalog_needed: bool = True) -> list[str]:
     return recovered + reconcile(data_dir)
 
 
-def check_validators(data_dir: DataDir, run_dir: Path) -> list[str]:
+def check_validators(data_dir: DataDir, run_dir: RunDir) -> list[str]:
     """Set aside a validator store that cannot be read in full, keeping what can be."""
     store = Validators.load(data_dir.validators)
     if store.unreadable is None and not store.dropped:
         return []
-    run_dir.mkdir(parents=True, exist_ok=True)
-    os.replace(data_dir.validators, run_dir / UNREADABLE_VALIDATORS)
+    run_dir.path.mkdir(parents=True, exist_ok=True)
+    os.replace(data_dir.validators, run_dir.unreadable_validators)
     if store.entries:
         store.save(data_dir.validators)
-    kept = f"kept as runs/{run_dir.name}/{UNREADABLE_VALIDATORS}"
+    kept = f"kept as runs/{run_dir.run_id}/{run_dir.unreadable_validators.name}"
     if store.unreadable is not None:
         return [
             f"validators.json could not be read ({store.unreadable}; {kept}): "

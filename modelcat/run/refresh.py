@@ -1,10 +1,9 @@
 """A refresh: lock, recover, crawl, build, guards, publish, summary, retention.
 
-One refresh per data directory at a time (``modelcat.run.lock``). Each run starts by putting
-right what a crash or damage left in the data directory (``modelcat.run.recovery``), crawls
-(``modelcat.run.crawl``: Scrapy in a child process, the run staged in this one), builds and
-publishes (``modelcat.run.publishing``), and stops cleanly on SIGINT or SIGTERM
-(``modelcat.run.interrupts``).
+One refresh per data directory at a time (``lock``). Each run starts by putting right what
+a crash or damage left in the data directory (``recovery``), crawls (``crawl``: Scrapy in a
+child process, the run staged in this one), builds, guards, advances the history and
+publishes (``publishing``), and stops cleanly on SIGINT or SIGTERM (``interrupts``).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from modelcat.run.recovery import check_validators, recover
 from modelcat.run.retention import prune
 from transforms.build.plan import plan_build
 from transforms.contract.layout import DataDir
-from transforms.contract.vocabulary import RunStatus
+from transforms.contract.vocabulary import RunStatus, Step
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
 
@@ -34,11 +33,11 @@ def refresh(
     *,
     allow_shrink: bool = False,
     keep: int | None = None,
-    on_stage: Callable[[str], None] = lambda _stage: None,
+    on_step: Callable[[Step], None] = lambda _step: None,
 ) -> RunSummary:
     """Crawl, build and publish one run; never half-publishes.
 
-    ``on_page`` sees every page as the crawl stages it; ``on_stage`` is told when each stage
+    ``on_page`` sees every page as the crawl stages it; ``on_step`` is told when each step
     (crawl, build, history, publish) begins.
 
     Raises ``RefreshLocked``, ``BrokenState`` (local state past repair) and ``Interrupted``
@@ -55,16 +54,16 @@ def refresh(
             with stop.held():
                 summary.recovered += check_validators(data_dir, run_dir)
             step, started = "crawling", time.perf_counter()
-            on_stage("crawl")
+            on_step(Step.CRAWL)
             stats = crawl(data_dir, run_dir, options, on_page, stop)
-            summary.seconds["crawl"] = round(time.perf_counter() - started, 3)
+            summary.seconds[Step.CRAWL] = round(time.perf_counter() - started, 3)
             summary.crawl_finish_reason = stats.get("finish_reason")
             step = "building the catalog"
-            previous = data_dir.current_snapshot()
-            on_stage("build")
+            previous = data_dir.published_snapshot()
+            on_step(Step.BUILD)
             plan = plan_build(run_dir, previous, PageArchive(data_dir.archive))
             build_and_publish(
-                data_dir, plan, summary, on_stage, allow_shrink=allow_shrink, stop=stop
+                data_dir, plan, summary, on_step, allow_shrink=allow_shrink, stop=stop
             )
         except Interrupted as interrupt:
             summary.status = RunStatus.INTERRUPTED

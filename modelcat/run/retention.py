@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import pyarrow.parquet as pq
-
 from modelcat.run.records import read_summaries
-from transforms.build.plan import read_pages
-from transforms.contract.layout import CATALOG_VALUES_FILE, PAGE_VALUES_FILE, DataDir
-from transforms.contract.vocabulary import RunStatus
+from transforms.contract.layout import DataDir
+from transforms.contract.vocabulary import RunStatus, TableName
 from transforms.pages.archive import PageArchive
+from transforms.pages.log import read_page_log
 from transforms.publish import discard
 
 
@@ -25,18 +23,19 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
     base = published[-keep - 1 : -keep] if keep > 0 else []
     wanted: set[str] = set()
     for run_id in retained:
-        pages, _ = read_pages(data_dir.run(run_id))
+        pages, _ = read_page_log(data_dir.run(run_id))
         wanted |= set(pages["content_sha256"].dropna())
-    current = data_dir.current_snapshot()
+    current = data_dir.published_snapshot()
     if current is not None:
-        values = pq.read_table(current / "page_values.parquet", columns=["content_sha256"])
+        values = current.read(TableName.PAGE_VALUES, columns=["content_sha256"])
         wanted |= set(values["content_sha256"].drop_null().to_pylist())
     removed = {"bodies": PageArchive(data_dir.archive).prune(wanted), "snapshots": 0}
-    for snapshot in sorted(data_dir.snapshots.iterdir()) if data_dir.snapshots.exists() else []:
-        run_id = snapshot.name.split(".")[0]
-        if run_id not in retained and run_id not in base and snapshot != current:
-            removed["snapshots"] += discard(data_dir, snapshot.name)
+    for snapshot in list(data_dir.published_snapshots()):
+        is_current = current is not None and snapshot.path.resolve() == current.path
+        if snapshot.run_id not in {*retained, *base} and not is_current:
+            removed["snapshots"] += discard(data_dir, snapshot.publication)
     for run_id in published[: len(published) - len(retained)]:
-        for staged in (PAGE_VALUES_FILE, CATALOG_VALUES_FILE):
-            (data_dir.run(run_id) / staged).unlink(missing_ok=True)
+        run_dir = data_dir.run(run_id)
+        for staged in (run_dir.page_values, run_dir.published_values):
+            staged.unlink(missing_ok=True)
     return removed

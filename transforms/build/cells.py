@@ -2,20 +2,21 @@
 
 A section's values arrive as ``page_values`` rows (page_url, section, row_number,
 row_label, column_label, raw_value). These functions keep what a section is read from and
-flag the rest, settle a cell written more than once, and read raw text into typed columns,
-recording each problem in the build's ``Issues``.
+flag the rest, settle a cell written more than once, and read raw text into typed columns.
+Each returns what it found besides its rows (``Issues``, ``Findings``) for its caller to add
+up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
 from transforms.build import normalize as n
 from transforms.build.issues import Issues
-from transforms.contract.vocabulary import IssueKind
+from transforms.contract.vocabulary import TOKEN_METRICS, IssueKind
 
 # How each typed column is read from its raw text.
 READERS: dict[str, Callable[[pd.Series], pd.Series]] = {
@@ -31,7 +32,7 @@ READERS: dict[str, Callable[[pd.Series], pd.Series]] = {
     "supports_computer_use": n.yes_no,
     "supports_cache_control": n.yes_no,
     "region": n.text,
-    **{f"{m}_usd_per_mtok": n.usd for m in ("input", "output", "cache_read", "cache_write")},
+    **{f"{m}_usd_per_mtok": n.usd for m in TOKEN_METRICS},
 }
 # The cells a build left NULL because the page gives them different values: one column per
 # part of a cell's key (NULL where that table has no such part).
@@ -47,12 +48,16 @@ CONFLICT_COLUMNS = [
 ]
 
 
-@dataclass
-class Build:
-    """What the steps of one build report besides their rows."""
+@dataclass(frozen=True)
+class Findings:
+    """What steps of a build find besides their rows: quality issues, and the cells left
+    NULL because the page gives them different values (``CONFLICT_COLUMNS``)."""
 
-    issues: Issues = field(default_factory=Issues)
-    conflicts: list[pd.DataFrame] = field(default_factory=list)
+    issues: Issues = Issues()
+    conflicts: tuple[pd.DataFrame, ...] = ()
+
+    def __add__(self, other: Findings) -> Findings:
+        return Findings(self.issues + other.issues, self.conflicts + other.conflicts)
 
     def conflicted(self, model_of_page: pd.Series) -> pd.DataFrame:
         frame = pd.concat(
@@ -76,11 +81,10 @@ def unique(lookup: pd.Series) -> pd.Series:
 def one_value_per_cell(
     cells: pd.DataFrame,
     key: list[str],
-    issues: Issues,
     *,
     field: pd.Series,
     said: pd.Series | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, Issues]:
     """One row per cell ``key``: the one place a cell written more than once is settled.
 
     Copies that all say the same (``said``: by default the text, every "no value" marker
@@ -99,6 +103,7 @@ def one_value_per_cell(
     first = ~frame.duplicated(key)
     frame["conflict"] = (first & (distinct > 1)).astype(bool)
     repeated = first & (copies > 1)
+    issues = Issues()
     if repeated.any():
         several = frame[copies > 1]
         values = several.groupby(key, sort=False, dropna=False)["raw_value"].agg(
@@ -112,7 +117,7 @@ def one_value_per_cell(
             (IssueKind.CONFLICTING_VALUES, rows["conflict"], "with different values; left NULL"),
             (IssueKind.REPEATED_FIELD, ~rows["conflict"], "the same each time; published once"),
         ):
-            issues.add(
+            issues += Issues.where(
                 where,
                 kind,
                 "written " + times + " times, " + problem,
@@ -122,16 +127,16 @@ def one_value_per_cell(
             )
         frame.loc[rows.index[rows["conflict"]], "raw_value"] = written[rows["conflict"]]
     one = frame[first].drop(columns=["_said", "_field"])
-    return one, one[one["conflict"]]
+    return one, one[one["conflict"]], issues
 
 
-def table_cells(cells: pd.DataFrame, issues: Issues, *, kept: pd.Series, what: str) -> pd.DataFrame:
+def table_cells(cells: pd.DataFrame, *, kept: pd.Series, what: str) -> tuple[pd.DataFrame, Issues]:
     """The cells of a section that are read (``kept``); every other value there is flagged:
     a table row that does not fit its header, a bullet or text where a table belongs, a
     table without leading pipes (read as text). Header cells (no row label) are no value."""
     header = cells["row_label"].isna() & cells["column_label"].notna()
     other = cells[~kept & ~header].drop_duplicates(["page_url", "section", "row_number"])
-    issues.add(
+    issues = Issues.where(
         other.index,
         IssueKind.UNMAPPED_VALUE,
         f"not {what}; not read (kept in page_values)",
@@ -139,10 +144,10 @@ def table_cells(cells: pd.DataFrame, issues: Issues, *, kept: pd.Series, what: s
         field=other["section"] + " row " + other["row_number"].astype(str),
         raw_value=other["raw_value"],
     )
-    return cells[kept]
+    return cells[kept], issues
 
 
-def labelled_tables(cells: pd.DataFrame, label: str, issues: Issues) -> pd.DataFrame:
+def labelled_tables(cells: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Issues]:
     """The section's values, less those of a table whose first column is not headed
     ``label``: its first cells are not what the rows are read by (a header shifted by a
     cell would make a region the provider). Header rows are written first cell first."""
@@ -150,7 +155,7 @@ def labelled_tables(cells: pd.DataFrame, label: str, issues: Issues) -> pd.DataF
     first = header.drop_duplicates(["page_url", "section", "row_number"])
     name = each_distinct(first["raw_value"], lambda text: n.without_unit(text).casefold())
     wrong = first[name != label.casefold()]
-    issues.add(
+    issues = Issues.where(
         wrong.index,
         IssueKind.UNMAPPED_VALUE,
         f"the table's first column is not headed '{label}'; the table is not read",
@@ -159,7 +164,7 @@ def labelled_tables(cells: pd.DataFrame, label: str, issues: Issues) -> pd.DataF
         raw_value=wrong["raw_value"],
     )
     table = cells["page_url"] + "\x1f" + cells["section"]
-    return cells[~table.isin(wrong["page_url"] + "\x1f" + wrong["section"])]
+    return cells[~table.isin(wrong["page_url"] + "\x1f" + wrong["section"])], issues
 
 
 def wide(cells: pd.DataFrame, index: list[str], key: pd.Series) -> pd.DataFrame:
@@ -181,11 +186,11 @@ def read(
     *,
     page_url: pd.Series,
     model_id: pd.Series,
-    issues: Issues,
     table: str,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, Issues]:
     """Read each raw-text column by its reader; every unreadable value is an issue."""
     typed = pd.DataFrame(index=raw.index)
+    issues = Issues()
     for column in columns:
         text = (raw[column] if column in raw else pd.Series(pd.NA, index=raw.index)).astype(
             n.STRING
@@ -193,7 +198,7 @@ def read(
         reader = READERS[column]
         typed[column] = reader(text)
         typed[f"{column}_raw"] = text  # for the checks; the contract keeps typed values only
-        issues.add(
+        issues += Issues.where(
             n.unreadable(text, typed[column]),
             IssueKind.UNREADABLE_VALUE,
             f"does not parse as {reader.__name__.replace('_', ' ')}",
@@ -202,14 +207,12 @@ def read(
             field=f"{table}.{column}",
             raw_value=text,
         )
-    return typed
+    return typed, issues
 
 
-def unknown_labels(
-    cells: pd.DataFrame, known: pd.Series, label: str, where: str, issues: Issues
-) -> None:
+def unknown_labels(cells: pd.DataFrame, known: pd.Series, label: str, where: str) -> Issues:
     unknown = cells[~known & cells[label].notna()].drop_duplicates(["page_url", label])
-    issues.add(
+    return Issues.where(
         unknown.index,
         IssueKind.UNKNOWN_FIELD,
         f"{where} not in the data contract; kept in page_values",

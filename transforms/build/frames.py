@@ -16,7 +16,7 @@ import pandas as pd
 
 from transforms.build import normalize as n
 from transforms.build.cells import (
-    Build,
+    Findings,
     each_distinct,
     one_value_per_cell,
     read,
@@ -27,8 +27,9 @@ from transforms.build.cells import (
 )
 from transforms.build.prices import official_prices, provider_offers
 from transforms.build.issues import Issues
-from transforms.contract import OFFER_PRICE_METRICS
-from transforms.contract.vocabulary import IssueKind, PageOutcome
+from transforms.contract.tables import OFFER_PRICE_METRICS
+from transforms.contract.vocabulary import IssueKind
+from transforms.pages import outcome
 
 # Section names: headings without their unit statements, compared case-insensitively.
 METADATA_SECTION = "model metadata"
@@ -50,8 +51,6 @@ METADATA_COLUMNS = {
     "computer_use_support": "supports_computer_use",
     "cache_control_support": "supports_cache_control",
 }
-# Page outcomes whose page holds a model; quarantine and duplicate checks re-label them.
-MODEL_OUTCOMES = (PageOutcome.MODEL, PageOutcome.NOT_MODIFIED)
 
 
 @dataclass
@@ -86,13 +85,13 @@ class Reused:
         return cls(frozenset(), *(frame.copy() for _ in range(5)))
 
 
-def build(
+def typed_tables(
     pages: pd.DataFrame,
     sources: pd.DataFrame,
     chunks: Iterable[pd.DataFrame],
     reused: Reused | None = None,
 ) -> TypedTables:
-    """Typed catalog frames from one run.
+    """The typed tables of one run, before validation.
 
     - ``pages``: the run's page log, one row per URL touched;
     - ``sources``: one row per model page to build a model from (page_url, content_sha256,
@@ -102,12 +101,14 @@ def build(
       large the site;
     - ``reused``: typed rows of unchanged pages, reused rather than built again.
     """
-    run = Build()
-    issues = run.issues
     pages = pages.copy()
     sources = sources.drop_duplicates("page_url").set_index("page_url")
-    parts = [_page_tables(values, sources, run) for values in chunks]
-    parts = [(*part, unread_prices(*part[1:])) for part in parts]
+    found = Findings()
+    parts = []
+    for values in chunks:
+        models, prices, offers, chunk_found = _page_tables(values, sources)
+        found += chunk_found
+        parts.append((models, prices, offers, unread_prices(prices, offers)))
     if reused is not None:
         parts.append(
             (reused.models, reused.official_prices, reused.provider_offers, reused.unread_prices)
@@ -117,7 +118,7 @@ def build(
     )
 
     no_id = models["model_id"].isna()
-    issues.add(
+    issues = Issues.where(
         no_id,
         IssueKind.MISSING_MODEL_ID,
         "model page has no readable Model ID; page quarantined",
@@ -126,13 +127,13 @@ def build(
         raw_value=models["model_id_raw"],
     )
     quarantined = pages["final_url"].isin(models.loc[no_id, "page_url"]) & pages["outcome"].isin(
-        MODEL_OUTCOMES
+        outcome.HOLDS_MODEL
     )
-    pages.loc[quarantined, "outcome"] = PageOutcome.QUARANTINED
-    pages.loc[quarantined, "error"] = "model page without a readable Model ID"
+    pages.loc[quarantined, "outcome"] = outcome.WITHOUT_MODEL_ID.outcome
+    pages.loc[quarantined, "error"] = outcome.WITHOUT_MODEL_ID.error
 
-    models, pages = _deduplicate(models[~no_id].reset_index(drop=True), pages, issues)
-    _case_collisions(models, issues)
+    models, pages, duplicates = _deduplicate(models[~no_id].reset_index(drop=True), pages)
+    issues = found.issues + issues + duplicates + _case_collisions(models)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
     return TypedTables(
         models=models.reset_index(drop=True),
@@ -144,7 +145,7 @@ def build(
         ),
         pages=pages,
         quality_issues=issues.frame(unique(model_of_page)),
-        conflicted_cells=run.conflicted(model_of_page),
+        conflicted_cells=found.conflicted(model_of_page),
         unread_prices=unread[n.isin(unread["page_url"], model_of_page.index)].reset_index(
             drop=True
         ),
@@ -183,50 +184,50 @@ def unread_prices(official: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
 
 
 def _page_tables(
-    values: pd.DataFrame, sources: pd.DataFrame, run: Build
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    values: pd.DataFrame, sources: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Findings]:
     """models, official_prices and provider_offers rows of some whole pages, before the
     run-wide steps (quarantine, duplicates). Each row keeps its page_url."""
     name = each_distinct(values["section"], lambda heading: n.without_unit(heading).casefold())
-    models = _models(sources[n.isin(sources.index, values["page_url"])], values, name, run)
+    models, found = _models(sources[n.isin(sources.index, values["page_url"])], values, name)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
-    prices = official_prices(values[name == PRICING_SECTION], model_of_page, run)
-    offers = provider_offers(values[name == OFFERS_SECTION], model_of_page, run)
-    return models, prices, offers
+    prices, prices_found = official_prices(values[name == PRICING_SECTION], model_of_page)
+    offers, offers_found = provider_offers(values[name == OFFERS_SECTION], model_of_page)
+    return models, prices, offers, found + prices_found + offers_found
 
 
 def _models(
-    sources: pd.DataFrame, values: pd.DataFrame, section: pd.Series, run: Build
-) -> pd.DataFrame:
+    sources: pd.DataFrame, values: pd.DataFrame, section: pd.Series
+) -> tuple[pd.DataFrame, Findings]:
     """One row per source page (``sources`` is indexed by page_url), Model ID or not."""
-    issues = run.issues
     model_urls = sources.index
     page_url = pd.Series(model_urls, index=model_urls)
 
     metadata = values[section == METADATA_SECTION]
     bullet = metadata["row_label"].notna() & metadata["column_label"].isna()
-    bullets = table_cells(metadata, issues, kept=bullet, what="a 'Label: value' bullet")
+    bullets, issues = table_cells(metadata, kept=bullet, what="a 'Label: value' bullet")
     column = n.slug(bullets["row_label"], "_").map(METADATA_COLUMNS)
-    unknown_labels(bullets, column.notna(), "row_label", "metadata label", issues)
+    issues += unknown_labels(bullets, column.notna(), "row_label", "metadata label")
     known = bullets[column.notna()].assign(column=column)
-    known, conflicts = one_value_per_cell(
-        known, ["page_url", "column"], issues, field="models." + known["column"]
+    known, conflicts, settled = one_value_per_cell(
+        known, ["page_url", "column"], field="models." + known["column"]
     )
-    run.conflicts.append(conflicts[["page_url", "column"]].assign(table="models"))
+    conflicted = conflicts[["page_url", "column"]].assign(table="models")
     known = known.assign(raw_value=known["raw_value"].mask(known["conflict"]))
     raw = wide(known, ["page_url"], known["column"]).reindex(model_urls)
     model_id = n.text(raw["model_id"] if "model_id" in raw else pd.Series(pd.NA, index=model_urls))
-    models = read(
+    models, unreadable = read(
         raw,
         list(METADATA_COLUMNS.values()),
         page_url=page_url,
         model_id=model_id,
-        issues=issues,
         table="models",
     )
     models["provider_family_key"] = n.slug(models["provider_family"])
 
-    _add_page_head(models, values, section, run, page_url, model_id)
+    head, head_issues = _page_head(values, section, page_url, model_id)
+    models["page_generated_at"] = head["page_generated_at"]
+    models["canonical_url"] = head["canonical_url"]
     overview = values[section == OVERVIEW_SECTION]
     models["overview"] = (
         overview.groupby("page_url", sort=False)["raw_value"].agg("\n\n".join).reindex(model_urls)
@@ -236,7 +237,8 @@ def _models(
     models["fetched_at"] = sources["fetched_at"]
     models["content_sha256"] = sources["content_sha256"]
 
-    return models.reset_index(drop=True)
+    issues += settled + unreadable + head_issues
+    return models.reset_index(drop=True), Findings(issues, (conflicted,))
 
 
 # The front matter and preamble lines a model row reads.
@@ -248,30 +250,25 @@ _HEAD_KEYS = (
 )
 
 
-def _add_page_head(
-    models: pd.DataFrame,
-    values: pd.DataFrame,
-    section: pd.Series,
-    run: Build,
-    page_url: pd.Series,
-    model_id: pd.Series,
-) -> None:
-    """``page_generated_at`` and ``canonical_url`` from the front matter, else the preamble."""
-    issues = run.issues
+def _page_head(
+    values: pd.DataFrame, section: pd.Series, page_url: pd.Series, model_id: pd.Series
+) -> tuple[pd.DataFrame, Issues]:
+    """``page_generated_at`` and ``canonical_url`` of each model page (indexed by page_url)
+    from the front matter, else the preamble."""
     model_urls = page_url.index
     head = values[section.isin(["front matter", "preamble"])]
     head = head.assign(key=head["section"] + ":" + head["row_label"].astype(n.STRING))
     head = head[head["key"].isin(_HEAD_KEYS)]
-    head, _ = one_value_per_cell(head, ["page_url", "key"], issues, field=head["key"])
+    head, _, issues = one_value_per_cell(head, ["page_url", "key"], field=head["key"])
     head = head.assign(raw_value=head["raw_value"].mask(head["conflict"]))
     front = wide(head, ["page_url"], head["key"]).reindex(model_urls).astype(n.STRING)
     absent = pd.Series(pd.NA, index=model_urls, dtype=n.STRING)
     generated = front.get("front matter:generated_at", absent).fillna(
         front.get("preamble:Generated at", absent)
     )
-    models["page_generated_at"] = n.utc_timestamp(generated)
-    issues.add(
-        n.unreadable(generated, models["page_generated_at"]),
+    generated_at = n.utc_timestamp(generated)
+    issues += Issues.where(
+        n.unreadable(generated, generated_at),
         IssueKind.UNREADABLE_VALUE,
         "generated_at is not an ISO 8601 timestamp with a zone",
         page_url=page_url,
@@ -279,16 +276,18 @@ def _add_page_head(
         field="models.page_generated_at",
         raw_value=generated,
     )
-    models["canonical_url"] = n.text(
+    canonical_url = n.text(
         front.get("front matter:canonical_url", absent).fillna(
             front.get("preamble:Canonical page", absent)
         )
     )
+    head = pd.DataFrame({"page_generated_at": generated_at, "canonical_url": canonical_url})
+    return head, issues
 
 
 def _deduplicate(
-    models: pd.DataFrame, pages: pd.DataFrame, issues: Issues
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    models: pd.DataFrame, pages: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, Issues]:
     """One row per model_id: the page generated most recently wins.
 
     Ties go to identical content first (the same page reached by two URLs is no conflict),
@@ -302,13 +301,13 @@ def _deduplicate(
     losers = ordered[ordered.duplicated("model_id", keep="first")]
     winners = ordered[~ordered.duplicated("model_id", keep="first")]
     if losers.empty:
-        return models, pages
+        return models, pages, Issues()
     winner = winners.set_index("model_id").reindex(losers["model_id"])
     same_content = pd.Series(
         losers["content_sha256"].to_numpy() == winner["content_sha256"].to_numpy(),
         index=losers.index,
     )
-    issues.add(
+    issues = Issues.where(
         ~same_content,
         IssueKind.DUPLICATE_MODEL_ID,
         "another page claims this Model ID with different content; kept "
@@ -321,25 +320,27 @@ def _deduplicate(
         field="model_id",
         raw_value=losers["model_id"],
     )
-    lost = pages["final_url"].isin(losers["page_url"]) & pages["outcome"].isin(MODEL_OUTCOMES)
-    pages.loc[lost, "outcome"] = PageOutcome.DUPLICATE
-    winner_url = pd.Series(winner["page_url"].to_numpy(), index=losers["page_url"].to_numpy())
-    pages.loc[lost, "error"] = "same Model ID as " + pages.loc[lost, "final_url"].map(
-        unique(winner_url)
+    lost = pages["final_url"].isin(losers["page_url"]) & pages["outcome"].isin(
+        outcome.HOLDS_MODEL
     )
-    return models.loc[winners.index.sort_values()], pages
+    winner_url = pd.Series(winner["page_url"].to_numpy(), index=losers["page_url"].to_numpy())
+    pages.loc[lost, "outcome"] = outcome.DUPLICATE
+    pages.loc[lost, "error"] = outcome.duplicate_error(
+        pages.loc[lost, "final_url"].map(unique(winner_url))
+    )
+    return models.loc[winners.index.sort_values()], pages, issues
 
 
-def _case_collisions(models: pd.DataFrame, issues: Issues) -> None:
+def _case_collisions(models: pd.DataFrame) -> Issues:
     """Model IDs that differ only in case are different models (the ID is the exact text an
     API call names); each is published and flagged, naming the others."""
     folded = models["model_id"].str.casefold()
     clash = folded.map(folded.value_counts()) > 1
     if not clash.any():
-        return
+        return Issues()
     rows = models[clash]
     names = (rows["model_id"] + " (" + rows["page_url"] + ")").groupby(folded[clash]).agg(", ".join)
-    issues.add(
+    return Issues.where(
         clash,
         IssueKind.MODEL_ID_CASE_COLLISION,
         "Model IDs that differ only in case, published as different models: "

@@ -1,16 +1,18 @@
 """Quality issue rows: the one way every step of a build makes them.
 
 A quality issue says what a run could not read or found contradictory (the contract's
-``quality_issues`` table, without its ``run_id``). Frames, checks, validation and the
-catalog build all make their rows with ``issue_rows``, so the columns, their text dtype and
-the vocabulary of kinds cannot drift apart.
+``quality_issues`` table, without its ``run_id``). Frames, checks, validation and the build
+all make their rows with ``issue_rows`` (``Issues.where``), so the columns, their text dtype
+and the vocabulary of kinds cannot drift apart.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
-from transforms.build.normalize import STRING
+from transforms.contract.casting import STRING
 from transforms.contract.vocabulary import IssueKind
 
 ISSUE_COLUMNS = ["model_id", "page_url", "kind", "field", "raw_value", "problem"]
@@ -48,31 +50,37 @@ def no_issues() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=STRING) for c in ISSUE_COLUMNS})
 
 
+@dataclass(frozen=True)
 class Issues:
-    """Collects the quality issues of one build, a batch per check."""
+    """The quality issues a step of a build found: each step returns its own, and its caller
+    adds them up (``+``), so no step writes into another's list."""
 
-    def __init__(self) -> None:
-        self.batches: list[pd.DataFrame] = []
+    batches: tuple[pd.DataFrame, ...] = ()
 
-    def add(
-        self, where: pd.Series | pd.Index, kind: IssueKind, problem: Text, **columns: Text
-    ) -> None:
-        """Record one issue for each row where ``where`` is True (every row of a bare index).
+    @classmethod
+    def where(
+        cls, where: pd.Series | pd.Index, kind: IssueKind, problem: Text, **columns: Text
+    ) -> Issues:
+        """One issue for each row where ``where`` is True (every row of a bare index).
         ``columns`` are ``issue_rows``' keyword arguments, Series aligned with ``where``."""
         mask = where if isinstance(where, pd.Series) else pd.Series(True, index=where)
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
-            return
+            return cls()
         picked = {k: v[mask] if isinstance(v, pd.Series) else v for k, v in columns.items()}
         problem = problem[mask] if isinstance(problem, pd.Series) else problem
-        self.batches.append(issue_rows(kind, problem, index=mask.index[mask], **picked))
+        return cls((issue_rows(kind, problem, index=mask.index[mask], **picked),))
 
-    def extend(self, frame: pd.DataFrame) -> None:
-        if not frame.empty:
-            self.batches.append(frame[ISSUE_COLUMNS].astype(STRING))
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> Issues:
+        """Issue rows made already (by the checks, by validation, by an earlier build)."""
+        return cls((frame[ISSUE_COLUMNS].astype(STRING),) if not frame.empty else ())
+
+    def __add__(self, other: Issues) -> Issues:
+        return Issues(self.batches + other.batches)
 
     def frame(self, model_of_page: pd.Series | None = None) -> pd.DataFrame:
-        """Every issue collected; a missing model_id is filled from ``model_of_page``."""
+        """Every issue; a missing model_id is filled from ``model_of_page``."""
         if not self.batches:
             return no_issues()
         issues = pd.concat(self.batches, ignore_index=True)

@@ -18,14 +18,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-STRING = pd.StringDtype("pyarrow")
-BOOLEAN = pd.BooleanDtype()
-INT64 = pd.Int64Dtype()
-USD_ARROW = pa.decimal128(18, 9)
-USD = pd.ArrowDtype(USD_ARROW)
-DATE = pd.ArrowDtype(pa.date32())
-TIMESTAMP = pd.ArrowDtype(pa.timestamp("us"))  # UTC, stored without a zone
-STRING_LIST = pd.ArrowDtype(pa.list_(pa.string()))
+from transforms.contract.vocabulary import Metric
+from transforms.contract.casting import BOOLEAN, INT64, STRING, pandas_dtype
+from transforms.contract.columns import TEXT_LIST, TS
+from transforms.contract.columns import USD as USD_ARROW
+
+USD = pandas_dtype(USD_ARROW)
+DATE = pandas_dtype(pa.date32())
+TIMESTAMP = pandas_dtype(TS)  # UTC, stored without a zone
+STRING_LIST = pandas_dtype(TEXT_LIST)
 
 # Text meaning "the page shows no value". Dashes of every width are all used for "none".
 MISSING_MARKERS = frozenset({"", "—", "–", "-", "n/a", "unknown"})
@@ -317,16 +318,7 @@ def without_unit(text: str) -> str:
 
 # --- Price metrics -------------------------------------------------------------------------
 
-KNOWN_METRICS = (
-    "input",
-    "output",
-    "cache_read",
-    "cache_write",
-    "image_input",
-    "image_output",
-    "audio_input",
-    "audio_output",
-)
+KNOWN_METRICS = tuple(Metric)
 
 
 def metric(label: pd.Series) -> pd.Series:

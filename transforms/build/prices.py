@@ -13,7 +13,7 @@ import pandas as pd
 
 from transforms.build import normalize as n
 from transforms.build.cells import (
-    Build,
+    Findings,
     each_distinct,
     labelled_tables,
     one_value_per_cell,
@@ -24,8 +24,8 @@ from transforms.build.cells import (
     wide,
 )
 from transforms.build.issues import Issues
-from transforms.contract import OFFER_PRICE_METRICS
-from transforms.contract.vocabulary import IssueKind
+from transforms.contract.tables import OFFER_PRICE_METRICS
+from transforms.contract.vocabulary import TOKEN_METRICS, IssueKind
 
 # Provider Availability column header (as a slug) -> provider_offers column. Prices may be
 # headed with or without "Price": "Input Price", "Cache Read".
@@ -33,11 +33,7 @@ OFFER_COLUMNS = {
     "region": "region",
     "context_window": "context_window_tokens",
     "max_output": "max_output_tokens",
-    **{
-        f"{m}{suffix}": f"{m}_usd_per_mtok"
-        for m in ("input", "output", "cache_read", "cache_write")
-        for suffix in ("", "_price")
-    },
+    **{f"{m}{suffix}": f"{m}_usd_per_mtok" for m in TOKEN_METRICS for suffix in ("", "_price")},
 }
 
 
@@ -73,25 +69,23 @@ def _units_of(texts: pd.Series) -> pd.DataFrame:
     )
 
 
-def official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -> pd.DataFrame:
+def official_prices(
+    cells: pd.DataFrame, model_of_page: pd.Series
+) -> tuple[pd.DataFrame, Findings]:
     """Official Pricing cells -> ``official_prices`` rows (with page_url): one per price
     shown, by metric and context tier; a price that cannot be read is NULL and flagged."""
-    issues = run.issues
-    cells, units = _pricing_cells(cells, model_of_page, issues)
+    cells, units, issues = _pricing_cells(cells, model_of_page)
     said = cells["raw_value"].str.strip()
     said = said.mask(n.is_missing(said), "").where(~cells["wrong_unit"], "unit: " + said)
-    cells, conflicts = one_value_per_cell(
+    cells, conflicts, settled = one_value_per_cell(
         cells,
         ["page_url", "metric", "column_label"],
-        issues,
         field="official_prices." + cells["metric"] + " " + cells["column_label"],
         said=said,
     )
-    run.conflicts.append(
-        conflicts.rename(columns={"column_label": "tier_label"})[
-            ["page_url", "metric", "tier_label"]
-        ].assign(table="official_prices", column="usd_per_mtok")
-    )
+    conflicted = conflicts.rename(columns={"column_label": "tier_label"})[
+        ["page_url", "metric", "tier_label"]
+    ].assign(table="official_prices", column="usd_per_mtok")
     units = units.loc[cells.index]
     model_id = cells["page_url"].map(unique(model_of_page)).astype(n.STRING)
     tiers = _tiers(cells)
@@ -109,20 +103,20 @@ def official_prices(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
         }
     )
     keep = ~n.is_missing(cells["raw_value"]) | cells["conflict"]
-    _flag_prices(cells, units, tiers, usd, keep, issues, model_id=model_id)
-    return frame[keep].reset_index(drop=True)
+    issues += settled + _flag_prices(cells, units, tiers, usd, keep, model_id=model_id)
+    return frame[keep].reset_index(drop=True), Findings(issues, (conflicted,))
 
 
 def _pricing_cells(
-    cells: pd.DataFrame, model_of_page: pd.Series, issues: Issues
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cells: pd.DataFrame, model_of_page: pd.Series
+) -> tuple[pd.DataFrame, pd.DataFrame, Issues]:
     """The pricing tables' cells that are read, each with its metric and whether its unit is
     other than USD per 1M tokens, and each cell's unit; a row without a metric is flagged."""
     cells = cells[n.isin(cells["page_url"], model_of_page.index)]
     units = _price_units(cells, labels=True)
-    cells = labelled_tables(cells, "Metric", issues)
+    cells, issues = labelled_tables(cells, "Metric")
     cell = cells["row_label"].notna() & cells["column_label"].notna()
-    cells = table_cells(cells, issues, kept=cell, what="a cell of the pricing table")
+    cells, unmapped = table_cells(cells, kept=cell, what="a cell of the pricing table")
     units = units.loc[cells.index]
     metric = n.metric(each_distinct(cells["row_label"], n.without_unit).astype(n.STRING))
     # A metric is named: a label that is a value ($5, 128K: a row shifted by a cell) is none.
@@ -130,7 +124,7 @@ def _pricing_cells(
     priced = ~n.is_missing(cells["raw_value"])
     unlabelled = (metric.isna() & priced).astype(bool)
     no_metric = cells[unlabelled].drop_duplicates(["page_url", "section", "row_number"])
-    issues.add(
+    issues += unmapped + Issues.where(
         no_metric.index,
         IssueKind.MISSING_METRIC,
         "price row without a metric name for a label; its prices are not read",
@@ -139,7 +133,8 @@ def _pricing_cells(
         raw_value=no_metric["row_label"],
     )
     wrong_unit = units["other"].notna() | ~units["per_mtok"]
-    return cells.assign(metric=metric, wrong_unit=wrong_unit.astype(bool))[metric.notna()], units
+    cells = cells.assign(metric=metric, wrong_unit=wrong_unit.astype(bool))[metric.notna()]
+    return cells, units, issues
 
 
 def _flag_prices(
@@ -148,15 +143,14 @@ def _flag_prices(
     tiers: pd.DataFrame,
     usd: pd.Series,
     keep: pd.Series,
-    issues: Issues,
     *,
     model_id: pd.Series,
-) -> None:
+) -> Issues:
     """The issues of the official price rows kept: units, unreadable prices and tiers, and
     metrics that are not known."""
     field = "official_prices." + cells["metric"]
-    _flag_units(cells, units, keep, issues, model_id=model_id, field=field)
-    issues.add(
+    issues = _flag_units(cells, units, keep, model_id=model_id, field=field)
+    issues += Issues.where(
         keep & ~cells["wrong_unit"] & ~cells["conflict"] & n.unreadable(cells["raw_value"], usd),
         IssueKind.UNREADABLE_VALUE,
         "price does not parse as US dollars ($1,234.5)",
@@ -169,7 +163,7 @@ def _flag_prices(
         (IssueKind.UNREADABLE_TIER, tiers["unread"], "does not parse"),
         (IssueKind.OVERLAPPING_TIERS, tiers["overlaps"], "starts inside the tier before it"),
     ):
-        issues.add(
+        issues += Issues.where(
             keep & bad,
             kind,
             f"context tier label {problem}; tier bounds left NULL",
@@ -178,7 +172,7 @@ def _flag_prices(
             field="tier_label",
             raw_value=cells["column_label"],
         )
-    issues.add(
+    return issues + Issues.where(
         keep & ~cells["metric"].isin(n.KNOWN_METRICS),
         IssueKind.UNKNOWN_METRIC,
         "price row label is not a known metric; kept as its slug",
@@ -190,19 +184,21 @@ def _flag_prices(
 
 
 def _offer_cells(
-    cells: pd.DataFrame, model_of_page: pd.Series, issues: Issues
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cells: pd.DataFrame, model_of_page: pd.Series
+) -> tuple[pd.DataFrame, pd.DataFrame, Issues]:
     """The provider tables' cells that are read, each with its offer column, provider and
     whether its price unit is other than USD per 1M tokens, and each cell's unit; a row
     without a provider is flagged and dropped."""
     cells = cells[n.isin(cells["page_url"], model_of_page.index)]
     units = _price_units(cells, labels=False)
-    cells = labelled_tables(cells, "Provider", issues)
+    cells, issues = labelled_tables(cells, "Provider")
     cell = cells["row_label"].notna() & cells["column_label"].notna()
-    cells = table_cells(cells, issues, kept=cell, what="a cell of the provider table")
+    cells, unmapped = table_cells(cells, kept=cell, what="a cell of the provider table")
     column = n.slug(each_distinct(cells["column_label"], n.without_unit).astype(n.STRING), "_")
     column = column.map(OFFER_COLUMNS)
-    unknown_labels(cells, column.notna(), "column_label", "Provider Availability column", issues)
+    issues += unmapped + unknown_labels(
+        cells, column.notna(), "column_label", "Provider Availability column"
+    )
     cells = cells.assign(
         column=column,
         provider=n.text(cells["row_label"]),
@@ -214,7 +210,7 @@ def _offer_cells(
 
     no_provider = cells.drop_duplicates(["page_url", "row_number"])
     no_provider = no_provider[no_provider["provider"].isna()]
-    issues.add(
+    issues += Issues.where(
         no_provider.index,
         IssueKind.MISSING_PROVIDER,
         "Provider Availability row without a provider name; row dropped",
@@ -223,32 +219,30 @@ def _offer_cells(
         raw_value=no_provider["row_label"],
     )
     cells = cells[cells["provider"].notna()]
-    return cells, units
+    return cells, units, issues
 
 
 _OFFER_KEY = ["page_url", "provider", "region"]
 
 
-def _with_offers(cells: pd.DataFrame, run: Build) -> pd.DataFrame:
+def _with_offers(cells: pd.DataFrame) -> tuple[pd.DataFrame, Findings]:
     """Each cell with its row's region and its offer (a number per page, provider and region):
     the region of each row first, then every other cell of the offer."""
-    issues = run.issues
     regions = cells[cells["column"] == "region"]
-    regions, conflicts = one_value_per_cell(
+    regions, conflicts, issues = one_value_per_cell(
         regions,
         ["page_url", "row_number"],
-        issues,
         field="provider_offers.region " + regions["provider"],
     )
-    run.conflicts.append(
-        conflicts[["page_url", "provider"]].assign(table="provider_offers", column="region")
+    conflicted = conflicts[["page_url", "provider"]].assign(
+        table="provider_offers", column="region"
     )
     rows = ["page_url", "row_number"]
     regions = regions.assign(raw_value=regions["raw_value"].mask(regions["conflict"]))
     region = cells[rows].merge(regions[[*rows, "raw_value"]], on=rows, how="left")["raw_value"]
     cells = cells.assign(region=n.text(region.set_axis(cells.index)))
     cells["offer"] = cells.groupby(_OFFER_KEY, sort=False, dropna=False).ngroup()
-    return cells
+    return cells, Findings(issues, (conflicted,))
 
 
 def _add_withheld(typed: pd.DataFrame, prices: pd.DataFrame, offers: pd.Index) -> None:
@@ -304,19 +298,19 @@ def _flag_units(
     cells: pd.DataFrame,
     units: pd.DataFrame,
     priced: pd.Series,
-    issues: Issues,
     *,
     model_id: pd.Series,
     field: pd.Series | str,
-) -> None:
+) -> Issues:
     """An unsupported_price_unit issue for each priced cell whose unit is not USD per 1M."""
     other = units["other"]
     stated = other.notna().astype(bool)
+    issues = Issues()
     for where, problem, raw in (
         (stated, "prices stated in another unit or currency", other),
         (~stated, "the pricing section does not say 'per 1M tokens'", cells["section"]),
     ):
-        issues.add(
+        issues += Issues.where(
             priced & cells["wrong_unit"] & where,
             IssueKind.UNSUPPORTED_PRICE_UNIT,
             problem + "; price left NULL, never converted",
@@ -325,25 +319,30 @@ def _flag_units(
             field=field,
             raw_value=raw,
         )
+    return issues
 
 
-def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -> pd.DataFrame:
+def provider_offers(
+    cells: pd.DataFrame, model_of_page: pd.Series
+) -> tuple[pd.DataFrame, Findings]:
     """Provider Availability cells -> ``provider_offers`` rows (with page_url): one per offer,
     a provider and region, however many rows and columns repeat it."""
-    issues = run.issues
-    cells, units = _offer_cells(cells, model_of_page, issues)
-    cells = _with_offers(cells, run)
+    cells, units, issues = _offer_cells(cells, model_of_page)
+    cells, region_found = _with_offers(cells)
     prices = cells[cells["column"] != "region"]
     said = prices["raw_value"].str.strip()
     said = said.mask(n.is_missing(said), "").where(~prices["wrong_unit"], "unit: " + said)
-    prices, conflicts = one_value_per_cell(
+    prices, conflicts, settled = one_value_per_cell(
         prices,
         ["offer", "column"],
-        issues,
         field="provider_offers." + prices["column"] + " " + prices["provider"],
         said=said,
     )
-    run.conflicts.append(conflicts[[*_OFFER_KEY, "column"]].assign(table="provider_offers"))
+    found = (
+        Findings(issues)
+        + region_found
+        + Findings(settled, (conflicts[[*_OFFER_KEY, "column"]].assign(table="provider_offers"),))
+    )
 
     offers = cells.drop_duplicates("offer").set_index("offer")
     readable = prices.assign(
@@ -354,25 +353,24 @@ def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
     page_url = offers["page_url"]
     model_id = page_url.map(unique(model_of_page)).astype(n.STRING)
     provider = offers["provider"]
-    typed = read(
+    typed, unreadable = read(
         raw,
         list(dict.fromkeys(OFFER_COLUMNS.values())),
         page_url=page_url,
         model_id=model_id,
-        issues=issues,
         table="provider_offers",
     )
     _add_withheld(typed, prices, offers.index)
     wrong = prices[prices["wrong_unit"]]
-    _flag_units(
+    unit_issues = _flag_units(
         wrong,
         units.loc[wrong.index],
         ~n.is_missing(wrong["raw_value"]),
-        issues,
         model_id=wrong["page_url"].map(unique(model_of_page)).astype(n.STRING),
         field="provider_offers." + wrong["column"] + " " + wrong["provider"],
     )
-    return pd.concat(
+    found += Findings(unreadable + unit_issues)
+    offered = pd.concat(
         [
             pd.DataFrame(
                 {
@@ -386,3 +384,4 @@ def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series, run: Build) -
         ],
         axis=1,
     ).reset_index(drop=True)
+    return offered, found

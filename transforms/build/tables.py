@@ -1,9 +1,9 @@
-"""One planned run -> validated catalog tables, ready to publish (``BuiltRun``).
+"""The build: one planned run -> its validated tables, ready for history and publishing.
 
-Builds the typed frames from the values ``transforms.build.plan`` says a run's catalog is built
-from, finds the contradictions (``transforms.build.checks``) and validates each table against
-the data contract. Rows that fail validation are quarantined as quality issues, never
-dropped. Pages reused as they were published keep their findings.
+Builds the typed frames from the values ``transforms.build.plan`` says the run is built
+from, finds the contradictions (``transforms.build.checks``) and validates each table
+against the data contract. Rows that fail validation are quarantined as quality issues,
+never dropped. Pages reused as they were published keep their findings.
 """
 
 from __future__ import annotations
@@ -14,21 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from transforms.build import frames
 from transforms.build.checks import semantic_issues
-from transforms.contract.layout import CATALOG_VALUES_FILE
-from transforms.build.normalize import STRING
-from transforms.build.plan import BuildPlan
 from transforms.build.issues import Issues
-from transforms.contract import PAGE_VALUES_SCHEMA, TABLES, conform, describe, to_frame
+from transforms.build.plan import BuildPlan
 from transforms.build.validation import validate
-from transforms.contract.vocabulary import IssueKind
+from transforms.contract.casting import conform, describe, to_frame
+from transforms.contract.tables import PAGE_VALUES_SCHEMA, TABLES
+from transforms.contract.casting import STRING
+from transforms.contract.vocabulary import IssueKind, TableName
+from transforms.pages.values import ValuesWriter
 
 
 @dataclass(frozen=True)
-class BuiltRun:
+class BuiltTables:
     """The validated tables of one run (every table of the contract but ``runs`` and the
     history tables), and what the run's summary counts."""
 
@@ -44,13 +44,13 @@ class BuiltRun:
     def tables(self) -> dict[str, pd.DataFrame | Path]:
         """The tables by name, as ``publish`` takes them."""
         return {
-            "models": self.models,
-            "official_prices": self.official_prices,
-            "provider_offers": self.provider_offers,
-            "quality_issues": self.quality_issues,
-            "unread_prices": self.unread_prices,
-            "pages": self.pages,
-            "page_values": self.page_values,
+            TableName.MODELS: self.models,
+            TableName.OFFICIAL_PRICES: self.official_prices,
+            TableName.PROVIDER_OFFERS: self.provider_offers,
+            TableName.QUALITY_ISSUES: self.quality_issues,
+            TableName.UNREAD_PRICES: self.unread_prices,
+            TableName.PAGES: self.pages,
+            TableName.PAGE_VALUES: self.page_values,
         }
 
     @property
@@ -58,18 +58,18 @@ class BuiltRun:
         return dict(Counter(self.quality_issues["kind"].astype(str)))
 
 
-def build_catalog(plan: BuildPlan, run_id: str) -> BuiltRun:
-    """The validated tables of one run; ``page_values`` is written beside its staged files."""
+def build_tables(plan: BuildPlan, run_id: str) -> BuiltTables:
+    """The validated tables of one run; its page values are written beside its staged files."""
     typed, archive_problems = _typed_tables(plan)
     page_of_model = typed.models.set_index("model_id")["page_url"]
     issues = _page_issues(plan, typed, archive_problems, page_of_model)
-    models, rejected = validate(typed.models, TABLES["models"])
-    issues.extend(rejected)
+    models, rejected = validate(typed.models, TABLES[TableName.MODELS])
+    issues += Issues.of(rejected)
     validated: dict[str, pd.DataFrame] = {}
-    for name in ("official_prices", "provider_offers"):
+    for name in (TableName.OFFICIAL_PRICES, TableName.PROVIDER_OFFERS):
         frame = getattr(typed, name)
         orphan = ~frame["model_id"].isin(models["model_id"])
-        issues.add(
+        issues += Issues.where(
             orphan,
             IssueKind.REJECTED_ROW,
             "its model row was rejected; row quarantined",
@@ -77,7 +77,7 @@ def build_catalog(plan: BuildPlan, run_id: str) -> BuiltRun:
             field=name,
         )
         validated[name], rejected = validate(frame[~orphan], TABLES[name])
-        issues.extend(rejected)
+        issues += Issues.of(rejected)
 
     quality = issues.frame()
     quality["page_url"] = quality["page_url"].fillna(
@@ -85,42 +85,43 @@ def build_catalog(plan: BuildPlan, run_id: str) -> BuiltRun:
     )
     unread = typed.unread_prices
     carried = models.loc[models["page_url"].isin(plan.carried_forward), "model_id"]
-    return BuiltRun(
+    return BuiltTables(
         models=models,
-        official_prices=validated["official_prices"],
-        provider_offers=validated["provider_offers"],
+        official_prices=validated[TableName.OFFICIAL_PRICES],
+        provider_offers=validated[TableName.PROVIDER_OFFERS],
         quality_issues=conform(
-            quality.reindex(columns=TABLES["quality_issues"].names).assign(run_id=run_id),
-            TABLES["quality_issues"],
+            quality.reindex(columns=TABLES[TableName.QUALITY_ISSUES].names).assign(run_id=run_id),
+            TABLES[TableName.QUALITY_ISSUES],
         ),
         unread_prices=conform(
-            unread[unread["model_id"].isin(models["model_id"])], TABLES["unread_prices"]
+            unread[unread["model_id"].isin(models["model_id"])],
+            TABLES[TableName.UNREAD_PRICES],
         ),
-        pages=conform(typed.pages.assign(run_id=run_id), TABLES["pages"]),
-        page_values=plan.run_dir / CATALOG_VALUES_FILE,
+        pages=conform(typed.pages.assign(run_id=run_id), TABLES[TableName.PAGES]),
+        page_values=plan.run_dir.published_values,
         carried_forward=frozenset(carried),
     )
 
 
 def _typed_tables(plan: BuildPlan) -> tuple[frames.TypedTables, list[tuple[str, str]]]:
     """The typed frames of the plan's pages, and the problems of the pages read again from
-    the archive. The catalog's page values are written (``CATALOG_VALUES_FILE``) while the
-    frames read them: the reused pages' values too, as they were published."""
-    archive_problems: list[tuple[str, str]] = []
-    schema = describe(PAGE_VALUES_SCHEMA, TABLES["page_values"])  # published as written
-    values_file = plan.run_dir / CATALOG_VALUES_FILE
-    with pq.ParquetWriter(values_file, schema, compression="zstd") as writer:
+    the archive. The run's published page values are written while the frames read them:
+    the reused pages' values too, as they were published."""
+    problems: list[tuple[str, str]] = []
+    schema = describe(PAGE_VALUES_SCHEMA, TABLES[TableName.PAGE_VALUES])  # published as written
+    with ValuesWriter(plan.run_dir.published_values, schema) as writer:
 
         def chunks() -> Iterator[pd.DataFrame]:
-            for table in plan.chunks(archive_problems):
-                writer.write_table(table)  # one row group per chunk: whole pages
-                yield to_frame(table)
+            for chunk in plan.chunks():
+                problems.extend(chunk.problems)
+                writer.write(chunk.values)  # one row group per chunk: whole pages
+                yield to_frame(chunk.values)
 
         reused = plan.reused if plan.reused.keys else None
-        typed = frames.build(plan.pages, plan.sources, chunks(), reused)
+        typed = frames.typed_tables(plan.pages, plan.sources, chunks(), reused)
         for table in plan.reused_values():
-            writer.write_table(table)
-    return typed, archive_problems
+            writer.write(table)
+    return typed, problems
 
 
 def _page_issues(
@@ -140,20 +141,20 @@ def _page_issues(
         ],
         ignore_index=True,
     ).drop_duplicates()
-    issues = Issues()
-    issues.extend(typed.quality_issues)
-    issues.add(
-        problems.index,
-        IssueKind.PAGE_STRUCTURE,
-        problems["problem"],
-        model_id=problems["page_url"].map(model_of_page),
-        page_url=problems["page_url"],
-    )
     reused_urls = set(plan.reused.models["page_url"])
     built = [
         frame[~frame["page_url"].isin(reused_urls)]
         for frame in (typed.models, typed.official_prices, typed.provider_offers)
     ]
-    issues.extend(semantic_issues(*built))
-    issues.extend(plan.reused.quality_issues)
-    return issues
+    return (
+        Issues.of(typed.quality_issues)
+        + Issues.where(
+            problems.index,
+            IssueKind.PAGE_STRUCTURE,
+            problems["problem"],
+            model_id=problems["page_url"].map(model_of_page),
+            page_url=problems["page_url"],
+        )
+        + Issues.of(semantic_issues(*built))
+        + Issues.of(plan.reused.quality_issues)
+    )

@@ -10,17 +10,9 @@ import pandas as pd
 import pandera.pandas as pa_schema
 
 from transforms.build.issues import issue_rows, no_issues
-from transforms.contract import (
-    METRIC,
-    OFFICIAL_PRICES,
-    SHA256,
-    SLUG,
-    Column,
-    Table,
-    conform,
-    never_negative,
-    pandas_dtype,
-)
+from transforms.contract.casting import conform, pandas_dtype
+from transforms.contract.columns import METRIC, SHA256, SLUG, Column, Table, never_negative
+from transforms.contract.tables import OFFICIAL_PRICES
 from transforms.contract.vocabulary import IssueKind
 
 

@@ -25,6 +25,12 @@ def pandas_dtype(arrow_type: pa.DataType) -> object:
     }.get(arrow_type) or pd.ArrowDtype(arrow_type)
 
 
+# The pandas dtypes of the contract's types that code names (every frame is in these).
+STRING = pandas_dtype(pa.string())
+INT64 = pandas_dtype(pa.int64())
+BOOLEAN = pandas_dtype(pa.bool_())
+
+
 def to_frame(table: pa.Table) -> pd.DataFrame:
     """An Arrow table (a Parquet file read back, say) as a frame in our dtypes."""
     return table.to_pandas(types_mapper=pandas_dtype)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from transforms.contract.vocabulary import TableName
+
 USD = pa.decimal128(18, 9)
 TS = pa.timestamp("us")
 TEXT_LIST = pa.list_(pa.string())
@@ -29,7 +31,7 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    name: str
+    name: TableName
     description: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pyarrow as pa
 
 from transforms.contract.columns import TEXT_LIST, TS, USD, Column, Table
+from transforms.contract.vocabulary import TableName
 
 MODELS = Table(
-    "models",
+    TableName.MODELS,
     "One row per model: what its model-detail page says, typed.",
     (
         Column("model_id", pa.string(), "The page's 'Model ID'; unique.", nullable=False),
@@ -59,7 +60,7 @@ MODELS = Table(
 )
 
 OFFICIAL_PRICES = Table(
-    "official_prices",
+    TableName.OFFICIAL_PRICES,
     "One row per model x context tier x metric whose Official Pricing cell holds a price.",
     (
         Column("model_id", pa.string(), "models.model_id.", nullable=False),
@@ -95,7 +96,7 @@ OFFICIAL_PRICES = Table(
 )
 
 PROVIDER_OFFERS = Table(
-    "provider_offers",
+    TableName.PROVIDER_OFFERS,
     "One row per Provider Availability row: who sells the model, where, at what price.",
     (
         Column("model_id", pa.string(), "models.model_id.", nullable=False),
@@ -135,7 +136,7 @@ OFFER_PRICE_METRICS = {
 }
 
 UNREAD_PRICES = Table(
-    "unread_prices",
+    TableName.UNREAD_PRICES,
     "Every price cell a page shows that the run could not read (or not in USD per 1M tokens): "
     "NULL in official_prices or provider_offers, while history keeps the last price it read.",
     (

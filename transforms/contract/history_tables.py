@@ -7,6 +7,7 @@ import pyarrow as pa
 
 from transforms.contract.columns import TS, USD, Column, Table
 from transforms.contract.current_tables import MODELS, PROVENANCE
+from transforms.contract.vocabulary import TableName
 
 
 def _interval(subject: str) -> tuple[Column, ...]:
@@ -31,7 +32,7 @@ _MODEL_ATTRIBUTES = tuple(
     c for c in MODELS.columns if c.name not in {"model_id", *PROVENANCE["models"]}
 )
 MODEL_HISTORY = Table(
-    "model_history",
+    TableName.MODEL_HISTORY,
     "Every version of every model's attributes, with the interval it held; delisted models stay.",
     (
         MODELS.columns[0],
@@ -45,7 +46,7 @@ MODEL_HISTORY = Table(
     key=("model_id", "valid_from"),
 )
 PRICE_HISTORY = Table(
-    "price_history",
+    TableName.PRICE_HISTORY,
     "Every price, official and per provider, with the interval it held. A tier is its label "
     "and bounds: a relabelled tier is a new price.",
     (
@@ -92,7 +93,7 @@ PRICE_HISTORY = Table(
     ),
 )
 OFFER_HISTORY = Table(
-    "offer_history",
+    TableName.OFFER_HISTORY,
     "Every provider offer's context window and max output, with the interval they held.",
     (
         Column("model_id", pa.string(), "models.model_id.", nullable=False),
@@ -106,7 +107,7 @@ OFFER_HISTORY = Table(
     key=("model_id", "provider", "region", "valid_from"),
 )
 CHANGES = Table(
-    "changes",
+    TableName.CHANGES,
     "The change feed: what each run found different from the run before.",
     (
         Column("run_id", pa.string(), "The run that saw the change.", nullable=False),

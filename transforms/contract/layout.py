@@ -1,31 +1,128 @@
 """Where everything lives in a data directory (``DATA_DIR``, default ``./data``)::
 
-    catalog.duckdb            the current catalog: every table, materialized (no file paths)
-    current -> snapshots/ID   the current catalog as Parquet, one file per table
+    catalog.duckdb            the catalog file: every table, materialized (no file paths)
+    current -> snapshots/ID   the published snapshot (the catalog as Parquet)
     snapshots/ID/             every published run's Parquet files (ID.rebuilt-… after a rebuild)
     runs/ID/                  each run's staged crawl, crawl.log and summary.json
     archive/                  every page body fetched, by SHA-256 (transforms.pages.archive)
     validators.json           each URL's ETag/Last-Modified and body hash, for conditional GET
-    .lock                     held by the refresh running now
+    .lock                     held by the refresh or rebuild running now
 
-``data/README.md`` describes each file. Paths only: reading this costs no imports, so
-``modelcat sql`` starts fast.
+The handles here (``DataDir``, ``RunDir``, ``Snapshot``) are the only code that knows a
+file's name: everything else asks them. What is in each file has one owner too: the page
+log ``transforms.pages.log``, page values ``transforms.pages.values``, a snapshot's tables
+``Snapshot.read`` and ``transforms.publish``, summaries ``modelcat.run.records``, crawl stats
+``crawler.stats``. ``data/README.md`` describes each file. Paths only at import: reading this
+costs no imports, so ``modelcat sql`` starts fast (pyarrow loads when a table is read).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-CATALOG_FILE = "catalog.duckdb"
-# A run's directory (runs/ID/): what the crawl stages (``transforms.pages.staging``, its contract in
-# ``transforms.contract.PAGE_VALUES_SCHEMA``), what the build writes beside it, and its logs.
-PAGES_FILE = "pages.jsonl"  # one line per URL touched
-PAGE_VALUES_FILE = "page_values.parquet"  # every value of every model page, as written
-CRAWL_STATS_FILE = "crawl_stats.json"  # Scrapy's stats when the spider closed
-CRAWL_LOG_FILE = "crawl.log"
-# The catalog's page_values, written while the build reads them: published as they are.
-CATALOG_VALUES_FILE = "page_values.catalog.parquet"
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# A publication: a run id, or for a rebuild the run id and ``.rebuilt-STAMP``.
+REBUILT = ".rebuilt-"
+PARTIAL = ".tmp"  # a directory being written (or deleted): never a snapshot
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published snapshot: ``snapshots/PUBLICATION/``, a Parquet file per table and the
+    contract as ``datapackage.json``."""
+
+    path: Path
+
+    @property
+    def publication(self) -> str:
+        return self.path.name
+
+    @property
+    def run_id(self) -> str:
+        """The run it publishes (a rebuild's snapshot publishes the run it re-derived)."""
+        return self.publication.split(".")[0]
+
+    def table(self, name: str) -> Path:
+        return self.path / f"{name}.parquet"
+
+    @property
+    def datapackage(self) -> Path:
+        return self.path / "datapackage.json"
+
+    def has(self, name: str) -> bool:
+        """Whether the snapshot holds the table (one published before it was added does not)."""
+        return self.table(name).exists()
+
+    def read(
+        self,
+        name: str,
+        columns: Sequence[str] | None = None,
+        filters: list[tuple[str, str, Any]] | None = None,
+    ) -> pa.Table:
+        """One of its tables (or some columns, some rows) as an Arrow table."""
+        import pyarrow.parquet as pq
+
+        return pq.read_table(
+            self.table(name), columns=list(columns) if columns else None, filters=filters
+        )
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """One run's directory, ``runs/RUN_ID/``: what its crawl staged, what its build wrote
+    beside it, its logs and its summary."""
+
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def page_log(self) -> Path:
+        """One JSON line per URL the crawl touched (``transforms.pages.log``)."""
+        return self.path / "pages.jsonl"
+
+    @property
+    def page_values(self) -> Path:
+        """Every value of every model page the crawl fetched, as written
+        (``transforms.pages.values``)."""
+        return self.path / "page_values.parquet"
+
+    @property
+    def published_values(self) -> Path:
+        """The page values of every model the run publishes: written by its build while it
+        reads them, published as they are."""
+        return self.path / "page_values.catalog.parquet"
+
+    @property
+    def crawl_stats(self) -> Path:
+        """Scrapy's stats when the spider closed (``crawler.stats``)."""
+        return self.path / "crawl_stats.json"
+
+    @property
+    def crawl_log(self) -> Path:
+        return self.path / "crawl.log"
+
+    @property
+    def summary(self) -> Path:
+        """How the run ended (``modelcat.run.records``)."""
+        return self.path / "summary.json"
+
+    @property
+    def unreadable_summary(self) -> Path:
+        """A summary that could not be read, kept when it was restored."""
+        return self.path / "summary.unreadable.json"
+
+    @property
+    def unreadable_validators(self) -> Path:
+        """A validator store that could not be read in full, set aside by this run."""
+        return self.path / "validators.unreadable.json"
 
 
 @dataclass(frozen=True)
@@ -33,11 +130,12 @@ class DataDir:
     root: Path
 
     @property
-    def catalog(self) -> Path:
-        return self.root / CATALOG_FILE
+    def catalog_file(self) -> Path:
+        return self.root / "catalog.duckdb"
 
     @property
     def current(self) -> Path:
+        """The link to the published snapshot."""
         return self.root / "current"
 
     @property
@@ -56,18 +154,32 @@ class DataDir:
     def validators(self) -> Path:
         return self.root / "validators.json"
 
-    def snapshot(self, publication: str) -> Path:
-        return self.snapshots / publication
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
 
-    def snapshot_of(self, run_id: str) -> Path | None:
+    def snapshot(self, publication: str) -> Snapshot:
+        return Snapshot(self.snapshots / publication)
+
+    def snapshot_of(self, run_id: str) -> Snapshot | None:
         """The newest snapshot of a run: its own, or its latest rebuild."""
-        candidates = [self.snapshot(run_id), *self.snapshots.glob(f"{run_id}.rebuilt-*")]
-        existing = sorted(p for p in candidates if p.is_dir() and not p.name.endswith(".tmp"))
-        return existing[-1] if existing else None
+        candidates = [
+            self.snapshot(run_id).path,
+            *self.snapshots.glob(f"{run_id}{REBUILT}*"),
+        ]
+        existing = sorted(p for p in candidates if p.is_dir() and not p.name.endswith(PARTIAL))
+        return Snapshot(existing[-1]) if existing else None
 
-    def current_snapshot(self) -> Path | None:
-        """The snapshot the published catalog was built from."""
-        return self.current.resolve() if self.current.is_dir() else None
+    def published_snapshot(self) -> Snapshot | None:
+        """The snapshot ``current`` points at: the one the catalog file was written from."""
+        return Snapshot(self.current.resolve()) if self.current.is_dir() else None
 
-    def run(self, run_id: str) -> Path:
-        return self.runs / run_id
+    def published_snapshots(self) -> Iterator[Snapshot]:
+        """Every whole snapshot, oldest publication first."""
+        if self.snapshots.exists():
+            for path in sorted(self.snapshots.iterdir()):
+                if path.is_dir() and not path.name.endswith(PARTIAL):
+                    yield Snapshot(path)
+
+    def run(self, run_id: str) -> RunDir:
+        return RunDir(self.runs / run_id)

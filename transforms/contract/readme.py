@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from transforms.contract import TABLES, sql_type
+from transforms.contract.casting import sql_type
+from transforms.contract.tables import TABLES
 
 
 def contract_markdown() -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pyarrow as pa
 
 from transforms.contract.columns import COUNTS, TEXT_LIST, TS, Column, Table
+from transforms.contract.vocabulary import TableName
 
 PAGES = Table(
-    "pages",
+    TableName.PAGES,
     "One row per URL the run touched, whatever happened to it.",
     (
         Column("run_id", pa.string(), "The run.", nullable=False),
@@ -44,7 +45,7 @@ PAGES = Table(
 )
 
 QUALITY_ISSUES = Table(
-    "quality_issues",
+    TableName.QUALITY_ISSUES,
     "Everything the run could not read or found contradictory. Flagged, never fixed.",
     (
         Column("run_id", pa.string(), "The run.", nullable=False),
@@ -63,7 +64,7 @@ QUALITY_ISSUES = Table(
 )
 
 PAGE_VALUES = Table(
-    "page_values",
+    TableName.PAGE_VALUES,
     "Every value of every model page exactly as written: the raw layer the typed tables come from.",
     (
         Column("page_url", pa.string(), "The page.", nullable=False),
@@ -96,7 +97,7 @@ PAGE_VALUES = Table(
 PAGE_VALUES_SCHEMA = pa.schema([(c.name, c.type) for c in PAGE_VALUES.columns])
 
 RUNS = Table(
-    "runs",
+    TableName.RUNS,
     "One row per refresh or rebuild, published or not.",
     (
         Column("run_id", pa.string(), "The run; sortable by time.", nullable=False),

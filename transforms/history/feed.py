@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import pandas as pd
 import pyarrow.compute as pc
 
-from transforms.contract import CHANGES, conform
+from transforms.contract.casting import conform
+from transforms.contract.tables import CHANGES
 from transforms.contract.vocabulary import ChangeKind
 from transforms.history.compare import row_keys
 from transforms.history.intervals import Observation

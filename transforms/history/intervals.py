@@ -24,7 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.contract import Table, conform
+from transforms.contract.casting import conform
+from transforms.contract.columns import Table
 from transforms.history.compare import as_text, differs, last_of_each, row_keys
 
 INTERVAL_COLUMNS = ("valid_from", "valid_to", "first_run_id", "last_run_id")

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transforms.contract import MODEL_HISTORY, conform
+from transforms.contract.casting import conform
+from transforms.contract.tables import MODEL_HISTORY
 from transforms.contract.vocabulary import ChangeKind
 from transforms.history.feed import change_rows
 from transforms.history.intervals import INTERVAL_COLUMNS, Observation, Versioned, advance, subject

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from transforms.build.normalize import STRING
-from transforms.contract import MODELS, OFFICIAL_PRICES, PROVIDER_OFFERS, UNREAD_PRICES, conform
+from transforms.contract.casting import STRING, conform
+from transforms.contract.tables import MODELS, OFFICIAL_PRICES, PROVIDER_OFFERS, UNREAD_PRICES
 
 
 @dataclass(frozen=True)

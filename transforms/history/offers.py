@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from transforms.build import normalize as n
-from transforms.contract import OFFER_HISTORY, conform
+from transforms.contract.casting import conform
+from transforms.contract.tables import OFFER_HISTORY
 from transforms.contract.vocabulary import ChangeKind
 from transforms.history.feed import change_rows
 from transforms.history.intervals import Observation, Versioned, advance, subject

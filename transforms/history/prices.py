@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transforms.contract import OFFER_PRICE_METRICS, PRICE_HISTORY, USD, conform
+from transforms.contract.casting import conform
+from transforms.contract.columns import USD
+from transforms.contract.tables import OFFER_PRICE_METRICS, PRICE_HISTORY
 from transforms.contract.vocabulary import ChangeKind
 from transforms.history.compare import as_text
 from transforms.history.feed import change_rows

@@ -150,10 +150,9 @@ def peek_page(text: str, url: str) -> Peek:
     The same front matter and link reading as ``parse_page``, at a fraction of the cost, so
     the crawling process can leave the full parse to the one staging the run.
     """
-    problems: list[str] = []
-    front_matter, body = _split_front_matter(text, problems)
+    front_matter, body, problems = _split_front_matter(text)
     content_type = front_matter.get("content_type")
-    return Peek(content_type, _links(body, url, problems), _doubt(content_type, problems))
+    return Peek(content_type, _links(body, url)[0], _doubt(content_type, problems))
 
 
 def _doubt(content_type: str | None, front_problems: list[str]) -> str | None:
@@ -169,9 +168,9 @@ def _doubt(content_type: str | None, front_problems: list[str]) -> str | None:
 
 def parse_page(text: str, url: str) -> Page:
     """Parse one mirror page. Never raises on malformed input; reports it in ``problems``."""
-    problems: list[str] = []
-    front_matter, body = _split_front_matter(text, problems)
-    links = _links(body, url, problems)
+    front_matter, body, problems = _split_front_matter(text)
+    links, link_problems = _links(body, url)
+    problems += link_problems
     page = Page(url, front_matter, None, Section(PREAMBLE), [], links, problems)
 
     section = page.preamble
@@ -180,7 +179,7 @@ def parse_page(text: str, url: str) -> Page:
 
     def flush() -> None:
         if table_lines:
-            _add_table(section, table_lines, problems)
+            problems.extend(_add_table(section, table_lines))
             table_lines.clear()
         if paragraph:
             section.paragraphs.append(" ".join(paragraph))
@@ -232,41 +231,39 @@ def _bullet(item: str) -> tuple[str | None, str]:
     return None, item
 
 
-def _split_front_matter(text: str, problems: list[str]) -> tuple[dict[str, str], str]:
+def _split_front_matter(text: str) -> tuple[dict[str, str], str, list[str]]:
+    """The front matter, the body after it, and what could not be read of the front matter."""
     text = text.removeprefix("\ufeff")
     lines = text.split("\n", 1)
     if lines[0].strip() != "---" or len(lines) == 1:
-        return {}, text
+        return {}, text, []
     rest = lines[1]
     match = re.search(r"^---[ \t]*\r?$", rest, re.MULTILINE)
     if match is None:
-        problems.append("front matter is not closed by a '---' line")
-        return {}, text
+        return {}, text, ["front matter is not closed by a '---' line"]
     yaml_text, body = rest[: match.start()], rest[match.end() :]
     simple = simple_front_matter(yaml_text)
     if simple is not None:
-        return simple, body
+        return simple, body, []
     try:
         loaded = yaml.load(yaml_text, Loader=_YAML_LOADER)
     # A str with lone surrogates cannot be encoded for libyaml; it is no YAML either.
     except (yaml.YAMLError, UnicodeEncodeError) as error:
-        problems.append(f"front matter is not valid YAML: {str(error).splitlines()[0]}")
-        return {}, body
+        return {}, body, [f"front matter is not valid YAML: {str(error).splitlines()[0]}"]
     except RecursionError:  # PyYAML builds nested values recursively
-        problems.append("front matter is nested too deeply to read")
-        return {}, body
+        return {}, body, ["front matter is nested too deeply to read"]
     if loaded is None:
-        return {}, body
+        return {}, body, []
     if not isinstance(loaded, dict):
-        problems.append("front matter is not a mapping")
-        return {}, body
+        return {}, body, ["front matter is not a mapping"]
     front_matter: dict[str, str] = {}
+    problems = []
     for key, value in loaded.items():
         if isinstance(key, str) and isinstance(value, str):
             front_matter[key] = value
         else:
             problems.append(f"front matter key {key!r} is not a plain scalar")
-    return front_matter, body
+    return front_matter, body, problems
 
 
 def simple_front_matter(yaml_text: str) -> dict[str, str] | None:
@@ -296,12 +293,13 @@ def _split_row(line: str) -> list[str]:
     return [cell.strip().replace("\\|", "|") for cell in cells]
 
 
-def _add_table(section: Section, lines: list[str], problems: list[str]) -> None:
+def _add_table(section: Section, lines: list[str]) -> list[str]:
+    """Add the table these lines write to ``section``; returns what could not be read."""
     if len(lines) < 2 or not _TABLE_SEPARATOR.match(lines[1]):
-        problems.append(f"table in {section.heading!r} has no header separator row")
-        return
+        return [f"table in {section.heading!r} has no header separator row"]
     header = _split_row(lines[0])
     table = Table(header, [])
+    problems = []
     for line in lines[2:]:
         cells = _split_row(line)
         if len(cells) != len(header):
@@ -312,10 +310,13 @@ def _add_table(section: Section, lines: list[str], problems: list[str]) -> None:
         table.rows.append(cells)
         table.lines.append(line)
     section.tables.append(table)
+    return problems
 
 
-def _links(body: str, base_url: str, problems: list[str]) -> list[str]:
+def _links(body: str, base_url: str) -> tuple[list[str], list[str]]:
+    """The page's link targets, absolute, each once; and the targets that are no URL."""
     links: list[str] = []
+    problems: list[str] = []
     seen: set[str] = set()
     for match in _LINK.finditer(body):
         try:
@@ -326,4 +327,4 @@ def _links(body: str, base_url: str, problems: list[str]) -> list[str]:
         if target not in seen:
             seen.add(target)
             links.append(target)
-    return links
+    return links, problems

@@ -1,7 +1,7 @@
 """What a request or a workload costs: the pricing rule, written once, as DuckDB table macros.
 
-``publish`` persists them in ``catalog.duckdb``, so SQL, ``modelcat cost`` and the Python
-``cost()`` all price through the same text and always agree:
+Publishing stores them in the catalog file (``catalog_file``), so SQL, ``modelcat cost`` and
+the Python ``cost()`` all price through the same text and always agree:
 
 - ``workload_costs(input_tokens, output_tokens := 0, cache_read_tokens := 0,
   cache_write_tokens := 0, requests := 1, as_of := NULL)``: one row per model's official
@@ -27,10 +27,12 @@ column is named like a parameter.
 
 from __future__ import annotations
 
+from transforms.contract.vocabulary import CACHE_METRICS, TOKEN_METRICS
 from transforms.publish.asof import utc_timestamp
 
-KINDS = ("input", "output", "cache_read", "cache_write")
-CACHE_KINDS = ("cache_read", "cache_write")
+# The token kinds a request is billed by, in the order of the cost columns.
+KINDS: tuple[str, ...] = tuple(TOKEN_METRICS)
+CACHE_KINDS: tuple[str, ...] = tuple(CACHE_METRICS)
 USD = "DECIMAL(38,15)"
 
 

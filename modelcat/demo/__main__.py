@@ -1,0 +1,7 @@
+"""``python -m modelcat.demo``: the demo (``make demo``)."""
+
+import sys
+
+from modelcat.demo import main
+
+sys.exit(main())

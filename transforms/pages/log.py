@@ -1,0 +1,92 @@
+"""The page log, ``runs/ID/pages.jsonl``: one JSON line per URL a run touched, whatever
+happened to it (``PageItem`` without its body). The one place that knows its format.
+
+The stager writes it as the crawl goes; the build's plan reads it whole (``read_page_log``),
+and the run records read what a killed run left of it (``partial=True``: a last line cut
+short is left out).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+import pandas as pd
+
+from transforms.contract.casting import STRING
+from transforms.contract.layout import RunDir
+from transforms.pages.items import PageItem
+
+# The log's columns as the build reads them; ``fetched_at`` and ``problems`` are read apart.
+PAGE_COLUMNS = {
+    "url": STRING,
+    "final_url": STRING,
+    "http_status": "Int32",
+    "outcome": STRING,
+    "content_type": STRING,
+    "error": STRING,
+    "retries": "Int32",
+    "content_sha256": STRING,
+}
+
+
+def page_record(item: PageItem) -> dict[str, Any]:
+    """One line of the log: the item without its body and validators."""
+    return {
+        "url": item.url,
+        "final_url": item.final_url,
+        "http_status": item.http_status,
+        "outcome": str(item.outcome),
+        "content_type": item.content_type,
+        "error": item.error,
+        "fetched_at": item.fetched_at.isoformat(),
+        "retries": item.retries,
+        "content_sha256": item.content_sha256,
+        "problems": item.problems,
+    }
+
+
+class PageLogWriter:
+    """Appends one line per page to a run's log, as the pages arrive."""
+
+    def __init__(self, run_dir: RunDir) -> None:
+        run_dir.path.mkdir(parents=True, exist_ok=True)
+        self.file: IO[str] = run_dir.page_log.open("w", encoding="utf-8")
+
+    def write(self, item: PageItem) -> None:
+        self.file.write(json.dumps(page_record(item), ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def read_page_log(run_dir: RunDir, *, partial: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A run's page log, and the parse problems it recorded (page_url, problem).
+
+    ``partial``: the log of a run that may have been killed while writing it; a line that
+    cannot be read (the last one, cut short) is left out, and a missing log is empty.
+    """
+    records = []
+    if run_dir.page_log.exists() or not partial:
+        with run_dir.page_log.open(encoding="utf-8", errors="replace" if partial else None) as log:
+            for line in log:
+                if not line.strip():
+                    continue
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    if not partial:
+                        raise
+    pages = pd.DataFrame(records, columns=[*PAGE_COLUMNS, "fetched_at", "problems"])
+    problems = (
+        pages[["final_url", "problems"]]
+        .explode("problems")
+        .dropna()
+        .set_axis(["page_url", "problem"], axis=1)
+        .astype(STRING)
+        .reset_index(drop=True)
+    )
+    pages = pages.drop(columns="problems").astype(PAGE_COLUMNS)
+    fetched = pd.to_datetime(pages["fetched_at"], utc=True, format="ISO8601")
+    pages["fetched_at"] = fetched.dt.tz_localize(None).astype("datetime64[us]")
+    return pages, problems

@@ -1,0 +1,94 @@
+"""Snapshots: every table of a run as Parquet, in ``snapshots/PUBLICATION/``.
+
+A snapshot is written whole into ``PUBLICATION.tmp`` and renamed into place, so a
+snapshot under its real name is always complete. Publishing a run writes its snapshot and
+then commits it as the catalog file (``transforms.publish.catalog_file``); ``current`` then
+points at it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from transforms.contract.casting import to_arrow
+from transforms.contract.datapackage import datapackage
+from transforms.contract.layout import PARTIAL, DataDir, Snapshot
+from transforms.contract.tables import LATER_TABLES, TABLES
+from transforms.publish import catalog_file
+from transforms.publish.files import fsync_tree, point
+
+
+def publish(
+    tables: Mapping[str, pd.DataFrame | Path],
+    data_dir: DataDir,
+    publication: str,
+    *,
+    commit: bool = True,
+) -> Snapshot:
+    """Write every table as a Parquet snapshot and, with ``commit``, make it the catalog.
+
+    Returns the snapshot. ``publication`` names it: the run id, or for a rebuild the run id
+    with a suffix. A table may be given as a Parquet file already written.
+    """
+    missing = set(TABLES) - set(tables)
+    if missing:
+        raise ValueError(f"cannot publish without tables {sorted(missing)}")
+    data_dir.snapshots.mkdir(parents=True, exist_ok=True)
+    snapshot = data_dir.snapshot(publication)
+    partial = Snapshot(snapshot.path.with_name(f"{publication}{PARTIAL}"))
+    if partial.path.exists():
+        shutil.rmtree(partial.path)
+    partial.path.mkdir()
+    for name, table in TABLES.items():
+        given = tables[name]
+        if isinstance(given, Path):  # written already, in the contract's schema
+            shutil.copyfile(given, partial.table(name))
+        else:
+            pq.write_table(to_arrow(given, table), partial.table(name), compression="zstd")
+    partial.datapackage.write_text(
+        json.dumps(datapackage(publication), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    fsync_tree(partial.path)
+    partial.path.rename(snapshot.path)
+    if commit:
+        catalog_file.commit(data_dir, snapshot)
+        point(data_dir.current, Path("snapshots") / publication)
+    return snapshot
+
+
+def readable(snapshot: Snapshot) -> bool:
+    """Whether every table of a snapshot is there with a readable Parquet footer (a table
+    newer than the snapshot may be absent)."""
+    try:
+        for name in TABLES:
+            if name in LATER_TABLES and not snapshot.has(name):
+                continue
+            pq.read_metadata(snapshot.table(name))
+    except (OSError, pa.ArrowException):
+        return False
+    return True
+
+
+def discard(data_dir: DataDir, pattern: str) -> int:
+    """Delete the snapshots matching ``pattern``, and any of them still being written.
+
+    Each is renamed to a leftover first, so that a crash part way leaves nothing half
+    deleted under a real name (``repair`` clears leftovers). Returns how many were whole.
+    """
+    count = 0
+    for path in list(data_dir.snapshots.glob(pattern)):
+        if path.is_dir() and not path.name.endswith(PARTIAL):
+            doomed = path.with_name(f"{path.name}.discarded{PARTIAL}")
+            path.rename(doomed)
+            shutil.rmtree(doomed)
+            count += 1
+    for partial in list(data_dir.snapshots.glob(f"{pattern}{PARTIAL}")):
+        shutil.rmtree(partial)
+    return count
