@@ -23,7 +23,7 @@ from scrapy.settings import Settings
 
 from crawler.__main__ import crawl_settings
 from crawler.spec import CrawlOptions, crawl_spec
-from transforms.contract.layout import DataDir
+from transforms.contract.layout import DataDir, RunDir
 
 # The markdown links of the index; the same targets the production spider follows.
 LINK = re.compile(r"\]\(\s*<?([^)\s>]+\.md)>?\s*\)")
@@ -51,7 +51,7 @@ def settings(concurrency: int, scratch: Path) -> Settings:
     """The settings ``modelcat refresh --delay 0 --concurrency N`` crawls with (built by the
     same code), but for the pipelines: this spider hands no page on."""
     options = CrawlOptions(delay=0, concurrency=concurrency)
-    _, result = crawl_settings(crawl_spec(options, DataDir(scratch), scratch))
+    _, result = crawl_settings(crawl_spec(options, DataDir(scratch), RunDir(scratch)))
     result.set("ITEM_PIPELINES", {}, priority="cmdline")
     return result
 

@@ -77,7 +77,7 @@ OUR_PACKAGES = ("crawler", "transforms", "modelcat")
 # these names decides. A renamed function only moves its samples to its caller's stage.
 PROFILE_STAGES = (
     ("imports (startup and lazy)", "_find_and_load ("),
-    ("crawl: receiving items from the Scrapy child (pipe, unpickle)", "crawl (modelcat/crawl.py"),
+    ("crawl: receiving items from the Scrapy child (pipe, unpickle)", "crawl (modelcat/run/crawl.py"),
     ("crawl: staging (pages, page values, validators)", "Stager.add ("),
     ("crawl: staging Parquet flush", "Stager.flush ("),
     ("crawl: parse_page (ours)", "parse_page ("),
@@ -86,12 +86,12 @@ PROFILE_STAGES = (
     ("crawl child: spider callback (ours)", "PipeLLMSpider.parse ("),
     ("crawl child: handing items over (pickle, pipe)", "ForwardToParent.process_item ("),
     ("crawl child: Scrapy signals (every request, response, item)", "SignalManager.send_catch_log"),
-    ("build: plan the run (pages, page values)", "plan_build (transforms/plan.py"),
-    ("build: typed frames", "build (transforms/frames.py"),
-    ("build: pandera validation", "validate (transforms/validation.py"),
+    ("build: plan the run (pages, page values)", "plan_build (transforms/build/plan.py"),
+    ("build: typed frames", "typed_tables (transforms/build/frames.py"),
+    ("build: pandera validation", "validate (transforms/build/validation.py"),
     ("build: semantic checks", "semantic_issues ("),
     ("history: advance the history tables and change feed", "advance_catalog ("),
-    ("publish: Parquet and DuckDB", "publish (transforms/publish.py"),
+    ("publish: Parquet and DuckDB", "publish (transforms/publish/snapshot.py"),
 )
 # py-spy --subprocesses roots each sample at a "process PID:command" frame: the rest of the
 # Scrapy child's samples are its engine's.

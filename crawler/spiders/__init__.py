@@ -1,0 +1,1 @@
+"""Scrapy's spider module: ``pipellm``, the one spider (``scrapy crawl pipellm``)."""

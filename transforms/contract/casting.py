@@ -7,28 +7,30 @@ from collections.abc import Sequence
 
 import pandas as pd
 import pyarrow as pa
+from pandas.api.extensions import ExtensionDtype
 
 from transforms.contract.columns import DESCRIPTION, TS, Table
 
 
-def pandas_dtype(arrow_type: pa.DataType) -> object:
+# The pandas dtypes of the contract's types that code names (every frame is in these).
+STRING = pd.StringDtype("pyarrow")
+INT64 = pd.Int64Dtype()
+BOOLEAN = pd.BooleanDtype()
+
+
+def pandas_dtype(arrow_type: pa.DataType) -> ExtensionDtype:
     """The pandas dtype every frame uses for an Arrow type: nullable, never a float or object.
 
     Strings, integers and booleans use pandas' own nullable dtypes (what the normalizers
     return); decimals, dates, timestamps, lists and maps stay Arrow-backed.
     """
-    return {
-        pa.string(): pd.StringDtype("pyarrow"),
-        pa.int64(): pd.Int64Dtype(),
+    own: dict[pa.DataType, ExtensionDtype] = {
+        pa.string(): STRING,
+        pa.int64(): INT64,
         pa.int32(): pd.Int32Dtype(),
-        pa.bool_(): pd.BooleanDtype(),
-    }.get(arrow_type) or pd.ArrowDtype(arrow_type)
-
-
-# The pandas dtypes of the contract's types that code names (every frame is in these).
-STRING = pandas_dtype(pa.string())
-INT64 = pandas_dtype(pa.int64())
-BOOLEAN = pandas_dtype(pa.bool_())
+        pa.bool_(): BOOLEAN,
+    }
+    return own.get(arrow_type) or pd.ArrowDtype(arrow_type)
 
 
 def to_frame(table: pa.Table) -> pd.DataFrame:
