@@ -11,7 +11,7 @@ BENCH_REPEATS ?= 3
 BENCH_PROFILE ?= 10000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format refresh docs bench clean
+.PHONY: help install demo test test-fast lint format refresh docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,14 +27,17 @@ install: $(STAMP) ## Create .venv with modelcat and the dev tools installed
 demo: $(STAMP) ## Serve the bundled mirror on 127.0.0.1, refresh twice (the second over edits), show history
 	$(BIN)/python -m modelcat.demo --data-dir $(DATA_DIR)/demo
 
-test: $(STAMP) ## Lint, check formatting, run the test suite
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+test: lint test-fast ## What CI runs: lint, types, layers, the unit tests, then the rest
+	$(BIN)/pytest -m "e2e or slow"
 
-lint: $(STAMP) ## Lint and check formatting only
+test-fast: $(STAMP) ## The unit tests only (not e2e, not slow): about a minute
+	$(BIN)/pytest -m "not e2e and not slow"
+
+lint: $(STAMP) ## ruff (lint and format), mypy, and the layers' import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -50,8 +53,8 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP) ## Benchmark crawl, refresh and queries on synthetic mirrors (docs/benchmarks.md)
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES) --repeats $(BENCH_REPEATS) --profile $(BENCH_PROFILE)
 
-docs: $(STAMP) ## Rewrite the README's data contract from transforms/schema/
-	$(BIN)/python -m transforms.schema README.md
+docs: $(STAMP) ## Rewrite the README's data contract from transforms/contract/
+	$(BIN)/python -m transforms.contract README.md
 
 clean: ## Remove .venv, caches and generated data (keeps data/README.md)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -77,7 +77,10 @@ OUR_PACKAGES = ("crawler", "transforms", "modelcat")
 # these names decides. A renamed function only moves its samples to its caller's stage.
 PROFILE_STAGES = (
     ("imports (startup and lazy)", "_find_and_load ("),
-    ("crawl: receiving items from the Scrapy child (pipe, unpickle)", "crawl (modelcat/run/crawl.py"),
+    (
+        "crawl: receiving items from the Scrapy child (pipe, unpickle)",
+        "crawl (modelcat/run/crawl.py",
+    ),
     ("crawl: staging (pages, page values, validators)", "Stager.add ("),
     ("crawl: staging Parquet flush", "Stager.flush ("),
     ("crawl: parse_page (ours)", "parse_page ("),
@@ -308,7 +311,7 @@ def run_size(
                 record, measured = phase.run([*MODELCAT, "rebuild", "--data-dir", str(data_dir)])
                 runs["rebuild"].append(_finish(record, measured, pages, "rebuild", problems))
             _progress(n, repeat, runs)
-    result = {
+    result: dict[str, Any] = {
         "pages": pages,
         "mirror_bytes": sum(f.stat().st_size for f in mirror_dir.rglob("*") if f.is_file()),
         "phases": {
@@ -429,9 +432,9 @@ def _summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for key in ("fetch_pages_per_s", "fetch_s"):
         if all(key in r for r in runs):
             summary[key] = spread([r[key] for r in runs])
-    stages = [r.get("stage_s") for r in runs if r.get("stage_s")]
-    if stages:
-        summary["stage_s"] = {s: spread([r[s] for r in stages]) for s in stages[0]}
+    steps: list[dict[str, float]] = [r["stage_s"] for r in runs if r.get("stage_s")]
+    if steps:
+        summary["stage_s"] = {s: spread([r[s] for r in steps]) for s in steps[0]}
     return summary
 
 
@@ -466,6 +469,14 @@ def _ratios(phases: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
+def _fetch_rows(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    return con.execute(sql).fetchall()
+
+
+def _fetch_arrow(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    return con.sql(sql).to_arrow_table()
+
+
 def time_queries(data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Each query through ``modelcat sql`` (process wall) and in-process on a warm connection.
 
@@ -486,8 +497,8 @@ def time_queries(data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
             # Python rows (Decimals, datetimes) as an analyst's script gets them, and Arrow,
             # which leaves out the conversion: the difference is Python's, not DuckDB's.
             fetches: dict[str, Callable[[], object]] = {
-                "warm_ms": lambda sql=sql: con.execute(sql).fetchall(),
-                "warm_arrow_ms": lambda sql=sql: con.sql(sql).to_arrow_table(),
+                "warm_ms": functools.partial(_fetch_rows, con, sql),
+                "warm_arrow_ms": functools.partial(_fetch_arrow, con, sql),
             }
             timings: dict[str, list[float]] = {key: [] for key in fetches}
             for _ in range(WARM_QUERY_RUNS):
@@ -693,7 +704,7 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    libraries = {}
+    libraries: dict[str, str | None] = {}
     for name in LIBRARIES:
         try:
             libraries[name] = version(name)

@@ -26,13 +26,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    # Scrapy awaits a coroutine middleware method (2.13+); the base class is typed sync.
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
         result = super().process_response(request, response)
         if isinstance(result, Request):
             await asyncio.sleep(self.delay(result, response))
         return result
 
-    async def process_exception(
+    async def process_exception(  # type: ignore[override]
         self, request: Request, exception: Exception
     ) -> Request | Response | None:
         result = super().process_exception(request, exception)

@@ -192,7 +192,7 @@ class PipeLLMSpider(scrapy.Spider):
             fetched_at=datetime.now(UTC),
             retries=request.meta.get("retry_times", 0),
         )
-        if http_error:
+        if isinstance(failure.value, HttpError):
             response = failure.value.response
             item.final_url, item.http_status = response.url, response.status
         yield item
@@ -204,7 +204,7 @@ def _header(response: Response, name: str) -> str | None:
 
 
 def _describe(failure: Failure) -> str:
-    if failure.check(HttpError):
+    if isinstance(failure.value, HttpError):
         return f"HTTP {failure.value.response.status}"
     name, message = type(failure.value).__name__, str(failure.value)
     if "larger than download max size" in message:

@@ -203,10 +203,13 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[C
             "run `modelcat rebuild` to republish it with them"
         ) from None
     names = [d[0] for d in cursor.description]
-    return [
-        Cost(**{k: tuple(v) if isinstance(v, list) else v for k, v in zip(names, row, strict=True)})
-        for row in cursor.fetchall()
-    ]
+    return [_cost(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+def _cost(row: dict[str, Any]) -> Cost:
+    """A macro's row as a ``Cost``: lists (the kinds it names) as tuples."""
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in row.items()}
+    return Cost(**values)
 
 
 def _message(error: duckdb.Error) -> str:

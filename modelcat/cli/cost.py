@@ -85,21 +85,34 @@ def cost_command(
         _fail("--region needs --provider", ExitCode.USAGE)
     if top is not None and not rank:
         _fail("--top needs --rank", ExitCode.USAGE)
-    usage = {
-        "output_tokens": output_tokens,
-        "cache_read_tokens": cache_read_tokens,
-        "cache_write_tokens": cache_write_tokens,
-        "requests": 1 if requests_per_month is None else requests_per_month,
-        "as_of": as_of,
-        "data_dir": data_dir,
-    }
+    requests = 1 if requests_per_month is None else requests_per_month
     try:
-        if rank:
-            answer: Cost | list[Cost] = rank_costs(
-                input_tokens, model_id=model_id, top=top or 10, **usage
+        answer: Cost | list[Cost]
+        if rank or model_id is None:
+            answer = rank_costs(
+                input_tokens,
+                output_tokens=output_tokens,
+                cache_read_tokens=cache_read_tokens,
+                cache_write_tokens=cache_write_tokens,
+                requests=requests,
+                model_id=model_id,
+                top=top or 10,
+                as_of=as_of,
+                data_dir=data_dir,
             )
         else:
-            answer = cost(model_id, input_tokens, provider=provider, region=region, **usage)
+            answer = cost(
+                model_id,
+                input_tokens,
+                output_tokens=output_tokens,
+                cache_read_tokens=cache_read_tokens,
+                cache_write_tokens=cache_write_tokens,
+                provider=provider,
+                region=region,
+                requests=requests,
+                as_of=as_of,
+                data_dir=data_dir,
+            )
     except (UnknownModel, FileNotFoundError, RuntimeError) as error:
         _fail(str(error), ExitCode.NOT_DONE)
     except ValueError as error:

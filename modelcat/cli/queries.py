@@ -27,6 +27,7 @@ from modelcat.cli.terminal import (
     emit,
     err,
     fail,
+    one_row,
     open_catalog,
     result_rows,
     utc_time_option,
@@ -122,7 +123,7 @@ def export(
                 os.replace(partial, target)
             else:
                 _to_stdout(partial)
-        count = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        (count,) = one_row(con, f'SELECT count(*) FROM "{table}"')
     err.print(f"wrote {count} rows of {table} to {target or 'standard output'}")
 
 
@@ -178,7 +179,7 @@ def quality(
         if run is not None and run not in runs:
             raise UsageProblem(f"quality: no run {run!r} in the catalog; runs: {_some(runs)}")
         run_id = run or published
-        if run_id != published:
+        if run_id is not None and run_id != published:
             fail(
                 f"the catalog keeps the quality issues of its published run ({published}) only; "
                 f"run {run_id} ({runs[run_id]}) found: "
@@ -200,7 +201,7 @@ def _some(runs: dict[str, str], shown: int = 5) -> str:
 
 
 def _counts(con: duckdb.DuckDBPyConnection, column: str, run_id: str) -> str:
-    (counts,) = con.execute(f"SELECT {column} FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    (counts,) = one_row(con, f"SELECT {column} FROM runs WHERE run_id = ?", [run_id])
     return ", ".join(f"{n} {kind}" for kind, n in sorted((counts or {}).items())) or "none"
 
 

@@ -77,6 +77,16 @@ def result_rows(
         yield from rows
 
 
+def one_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()
+) -> tuple[Any, ...]:
+    """The one row a query answers (a count, a run's column)."""
+    row = con.execute(sql, list(params)).fetchone()
+    if row is None:
+        raise LookupError(f"no row for: {sql}")
+    return row
+
+
 def emit(columns: Sequence[str], rows: Iterable[Sequence[Any]], output: OutputFormat) -> None:
     with writing_results():
         if output is OutputFormat.json:

@@ -1,12 +1,12 @@
 """``make demo``: serve the bundled mirror on 127.0.0.1, build a catalog from it, edit a few
 pages, refresh again, and query the change feed and the catalog as it stood before.
 
-Everything stays on this machine: ``modelcat/demo_mirror`` (shipped in the package) is a
-copy of 189 real-format pages; the demo serves a temporary copy of it with
-``modelcat.demo.mirror`` on port 8738 when that is free (so page URLs stay the same from one demo
-to the next), edits the copy between the two refreshes and deletes it at the end. Run it
-again into the same data directory: the first refresh then sees the pages as bundled again,
-which is a change too.
+Everything stays on this machine: ``site/`` (shipped in the package) is a copy of 189
+real-format pages; the demo serves a temporary copy of it with ``mirror`` (this room's
+loopback server, which the tests and the bench serve from too) on port 8738 when that is
+free (so page URLs stay the same from one demo to the next), edits the copy between the two
+refreshes and deletes it at the end. Run it again into the same data directory: the first
+refresh then sees the pages as bundled again, which is a change too.
 """
 
 from __future__ import annotations
@@ -119,10 +119,13 @@ def _previous_run(data_dir: Path) -> tuple[str, datetime]:
     import modelcat
 
     with modelcat.open(data_dir) as con:
-        return con.execute(
+        row = con.execute(
             "SELECT run_id, started_at FROM runs WHERE status = 'published' "
             "ORDER BY run_id DESC LIMIT 1 OFFSET 1"
         ).fetchone()
+    if row is None:
+        raise RuntimeError(f"the demo published fewer than two runs in {data_dir}")
+    return row[0], row[1]
 
 
 def _modelcat(arguments: list[str]) -> int:

@@ -158,7 +158,8 @@ class MirrorHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.wfile = _CountedWriter(self.wfile, self.server)
+        raw: BinaryIO = self.__dict__["wfile"]  # the socket's file, as the base class made it
+        self.wfile = _CountedWriter(raw, self.server)
 
     def do_GET(self) -> None:
         path = unquote(urlsplit(self.path).path)

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import pandas as pd
 
@@ -201,7 +201,7 @@ def runs_table(data_dir: DataDir, this_run: RunSummary) -> pd.DataFrame:
 
 def _from_row(row: dict[str, Any]) -> RunSummary:
     """A summary from the run's row in a catalog's ``runs`` table (``runs_table`` inverted)."""
-    outcomes = {o: row[f"pages_{o}"] for o in COUNTED_OUTCOMES if row[f"pages_{o}"]}
+    outcomes = {str(o): row[f"pages_{o}"] for o in COUNTED_OUTCOMES if row[f"pages_{o}"]}
     return RunSummary(
         run_id=row["run_id"],
         started_at=iso_time(row["started_at"]),
@@ -263,6 +263,10 @@ def iso_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
+@overload
+def timestamp(text: str) -> datetime: ...
+@overload
+def timestamp(text: str | None) -> datetime | None: ...
 def timestamp(text: str | None) -> datetime | None:
     """A summary's ISO time as the catalog stores it: naive UTC."""
     if not text:

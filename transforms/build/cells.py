@@ -110,8 +110,8 @@ def one_value_per_cell(
             lambda texts: " | ".join(dict.fromkeys(texts.fillna("").str.strip()))
         )
         rows = frame[repeated]
-        written = rows[key].merge(values.rename("_values").reset_index(), on=key, how="left")
-        written = written["_values"].set_axis(rows.index)
+        merged = rows[key].merge(values.rename("_values").reset_index(), on=key, how="left")
+        written = merged["_values"].set_axis(rows.index)
         times = copies[repeated].astype(str)
         for kind, where, problem in (
             (IssueKind.CONFLICTING_VALUES, rows["conflict"], "with different values; left NULL"),

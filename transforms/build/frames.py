@@ -25,8 +25,8 @@ from transforms.build.cells import (
     unknown_labels,
     wide,
 )
-from transforms.build.prices import official_prices, provider_offers
 from transforms.build.issues import Issues
+from transforms.build.prices import official_prices, provider_offers
 from transforms.contract.tables import OFFER_PRICE_METRICS
 from transforms.contract.vocabulary import IssueKind
 from transforms.pages import outcome
@@ -320,9 +320,7 @@ def _deduplicate(
         field="model_id",
         raw_value=losers["model_id"],
     )
-    lost = pages["final_url"].isin(losers["page_url"]) & pages["outcome"].isin(
-        outcome.HOLDS_MODEL
-    )
+    lost = pages["final_url"].isin(losers["page_url"]) & pages["outcome"].isin(outcome.HOLDS_MODEL)
     winner_url = pd.Series(winner["page_url"].to_numpy(), index=losers["page_url"].to_numpy())
     pages.loc[lost, "outcome"] = outcome.DUPLICATE
     pages.loc[lost, "error"] = outcome.duplicate_error(

@@ -18,10 +18,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.contract.vocabulary import Metric
 from transforms.contract.casting import BOOLEAN, INT64, STRING, pandas_dtype
 from transforms.contract.columns import TEXT_LIST, TS
 from transforms.contract.columns import USD as USD_ARROW
+from transforms.contract.vocabulary import Metric
 
 USD = pandas_dtype(USD_ARROW)
 DATE = pandas_dtype(pa.date32())
@@ -121,7 +121,7 @@ def usd(raw: pd.Series) -> pd.Series:
     digits = parts["int"].str.replace(",", "", regex=False) + ("." + parts["frac"]).fillna("")
     # Arrow parses decimal text exactly and refuses to round; no float is ever formed.
     decimals = pc.cast(
-        pa.array(digits.to_numpy(dtype=object, na_value=None), pa.string()), USD_ARROW
+        pa.array(digits.astype(object).where(digits.notna(), None), pa.string()), USD_ARROW
     )
     return pd.Series(pd.array(decimals, dtype=USD), index=raw.index)
 

@@ -69,9 +69,7 @@ def _units_of(texts: pd.Series) -> pd.DataFrame:
     )
 
 
-def official_prices(
-    cells: pd.DataFrame, model_of_page: pd.Series
-) -> tuple[pd.DataFrame, Findings]:
+def official_prices(cells: pd.DataFrame, model_of_page: pd.Series) -> tuple[pd.DataFrame, Findings]:
     """Official Pricing cells -> ``official_prices`` rows (with page_url): one per price
     shown, by metric and context tier; a price that cannot be read is NULL and flagged."""
     cells, units, issues = _pricing_cells(cells, model_of_page)
@@ -322,9 +320,7 @@ def _flag_units(
     return issues
 
 
-def provider_offers(
-    cells: pd.DataFrame, model_of_page: pd.Series
-) -> tuple[pd.DataFrame, Findings]:
+def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series) -> tuple[pd.DataFrame, Findings]:
     """Provider Availability cells -> ``provider_offers`` rows (with page_url): one per offer,
     a provider and region, however many rows and columns repeat it."""
     cells, units, issues = _offer_cells(cells, model_of_page)

@@ -20,9 +20,8 @@ from transforms.build.checks import semantic_issues
 from transforms.build.issues import Issues
 from transforms.build.plan import BuildPlan
 from transforms.build.validation import validate
-from transforms.contract.casting import conform, describe, to_frame
+from transforms.contract.casting import STRING, conform, describe, to_frame
 from transforms.contract.tables import PAGE_VALUES_SCHEMA, TABLES
-from transforms.contract.casting import STRING
 from transforms.contract.vocabulary import IssueKind, TableName
 from transforms.pages.values import ValuesWriter
 
@@ -40,6 +39,15 @@ class BuiltTables:
     pages: pd.DataFrame
     page_values: Path  # a Parquet file, written while the build read the values
     carried_forward: frozenset[str]  # model ids kept from the last snapshot: their page failed
+
+    def current_tables(self) -> dict[str, pd.DataFrame]:
+        """The current tables and the price cells left unread: what history advances with."""
+        return {
+            TableName.MODELS: self.models,
+            TableName.OFFICIAL_PRICES: self.official_prices,
+            TableName.PROVIDER_OFFERS: self.provider_offers,
+            TableName.UNREAD_PRICES: self.unread_prices,
+        }
 
     def tables(self) -> dict[str, pd.DataFrame | Path]:
         """The tables by name, as ``publish`` takes them."""

@@ -11,7 +11,6 @@ from pandas.api.extensions import ExtensionDtype
 
 from transforms.contract.columns import DESCRIPTION, TS, Table
 
-
 # The pandas dtypes of the contract's types that code names (every frame is in these).
 STRING = pd.StringDtype("pyarrow")
 INT64 = pd.Int64Dtype()

@@ -23,7 +23,7 @@ def contract_markdown() -> str:
     return "\n".join(parts)
 
 
-README_START = "<!-- contract:start (make docs writes this block from transforms/schema/) -->"
+README_START = "<!-- contract:start (make docs writes this block from transforms/contract/) -->"
 README_END = "<!-- contract:end -->"
 
 

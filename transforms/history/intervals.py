@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.contract.casting import conform
+from transforms.contract.casting import STRING, conform
 from transforms.contract.columns import Table
 from transforms.history.compare import as_text, differs, last_of_each, row_keys
 
@@ -152,8 +152,9 @@ def _changes(
     rows = [
         new.loc[mask, list(spec.key)].assign(
             field=field,
-            old_value=as_text(old.loc[mask, field], _type(spec, field)),
-            new_value=as_text(new.loc[mask, field], _type(spec, field)),
+            # Arrays, not Series: old and new rows are matched by position, not by index.
+            old_value=pd.array(as_text(old.loc[mask, field], _type(spec, field)), dtype=STRING),
+            new_value=pd.array(as_text(new.loc[mask, field], _type(spec, field)), dtype=STRING),
         )
         for field, mask in changes.items()
         if mask.any()

@@ -12,20 +12,21 @@ import json
 from typing import IO, Any
 
 import pandas as pd
+from pandas.api.extensions import ExtensionDtype
 
 from transforms.contract.casting import STRING
 from transforms.contract.layout import RunDir
 from transforms.pages.items import PageItem
 
 # The log's columns as the build reads them; ``fetched_at`` and ``problems`` are read apart.
-PAGE_COLUMNS = {
+PAGE_COLUMNS: dict[str, ExtensionDtype] = {
     "url": STRING,
     "final_url": STRING,
-    "http_status": "Int32",
+    "http_status": pd.Int32Dtype(),
     "outcome": STRING,
     "content_type": STRING,
     "error": STRING,
-    "retries": "Int32",
+    "retries": pd.Int32Dtype(),
     "content_sha256": STRING,
 }
 

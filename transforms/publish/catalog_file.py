@@ -46,7 +46,7 @@ def write_catalog_file(path: Path, snapshot: Snapshot) -> None:
     """The catalog file of ``snapshot`` at ``path``: its tables, comments and macros."""
     path.unlink(missing_ok=True)
     # Loading is a stream from Parquet: a small memory budget keeps a refresh's peak low.
-    config = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": "256MB",
         "threads": 1,
         "storage_compatibility_version": STORAGE_VERSION,

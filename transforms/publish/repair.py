@@ -20,7 +20,7 @@ from transforms.publish.files import fsync_tree, point
 from transforms.publish.snapshot import discard, readable
 
 # Tables a run hands ``publish`` as files already written, in the schema they were staged in.
-STAGED_SCHEMAS = {TableName.PAGE_VALUES: PAGE_VALUES_SCHEMA}
+STAGED_SCHEMAS: dict[str, pa.Schema] = {TableName.PAGE_VALUES: PAGE_VALUES_SCHEMA}
 
 
 class BrokenState(RuntimeError):
