@@ -2,6 +2,6 @@
 
 import sys
 
-from modelcat.demo import main
+from modelcat.demo.walkthrough import main
 
 sys.exit(main())
