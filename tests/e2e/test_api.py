@@ -18,9 +18,9 @@ import pytest
 
 import modelcat
 from modelcat.demo.mirror import MirrorServer
-from tests.conftest import modelcat as run_cli
-from tests.conftest import query, refresh
-from tests.test_incremental import change_input_prices
+from tests.support import README, query, refresh
+from tests.support import modelcat as run_cli
+from tests.support.mirror import change_input_prices
 from transforms.contract.columns import USD
 from transforms.contract.tables import TABLES
 
@@ -157,7 +157,7 @@ def test_a_new_open_sees_a_new_publish_while_an_old_connection_is_held(
 
 
 def test_the_readme_example_runs(published: Path) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
     section = readme.split("## Python API", 1)[1].split("\n## ", 1)[0]
     (example,) = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     namespace: dict = {}

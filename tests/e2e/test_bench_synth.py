@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench import synth
 from modelcat.demo.mirror import MirrorServer
-from tests.conftest import query, refresh
+from tests.support import query, refresh
 
 MODEL_COLUMNS = (
     "model_id, display_name, provider_family, release_date, context_window_tokens, "

@@ -10,31 +10,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from tests.conftest import REPO, query
-
-MODEL_FIELDS = [
-    "display_name",
-    "provider_family",
-    "provider_family_key",
-    "release_date",
-    "context_window_tokens",
-    "max_output_tokens",
-    "input_modalities",
-    "output_modalities",
-    "supports_tool_use",
-    "supports_computer_use",
-    "supports_cache_control",
-]
-OFFER_FIELDS = [
-    "provider",
-    "region",
-    "context_window_tokens",
-    "max_output_tokens",
-    "input_usd_per_mtok",
-    "output_usd_per_mtok",
-    "cache_read_usd_per_mtok",
-    "cache_write_usd_per_mtok",
-]
+from tests.support import REPO, query
+from tests.support.expected import MODEL_FIELDS, OFFER_FIELDS
 
 
 def _decimal(value: str | None) -> Decimal | None:

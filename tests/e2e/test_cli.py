@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import modelcat, query
+from tests.support import modelcat, query
 
 PRICE_SQL = (
     "SELECT model_id, usd_per_mtok FROM official_prices "

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from modelcat.demo.mirror import MirrorHandler, MirrorServer
-from tests.conftest import modelcat, query, refresh
+from tests.support import modelcat, query, refresh
 
 # (arguments, exit code, what the one line says). {data} is a published data directory,
 # {empty} one without a catalog, {file} a regular file, {junk} a directory whose catalog

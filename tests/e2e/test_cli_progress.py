@@ -5,24 +5,17 @@ a reader that stops early (``| head -1``) never turns a published run into a fai
 from __future__ import annotations
 
 import os
-import pickle
 import re
 import select
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from scrapy.settings import Settings
 
-from crawler.pipelines import ForwardToParent
 from modelcat.demo.mirror import MirrorHandler, MirrorServer
-from tests.conftest import FAST, query, refresh
-from transforms.contract.vocabulary import PageOutcome
-from transforms.pages.items import PageItem
+from tests.support import FAST, query, refresh
 
 STAMPED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
 STAGES = ("crawl done", "build done", "history done", "publish done")
@@ -172,31 +165,3 @@ def test_big_results_into_head(published: Path) -> None:
             check=False,
         )
         assert (result.returncode, result.stderr) == (0, ""), output
-
-
-def test_each_page_reaches_the_staging_process_at_once() -> None:
-    """The crawl child flushes every item down the pipe: progress moves page by page, not a
-    64 KB buffer (~25 pages) at a time."""
-    read_end, write_end = os.pipe()
-    crawler = SimpleNamespace(settings=Settings({"MODELCAT_STREAM_FD": write_end}))
-    forward = ForwardToParent(crawler)  # type: ignore[arg-type]
-    try:
-        item = PageItem(
-            url="http://127.0.0.1/llms/models/a.md",
-            final_url=None,
-            http_status=200,
-            outcome=PageOutcome.MODEL,
-            content_type="model-detail-page",
-            error=None,
-            fetched_at=datetime.now(UTC),
-            body=b"x" * 2000,
-        )
-        forward.process_item(item)
-        ready, _, _ = select.select([read_end], [], [], 5)
-        assert ready, "the item is still in the child's buffer"
-        with os.fdopen(os.dup(read_end), "rb") as stream:
-            received = pickle.load(stream)
-        assert (received.url, received.body) == (item.url, b"x" * 2000)
-    finally:
-        forward.close_spider()
-        os.close(read_end)

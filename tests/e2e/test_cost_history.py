@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from modelcat.demo.mirror import MirrorServer
-from tests.conftest import modelcat, query, refresh
-from tests.test_cost import VERTEX, answer, write_mirror
-from tests.test_incremental import drop_from_index, touch_later
+from tests.support import modelcat, query, refresh
+from tests.support.cost_site import VERTEX, answer, write_mirror
+from tests.support.mirror import drop_from_index, touch_later
 
 
 def edit(page: Path, old: str, new: str) -> None:

@@ -18,19 +18,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from modelcat.api.cost import COLUMNS, cost, rank_costs
-from tests.conftest import modelcat
-from tests.test_cost import SEED, cost_catalog
+from tests.support import modelcat
+from tests.support.cost_site import SEED
 from transforms.contract.tables import TABLES
 from transforms.publish.cost import COST_MACROS, KINDS
 
 EXAMPLES = int(os.environ.get("MODELCAT_HYPOTHESIS_EXAMPLES", "60"))
 MAX_PRICE = Decimal("999999999.999999999")  # the largest DECIMAL(18,9)
 EXACT = Context(prec=80)  # wide enough that the oracle below never rounds
-
-
-@pytest.fixture(scope="module")
-def priced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return cost_catalog(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

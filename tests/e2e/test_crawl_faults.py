@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.settings import RETRY_TIMES
+from modelcat.demo import DEMO_MIRROR
 from modelcat.demo.mirror import MirrorHandler, MirrorServer
-from tests.conftest import DEMO_MIRROR, SEED_PAGE, query, refresh
+from tests.support import SEED_PAGE, query, refresh
 
 # A fault answers one request in the mirror's place and returns True, or returns False to
 # let the mirror answer after all (e.g. after a delay).

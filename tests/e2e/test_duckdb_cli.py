@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.conftest import query
+from tests.support import query
 
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")
 
@@ -61,24 +61,6 @@ def as_text(relation: str) -> str:
 @pytest.fixture(scope="module")
 def catalog(published: Path) -> Path:
     return published / "catalog.duckdb"
-
-
-def test_the_cli_is_a_1x_client_that_cannot_read_a_default_2x_file(tmp_path: Path) -> None:
-    version = subprocess.run(
-        [str(DUCKDB_CLI), "-version"], capture_output=True, text=True, check=True
-    ).stdout
-    assert version.startswith("v1."), version
-    default = tmp_path / "default.duckdb"
-    with duckdb.connect(str(default)) as con:
-        con.execute("CREATE TABLE t AS SELECT 1 AS x")
-    refused = subprocess.run(
-        [str(DUCKDB_CLI), "-readonly", str(default), "-c", "SELECT 1"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert refused.returncode != 0
-    assert "version number" in refused.stdout + refused.stderr
 
 
 def test_every_table_reads_the_same_through_the_cli(catalog: Path, tmp_path: Path) -> None:

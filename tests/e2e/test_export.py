@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import modelcat, query
+from tests.support import modelcat, query
 
 
 @pytest.fixture

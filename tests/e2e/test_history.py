@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from modelcat.demo.mirror import MirrorServer
-from tests import history_site as site
-from tests.conftest import REPO, modelcat, query, refresh
+from tests.support import REPO, modelcat, query, refresh
+from tests.support import history_site as site
 from transforms.contract.tables import PROVENANCE, TABLES
 
 FEED = "kind, model_id, provider, region, field, tier_label, old_value, new_value"

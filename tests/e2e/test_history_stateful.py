@@ -33,8 +33,10 @@ from crawler.spec import CrawlOptions
 from modelcat.demo.mirror import MirrorHandler, MirrorServer
 from modelcat.run.rebuild import rebuild
 from modelcat.run.refresh import refresh
-from tests import history_site as site
+from tests.support import history_site as site
 from transforms.contract.layout import DataDir
+
+pytestmark = pytest.mark.slow  # a refresh per step: a minute of the site's life
 
 EXAMPLES = int(os.environ.get("MODELCAT_STATEFUL_EXAMPLES", "1"))
 STEPS = int(os.environ.get("MODELCAT_STATEFUL_STEPS", "6"))

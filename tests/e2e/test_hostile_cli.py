@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from modelcat.demo import DEMO_MIRROR
 from modelcat.demo.mirror import MirrorServer
-from tests.conftest import DEMO_MIRROR, FAST, modelcat, query
+from tests.support import FAST, modelcat, query
 
 # The console script, as cron runs it: unlike ``python -m``, it puts no working directory on
 # the path of the process it starts.

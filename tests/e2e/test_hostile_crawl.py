@@ -13,10 +13,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from modelcat.demo import DEMO_MIRROR
 from modelcat.demo.mirror import MirrorServer
-from tests.conftest import DEMO_MIRROR, SEED_PAGE, query, refresh
-from tests.test_catalog_e2e import MODEL_FIELDS, OFFER_FIELDS
-from tests.test_hostile import EXPECTED, HOSTILE, check, outcome_of
+from tests.support import HOSTILE, SEED_PAGE, query, refresh
+from tests.support.expected import MODEL_FIELDS, OFFER_FIELDS
+from tests.support.hostile import EXPECTED, check, outcome_of
 from transforms.contract.casting import to_frame
 
 PATH = "/llms/models/hostile/"

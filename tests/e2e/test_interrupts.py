@@ -19,9 +19,8 @@ from pathlib import Path
 import pytest
 
 from modelcat.demo.mirror import MirrorServer
-from tests.conftest import FAST, query, refresh
-from tests.test_incremental import change_input_prices, snapshot
-from tests.test_scheduled import slow_pages, wait_for
+from tests.support import FAST, current_tables, query, refresh, wait_for
+from tests.support.mirror import change_input_prices, slow_pages
 from transforms.pages.archive import PageArchive, Validators
 
 UNCHANGED = "interrupted; the published catalog is unchanged"
@@ -98,7 +97,7 @@ def test_a_stopped_refresh_keeps_everything_and_the_next_one_is_incremental(
     mirror: Path, server: MirrorServer, data_dir: Path, signum: int, to_group: bool, code: int
 ) -> None:
     assert refresh(server, data_dir).returncode == 0
-    published = snapshot(data_dir)
+    published = current_tables(data_dir)
     before = Validators.load(data_dir / "validators.json")
     changed = change_input_prices(mirror, 3)
     known = {run.name for run in (data_dir / "runs").iterdir()}
@@ -119,7 +118,7 @@ def test_a_stopped_refresh_keeps_everything_and_the_next_one_is_incremental(
     assert signal.Signals(signum).name in record["message"]
     assert record["pages_seen"] >= 20
     assert f"run {run.name}: interrupted" in out
-    assert snapshot(data_dir) == published
+    assert current_tables(data_dir) == published
     check_local_state(data_dir, before)
 
     server.faults = None
@@ -245,7 +244,7 @@ def test_an_interrupted_rebuild_leaves_the_catalog_and_no_snapshot_behind(
     assert refresh(server, data_dir).returncode == 0
     change_input_prices(mirror, 2)
     assert refresh(server, data_dir).returncode == 0
-    published = snapshot(data_dir)
+    published = current_tables(data_dir)
     snapshots = sorted(p.name for p in (data_dir / "snapshots").iterdir())
     first = sorted(p.name for p in (data_dir / "runs").iterdir())[0]
 
@@ -264,4 +263,4 @@ def test_an_interrupted_rebuild_leaves_the_catalog_and_no_snapshot_behind(
     assert victim.returncode == 130, out + err
     assert f"{UNCHANGED} (SIGINT)" in err
     assert sorted(p.name for p in (data_dir / "snapshots").iterdir()) == snapshots
-    assert snapshot(data_dir) == published
+    assert current_tables(data_dir) == published

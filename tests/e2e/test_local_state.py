@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from modelcat.demo import DEMO_MIRROR
 from modelcat.demo.mirror import MirrorHandler, MirrorServer
-from tests.conftest import DEMO_MIRROR, modelcat, query, refresh
-from tests.test_incremental import change_input_prices, snapshot
+from tests.support import current_tables, modelcat, query, refresh
+from tests.support.mirror import change_input_prices
 from transforms.build.plan import plan_build
 from transforms.contract.layout import DataDir
 from transforms.pages.archive import PageArchive
@@ -142,7 +143,7 @@ def test_a_damaged_catalog_is_built_again_from_its_snapshot(
     assert result.returncode == 1, result.stdout + result.stderr
     no_traceback(result)
     assert "recovered: catalog.duckdb" in result.stdout
-    assert snapshot(data_dir) == snapshot(base)
+    assert current_tables(data_dir) == current_tables(base)
     assert query(data_dir, FEED) == query(base, FEED)
     assert (data_dir / "current").resolve().name == (base / "current").resolve().name
 
@@ -169,7 +170,7 @@ def test_a_catalog_past_repair_says_what_to_do_and_that_works(data_dir: Path, ba
     first = runs(data_dir)[0]
     rebuilt = modelcat("rebuild", "--run", first, "--data-dir", str(data_dir))
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
-    assert snapshot(data_dir) == snapshot(base)
+    assert current_tables(data_dir) == current_tables(base)
     assert query(data_dir, FEED) == query(base, FEED)
 
 

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from modelcat.demo import DEMO_MIRROR
-from tests.conftest import REPO
+from tests.support import REPO
+
+pytestmark = pytest.mark.slow  # builds a wheel and a fresh environment
 
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "crawler", "transforms", "modelcat")
 

@@ -3,79 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from modelcat.demo.mirror import MirrorServer
-from tests.conftest import modelcat, query, refresh
-
-CURRENT_TABLES = {
-    "models": "SELECT * FROM models ORDER BY model_id",
-    "official_prices": "SELECT * FROM official_prices ORDER BY model_id, tier_label, metric",
-    "provider_offers": "SELECT * FROM provider_offers ORDER BY model_id, provider, region",
-    "page_values": "SELECT * FROM page_values ORDER BY page_url, section, row_number, column_label",
-    # An unchanged page keeps its findings too (the run that found them aside).
-    "quality_issues": "SELECT * EXCLUDE (run_id) FROM quality_issues ORDER BY ALL",
-}
-INPUT_PRICE = re.compile(r"^\| Input Price \| \$([0-9.,]+) \|", re.MULTILINE)
-
-
-def snapshot(data_dir: Path) -> dict[str, list[tuple]]:
-    return {table: query(data_dir, sql) for table, sql in CURRENT_TABLES.items()}
+from tests.support import current_tables, modelcat, query, refresh
+from tests.support.mirror import add_model, change_input_prices, drop_from_index
 
 
 def summary(data_dir: Path) -> dict:
     latest = sorted((data_dir / "runs").glob("*/summary.json"))[-1]
     return json.loads(latest.read_text())
-
-
-def touch_later(path: Path) -> None:
-    """Move a file's mtime clearly past the last fetch: Last-Modified has 1 s resolution."""
-    stat = path.stat()
-    os.utime(path, (stat.st_atime, stat.st_mtime + 5))
-
-
-def change_input_prices(mirror: Path, count: int) -> dict[str, tuple[Decimal, Decimal]]:
-    """Raise the base-tier input price of ``count`` models by $1; returns old and new."""
-    changed = {}
-    for page in sorted((mirror / "llms" / "models").glob("*.md")):
-        text = page.read_text()
-        match = INPUT_PRICE.search(text)
-        if match is None:
-            continue
-        old = Decimal(match[1].replace(",", ""))
-        new = old + 1
-        page.write_text(text[: match.start(1)] + str(new) + text[match.end(1) :])
-        touch_later(page)
-        changed[page.stem] = (old, new)
-        if len(changed) == count:
-            return changed
-    raise AssertionError("not enough pages with an input price")
-
-
-def drop_from_index(mirror: Path, model_id: str) -> None:
-    index = mirror / "llms.txt"
-    lines = [
-        line
-        for line in index.read_text().splitlines(keepends=True)
-        if f"/{model_id}.md" not in line
-    ]
-    index.write_text("".join(lines))
-    touch_later(index)
-
-
-def add_model(mirror: Path, template_id: str, new_id: str) -> None:
-    template = mirror / "llms" / "models" / f"{template_id}.md"
-    (mirror / "llms" / "models" / f"{new_id}.md").write_text(
-        template.read_text().replace(template_id, new_id)
-    )
-    index = mirror / "llms.txt"
-    index.write_text(index.read_text() + f"- [New](/llms/models/{new_id}.md): new model\n")
-    touch_later(index)
 
 
 @pytest.mark.parametrize("send_etag", [True, False], ids=["etag", "last-modified-only"])
@@ -84,7 +24,7 @@ def test_unchanged_site_costs_304s_and_republishes_identically(
 ) -> None:
     with MirrorServer(mirror, send_etag=send_etag) as server:
         assert refresh(server, data_dir).returncode == 0
-        first = snapshot(data_dir)
+        first = current_tables(data_dir)
         first_bytes, first_requests = server.bytes_sent, len(server.requests)
 
         assert refresh(server, data_dir).returncode == 0
@@ -96,7 +36,7 @@ def test_unchanged_site_costs_304s_and_republishes_identically(
     assert conditional >= 0.95 * (first_requests - 1)  # everything but robots.txt revalidated
     assert pages["not_modified"] >= 0.95 * (model_pages + 2)
     assert second_bytes <= 0.05 * first_bytes
-    assert snapshot(data_dir) == first
+    assert current_tables(data_dir) == first
     assert summary(data_dir)["changes_by_kind"] == {}
 
 

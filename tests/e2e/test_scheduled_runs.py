@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from modelcat.demo.mirror import MirrorHandler, MirrorServer
-from tests.conftest import FAST, modelcat, query, refresh
-from tests.test_incremental import change_input_prices, snapshot
+from modelcat.demo.mirror import MirrorServer
+from tests.support import FAST, current_tables, modelcat, query, refresh, wait_for
+from tests.support.mirror import change_input_prices, slow_pages
 
 HISTORY = {
     "model_history": "model_id, valid_from",
@@ -44,23 +44,6 @@ def start_refresh(server: MirrorServer, data_dir: Path, *extra: str) -> subproce
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60, every: float = 0.0005) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(every)
-
-
-def slow_pages(seconds: float) -> Callable[[MirrorHandler, str], bool]:
-    def hook(handler: MirrorHandler, path: str) -> bool:
-        if path.startswith("/llms/models/"):
-            time.sleep(seconds)
-        return False  # then serve the page as usual
-
-    return hook
 
 
 def holds_lock(data_dir: Path) -> bool:
@@ -188,7 +171,7 @@ def two_published_runs(mirror: Path, data_dir: Path) -> tuple[dict, dict, str]:
         change_input_prices(mirror, 3)
         assert refresh(server, data_dir).returncode == 0
     first_run = query(data_dir, "SELECT min(run_id) FROM runs")[0][0]
-    return snapshot(data_dir), history(data_dir), first_run
+    return current_tables(data_dir), history(data_dir), first_run
 
 
 def test_rebuild_replays_runs_from_the_archive_without_the_network(
@@ -199,7 +182,7 @@ def test_rebuild_replays_runs_from_the_archive_without_the_network(
     # The server is gone: everything comes from the archive.
     latest = modelcat("rebuild", "--data-dir", str(data_dir))
     assert latest.returncode == 0, latest.stdout + latest.stderr
-    assert snapshot(data_dir) == current
+    assert current_tables(data_dir) == current
     assert history(data_dir) == past
 
     replay = modelcat("rebuild", "--run", first_run, "--data-dir", str(data_dir))
@@ -207,7 +190,7 @@ def test_rebuild_replays_runs_from_the_archive_without_the_network(
     replayed = [line for line in replay.stdout.splitlines() if line.startswith("run ")]
     assert len(replayed) == 2
     assert all(line.endswith(": published") for line in replayed)
-    assert snapshot(data_dir) == current
+    assert current_tables(data_dir) == current
     assert history(data_dir) == past
 
     unknown = modelcat("rebuild", "--run", "20000101T000000000Z", "--data-dir", str(data_dir))
@@ -248,7 +231,7 @@ def test_a_rebuild_over_damaged_archived_bodies_keeps_their_models(
         rebuilt = modelcat("rebuild", *replay, "--data-dir", str(data_dir))
         assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
         assert history(data_dir) == past
-        now = snapshot(data_dir)
+        now = current_tables(data_dir)
         stood_in = query(
             data_dir,
             "SELECT page_url, problem FROM quality_issues WHERE kind = 'page_structure'"

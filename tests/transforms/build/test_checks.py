@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import SEED_PAGE
+from tests.support import SEED_PAGE
 from transforms.build.plan import plan_build
 from transforms.build.tables import build_tables
 from transforms.contract.layout import RunDir

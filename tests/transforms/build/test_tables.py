@@ -1,165 +1,23 @@
-"""Hostile pages (issue 9): each page of ``tests/fixtures/hostile/`` with the outcome it must
-have (``expected.json``), through the pure parser and frames here, and mixed into one real
-loopback crawl with the demo mirror in ``test_hostile_crawl.py``.
-
-``expected.json`` maps a page's file name to what the run must make of it:
-- ``outcome``: its ``pages.outcome``; ``error``: text its ``pages.error`` holds;
-- ``issues``: quality issue kinds it must raise (others may come too);
-- ``prices``: ``"metric tier_label"`` -> the published ``usd_per_mtok`` (null: a row whose
-  price is NULL; ``"absent"``: no row);
-- ``offers``: ``"provider"`` -> {column: value} of its one offer (``"absent"``: no offer);
-- ``models``: {column: value} of its model row.
+"""The catalog build (``transforms.build.tables``) over hostile pages (issue 9): each page of
+``tests/fixtures/hostile/`` built with the seed page as one run (staged by the real
+``Stager``, built by the real ``build_tables``) ends as its ``expected.json`` says
+(``tests.support.hostile``); mixed into one real loopback crawl with the demo mirror in
+``tests/e2e/test_hostile_crawl.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import SEED_PAGE
-from transforms.build import frames
-from transforms.build.plan import BuildPlan, plan_build
+from tests.support import HOSTILE, README, SEED_PAGE
+from tests.support.hostile import EXPECTED, check, outcome_of
+from tests.support.staging import BASE, build_site, stage_site
 from transforms.build.tables import build_tables
-from transforms.build.validation import validate
 from transforms.contract.casting import to_frame
-from transforms.contract.layout import RunDir
-from transforms.contract.tables import TABLES
-from transforms.contract.vocabulary import IssueKind, PageOutcome
-from transforms.pages.archive import PageArchive
-from transforms.pages.items import PageItem
-from transforms.pages.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, peek_page
-from transforms.pages.staging import Stager
-
-HOSTILE = Path(__file__).resolve().parent / "fixtures" / "hostile"
-EXPECTED = json.loads((HOSTILE / "expected.json").read_text(encoding="utf-8"))
-BASE = "https://mirror.test/llms/models/"
-
-
-def crawl_item(url: str, body: bytes) -> PageItem:
-    """The item the spider makes of a page answered 200 (``PipeLLMSpider.parse``)."""
-    item = PageItem(
-        url=url,
-        final_url=url,
-        http_status=200,
-        outcome=PageOutcome.SKIPPED,
-        content_type=None,
-        error=None,
-        fetched_at=datetime(2026, 11, 26, 6, 0, tzinfo=UTC),
-        body=body,
-        content_sha256=hashlib.sha256(body).hexdigest(),
-    )
-    try:
-        peek = peek_page(decode_markdown(body, "text/markdown"), url)
-    except NotMarkdown as reason:
-        item.outcome, item.error = PageOutcome.QUARANTINED, str(reason)
-        return item
-    item.content_type, item.links = peek.content_type, peek.links
-    if peek.content_type == MODEL_CONTENT_TYPE:
-        item.outcome = PageOutcome.MODEL
-    elif peek.doubt is not None:
-        item.outcome, item.error = PageOutcome.QUARANTINED, f"may be a model page: {peek.doubt}"
-    return item
-
-
-def stage_site(pages: dict[str, bytes], run_dir: Path) -> BuildPlan:
-    """A run that fetched ``pages`` (URL -> body), staged by the real ``Stager``."""
-    stager = Stager(RunDir(run_dir), PageArchive(run_dir / "archive"), None)
-    for url, body in pages.items():
-        stager.add(crawl_item(url, body))
-    stager.close()
-    return plan_build(RunDir(run_dir), None, PageArchive(run_dir / "archive"))
-
-
-def build_site(pages: dict[str, bytes], run_dir: Path) -> dict[str, pd.DataFrame]:
-    """The validated tables of that run, by the real catalog build."""
-    return build_tables(stage_site(pages, run_dir), "run").tables()
-
-
-def corpus() -> dict[str, bytes]:
-    return {BASE + path.name: path.read_bytes() for path in sorted(HOSTILE.glob("*.md"))}
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
-    """The whole corpus and the seed page, built as one run."""
-    pages = {**corpus(), BASE + "seed.md": SEED_PAGE.read_bytes()}
-    return build_site(pages, tmp_path_factory.mktemp("hostile") / "run")
-
-
-def plain(value: object) -> object:
-    """A published value as expected.json writes it."""
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
-def rows_of(frame: pd.DataFrame, page_url: str) -> list[dict]:
-    rows = frame[frame["page_url"] == page_url]
-    return [{k: plain(v) for k, v in row.items()} for row in rows.to_dict("records")]
-
-
-def outcome_of(tables: dict[str, pd.DataFrame], page_url: str) -> dict[str, object]:
-    """Everything expected.json checks, as the run published it."""
-    models = tables["models"]
-    model = models[models["page_url"] == page_url]
-    model_id = model["model_id"].iloc[0] if len(model) else None
-    (page,) = rows_of(tables["pages"].rename(columns={"final_url": "page_url"}), page_url)
-    prices = {}
-    for row in tables["official_prices"][tables["official_prices"]["model_id"] == model_id].to_dict(
-        "records"
-    ):
-        prices[f"{row['metric']} {row['tier_label']}"] = plain(row["usd_per_mtok"])
-    offers = {
-        row["provider"]: {k: plain(v) for k, v in row.items()}
-        for row in tables["provider_offers"][
-            tables["provider_offers"]["model_id"] == model_id
-        ].to_dict("records")
-    }
-    issues = tables["quality_issues"]
-    return {
-        "page": page,
-        "model": {k: plain(v) for k, v in model.iloc[0].items()} if len(model) else None,
-        "prices": prices,
-        "offers": offers,
-        "issues": set(issues.loc[issues["page_url"] == page_url, "kind"]),
-    }
-
-
-def check(name: str, got: dict[str, object]) -> None:
-    """``got`` (``outcome_of``) against what expected.json says of page ``name``."""
-    want = EXPECTED[name]
-    # A page unchanged since the last run holds its model just the same.
-    outcome = {"not_modified": "model"}.get(got["page"]["outcome"], got["page"]["outcome"])
-    assert outcome == want["outcome"], (name, got["page"])
-    if "error" in want:
-        assert want["error"] in (got["page"]["error"] or ""), (name, got["page"])
-    missing = set(want.get("issues", [])) - got["issues"]
-    assert not missing, (name, missing, got["issues"])
-    for column, value in want.get("models", {}).items():
-        assert got["model"] is not None, name
-        assert got["model"][column] == value, (name, column, got["model"][column])
-    for cell, value in want.get("prices", {}).items():
-        if value == "absent":
-            assert cell not in got["prices"], (name, cell)
-        else:
-            assert cell in got["prices"], (name, cell, got["prices"])
-            assert got["prices"][cell] == value, (name, cell, got["prices"][cell])
-    for provider, columns in want.get("offers", {}).items():
-        if columns == "absent":
-            assert provider not in got["offers"], (name, provider)
-            continue
-        for column, value in columns.items():
-            assert got["offers"][provider][column] == value, (name, provider, column)
+from transforms.contract.vocabulary import IssueKind
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -183,38 +41,6 @@ def test_the_seed_page_publishes_beside_the_hostile_ones(built: dict[str, pd.Dat
     }
     assert got["offers"]["OpenAI"]["input_usd_per_mtok"] == "0.8"
     assert got["issues"] == {"overview_contradiction"}
-
-
-def test_conflicted_cells_are_reported_by_their_typed_keys(tmp_path: Path) -> None:
-    """The cells left NULL for a conflict, with one column per part of their key
-    (frames.TypedTables.conflicted_cells). Prices among them reach history as unread cells
-    (unread_prices); model attributes do not yet, so history records a conflicting one as
-    NULL."""
-    names = ["duplicate-metric-row.md", "duplicate-provider-row.md", "identical-metric-row.md"]
-    staged = stage_site({BASE + name: (HOSTILE / name).read_bytes() for name in names}, tmp_path)
-    values = (to_frame(chunk.values) for chunk in staged.chunks())
-    catalog = frames.typed_tables(staged.pages, staged.sources, values)
-    cells = catalog.conflicted_cells.drop(columns="page_url").astype(object)
-    assert sorted(map(tuple, cells.where(cells.notna(), None).to_numpy().tolist())) == [
-        (
-            "hostile-duplicate-metric-row",
-            "official_prices",
-            "usd_per_mtok",
-            None,
-            None,
-            "input",
-            "<=200K Context",
-        ),
-        (
-            "hostile-duplicate-provider-row",
-            "provider_offers",
-            "input_usd_per_mtok",
-            "OpenAI",
-            None,
-            None,
-            None,
-        ),
-    ]
 
 
 def test_a_ragged_row_is_kept_whole_in_page_values_and_never_shifted(tmp_path: Path) -> None:
@@ -266,20 +92,7 @@ def test_every_text_scan_is_linear_in_the_page(tmp_path: Path, name: str) -> Non
 def test_every_issue_kind_is_in_the_vocabulary_and_the_readme(
     built: dict[str, pd.DataFrame],
 ) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
     table = readme.split("### Quality issue kinds", 1)[1].split("\n\n", 2)[1]
     assert set(built["quality_issues"]["kind"]) <= set(IssueKind)
     assert [kind for kind in IssueKind if f"`{kind}`" not in table] == []
-
-
-def test_a_row_failing_the_contract_is_one_issue_row(built: dict[str, pd.DataFrame]) -> None:
-    """Validation makes its rows the one way every step does (transforms.build.issues)."""
-    models = built["models"].copy()
-    models.loc[0, "context_window_tokens"] = -1
-    valid, rejected = validate(models, TABLES["models"])
-    assert len(valid) == len(models) - 1
-    (issue,) = rejected.to_dict("records")
-    assert issue["kind"] == "rejected_row"
-    assert issue["model_id"] == models.loc[0, "model_id"]
-    assert issue["field"] == "models.context_window_tokens"
-    assert list(rejected.columns) == [c for c in TABLES["quality_issues"].names if c != "run_id"]

@@ -20,11 +20,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import DEMO_MIRROR, SEED_PAGE
-from tests.test_hostile import BASE, build_site
+from modelcat.demo import DEMO_MIRROR
+from tests.support import SEED_PAGE
+from tests.support.staging import BASE, build_site
 
 SEED = SEED_PAGE.read_text(encoding="utf-8")
 # Real pages to mutate: the seed and demo pages with other tiers, sizes and providers.
@@ -229,6 +231,7 @@ STEPS = st.lists(
 )
 
 
+@pytest.mark.slow  # a build per example: about 5 seconds
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

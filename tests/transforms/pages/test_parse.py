@@ -2,8 +2,9 @@
 ``decode_markdown``, and properties that hold for any text.
 
 Golden files: every ``tests/fixtures/pages/NAME.md`` has a ``NAME.json`` holding its parse.
-Run with ``UPDATE_GOLDEN=1`` to rewrite them after a deliberate parser change, then review
-the diff by hand against the pages before committing it.
+``UPDATE_GOLDEN=1 .venv/bin/pytest tests/transforms/pages/test_parse.py`` rewrites them
+after a deliberate parser change: then review the diff by hand against the pages before
+committing it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.support import PAGES, SEED_PAGE
 from transforms.pages.parse import (
     MODEL_CONTENT_TYPE,
     PREAMBLE,
@@ -28,8 +30,6 @@ from transforms.pages.parse import (
     parse_page,
 )
 
-PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
-SEED = PAGES / "gpt-4.1-mini-2025-04-14.md"
 SEED_URL = "https://www.pipellm.ai/llms/models/gpt-4.1-mini-2025-04-14.md"
 # Pages are parsed at the URL they would be served from; relative links resolve against it.
 FIXTURE_URLS = {"llms-index": "https://www.pipellm.ai/llms.txt"}
@@ -94,7 +94,7 @@ def page_record(page: Page) -> dict[str, Any]:
     }
 
 
-SEED_TEXT = read_page(SEED)
+SEED_TEXT = read_page(SEED_PAGE)
 SEED_BLOCKS = re.split(r"(?m)^(?=## )", SEED_TEXT)  # [head, "## Query Intents\n...", ...]
 
 
