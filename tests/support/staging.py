@@ -94,7 +94,7 @@ def failed(url: str, status: int | None, *, at: datetime = FETCHED_AT) -> PageIt
 
 def stage(
     run_dir: RunDir, items: Iterable[PageItem], archive: PageArchive, validators: Path | None
-):
+) -> None:
     """Stage ``items`` into ``run_dir`` with the real ``Stager``, as a crawl would."""
     stager = Stager(run_dir, archive, validators)
     for item in items:
