@@ -11,7 +11,7 @@ BENCH_REPEATS ?= 3
 BENCH_PROFILE ?= 10000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format refresh docs bench clean
+.PHONY: help install demo test test-fast lint format refresh docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ test: $(STAMP) ## Lint, check formatting, run the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+test-fast: $(STAMP) ## The unit tests alone: every test not marked e2e or slow, about a minute
+	$(BIN)/pytest -m "not e2e and not slow"
 
 lint: $(STAMP) ## Lint and check formatting only
 	$(BIN)/ruff check .
