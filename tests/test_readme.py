@@ -6,26 +6,13 @@ import ast
 import re
 import signal
 import subprocess
-from pathlib import Path
 
-import duckdb
-import pytest
-
-from tests.conftest import REPO
+from tests.support import REPO
 from transforms.contract.readme import README_END, README_START, contract_markdown
 from transforms.contract.tables import TABLES
 from transforms.contract.vocabulary import ExitCode
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
-
-
-def example_queries() -> list[str]:
-    section = README.split("## Example queries", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```sql\n(.*?)```", section, re.DOTALL)
-    statements = [s.strip() for block in blocks for s in block.split(";")]
-    return [
-        s for s in statements if s and not all(line.startswith("--") for line in s.splitlines())
-    ]
 
 
 def test_the_contract_in_the_readme_is_the_one_in_the_code() -> None:
@@ -34,12 +21,6 @@ def test_the_contract_in_the_readme_is_the_one_in_the_code() -> None:
     for table in TABLES.values():
         for column in table.columns:
             assert f"| `{column.name}` |" in block
-
-
-@pytest.mark.parametrize("sql", example_queries(), ids=lambda sql: sql.splitlines()[0][:60])
-def test_every_example_query_runs_on_a_published_catalog(published: Path, sql: str) -> None:
-    with duckdb.connect(str(published / "catalog.duckdb"), read_only=True) as con:
-        con.execute(sql).fetchall()
 
 
 def test_make_help_lists_the_targets_the_readme_names() -> None:

@@ -10,7 +10,7 @@ up.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -53,7 +53,7 @@ class Findings:
     """What steps of a build find besides their rows: quality issues, and the cells left
     NULL because the page gives them different values (``CONFLICT_COLUMNS``)."""
 
-    issues: Issues = Issues()
+    issues: Issues = field(default_factory=Issues)
     conflicts: tuple[pd.DataFrame, ...] = ()
 
     def __add__(self, other: Findings) -> Findings:

@@ -1,0 +1,56 @@
+"""Fixtures of the end-to-end tests: a real HTTP server on loopback serving a copy of the
+demo mirror, and catalogs published by the real ``modelcat refresh`` from one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modelcat.demo import DEMO_MIRROR
+from modelcat.demo.mirror import MirrorServer
+from tests.support import EXPECTED, refresh
+from tests.support.cost_site import cost_catalog
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> Path:
+    """A private, writable copy of the demo mirror."""
+    copy = tmp_path / "mirror"
+    shutil.copytree(DEMO_MIRROR, copy)
+    return copy
+
+
+@pytest.fixture
+def server(mirror: Path) -> Iterator[MirrorServer]:
+    with MirrorServer(mirror) as running:
+        yield running
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One refresh of the demo mirror, shared read-only by every test that only reads it."""
+    data_dir = tmp_path_factory.mktemp("published") / "data"
+    with MirrorServer(DEMO_MIRROR) as server:
+        result = refresh(server, data_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def expected() -> dict:
+    return json.loads(EXPECTED.read_text())
+
+
+@pytest.fixture(scope="session")
+def priced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The catalog of the cost mirror (``tests.support.cost_site``), shared read-only."""
+    return cost_catalog(tmp_path_factory)

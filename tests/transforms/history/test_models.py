@@ -1,0 +1,114 @@
+"""Model history (``transforms.history.models``): listings, attribute changes, models carried
+forward; on small typed frames."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from tests.support.history_frames import (
+    RUN1,
+    RUN2,
+    RUN3,
+    Catalog,
+    change,
+    model,
+    observed,
+    price,
+    rows_of,
+)
+from transforms.contract.tables import MODELS, OFFICIAL_PRICES, PROVENANCE, PROVIDER_OFFERS
+from transforms.contract.vocabulary import ChangeKind as K
+from transforms.history import offers as offer_history
+from transforms.history import prices as price_history
+from transforms.history.models import TRACKED
+
+
+def test_every_column_of_the_current_tables_is_in_history_or_provenance() -> None:
+    """As-of at the current time can only return the current tables if history holds every
+    column they publish: in the key or tracked, or declared provenance (not versioned)."""
+    assert set(MODELS.names) == {"model_id", *TRACKED, *PROVENANCE["models"]}
+    official = set(price_history.KEY) | set(price_history.SPEC.tracked)
+    assert set(OFFICIAL_PRICES.names) - official == set(PROVENANCE["official_prices"])
+    assert set(PROVIDER_OFFERS.names) - set(offer_history.KEY) - set(offer_history.TRACKED) == {
+        *price_history.OFFER_PRICE_METRICS
+    }
+
+
+def test_a_model_keeps_its_listing_across_versions_and_a_relisting_starts_anew() -> None:
+    catalog = Catalog()
+    catalog.run(observed([model("a"), model("b")]))
+    assert catalog.run(observed([model("a", display_name="A2")])) == [
+        change(K.ATTRIBUTE_CHANGED, "a", "display_name", None, "A2"),
+        change(K.MODEL_REMOVED, "b"),
+    ]
+    assert catalog.run(observed([model("a", display_name="A2"), model("b")])) == [
+        change(K.MODEL_ADDED, "b")
+    ]
+    history = catalog.tables["model_history"]
+    assert rows_of(
+        history, ["model_id", "listed_from", "delisted_at", "valid_from", "valid_to"]
+    ) == sorted(
+        [
+            ("a", RUN1.observed_at, None, RUN1.observed_at, RUN2.observed_at),
+            ("a", RUN1.observed_at, None, RUN2.observed_at, None),
+            ("b", RUN1.observed_at, RUN2.observed_at, RUN1.observed_at, RUN2.observed_at),
+            ("b", RUN3.observed_at, None, RUN3.observed_at, None),
+        ],
+        key=repr,
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "old", "new", "old_text", "new_text"),
+    [
+        ("release_date", None, date(2025, 4, 14), None, "2025-04-14"),
+        ("release_date", date(2025, 4, 14), None, "2025-04-14", None),
+        ("context_window_tokens", 128_000, 1_050_000, "128000", "1050000"),
+        ("context_window_tokens", 128_000, None, "128000", None),
+        ("input_modalities", ["text"], ["text", "image"], "text", "text, image"),
+        ("input_modalities", None, ["text"], None, "text"),
+        ("supports_tool_use", None, False, None, "false"),
+        ("supports_tool_use", True, None, "true", None),
+        ("provider_family_key", None, "openai", None, "openai"),
+        ("overview", "Fast.", "Fast and cheap.", "Fast.", "Fast and cheap."),
+        ("page_url", "http://127.0.0.1:1/a.md", "http://127.0.0.1:2/a.md", None, None),
+    ],
+)
+def test_each_attribute_change_is_one_event(field, old, new, old_text, new_text) -> None:
+    """Every other model keeps the value NULL (the demo: release date Unknown on every page)."""
+    others = [model(i) for i in ("b", "c")]
+    catalog = Catalog()
+    catalog.run(observed([model("a", **{field: old}), *others]))
+    changes = catalog.run(observed([model("a", **{field: new}), *others]))
+    if field == "page_url":
+        old_text, new_text = old, new
+    assert changes == [change(K.ATTRIBUTE_CHANGED, "a", field, old_text, new_text)]
+
+
+def test_every_model_moving_at_once_with_every_other_attribute_null() -> None:
+    catalog = Catalog()
+    catalog.run(observed([model(i) for i in "abc"]))
+    moved = [model(i, page_url=f"http://127.0.0.1:2/{i}.md") for i in "abc"]
+    changes = catalog.run(observed(moved))
+    assert [(c[0], c[1], c[4]) for c in changes] == [
+        ("attribute_changed", i, "page_url") for i in "abc"
+    ]
+
+
+def test_a_model_carried_forward_is_left_exactly_as_it_was() -> None:
+    catalog = Catalog()
+    catalog.run(observed([model("a", display_name="A")], [price("a", "Price", "input", "1")]))
+    before = catalog.tables["model_history"].copy()
+    prices = catalog.tables["price_history"].copy()
+    # Whatever the carried rows say, the run did not see them.
+    seen = observed(
+        [model("a", display_name="changed")],
+        [price("a", "Price", "input", "2")],
+        carried=["a"],
+    )
+    assert catalog.run(seen) == []
+    pd.testing.assert_frame_equal(catalog.tables["model_history"], before)
+    pd.testing.assert_frame_equal(catalog.tables["price_history"], prices)
