@@ -67,3 +67,28 @@ def test_the_probe_sees_scrapy_where_it_is_loaded() -> None:
         check=True,
     )
     assert {"scrapy", "twisted"} <= set(result.stdout.split())
+
+
+# What stays light: the commands analysts run many times a day, the Python API and the
+# crawl child load no pandas (and the first two no pyarrow): a second at every start.
+LIGHT = {
+    "modelcat": {"pandas", "pyarrow", "numpy"},  # DuckDB only; pandas when a table is read
+    "modelcat.cli.main": {"pandas", "pyarrow", "numpy"},
+    "crawler.spiders.pipellm": {"pandas"},
+    "transforms.contract": {"pandas", "pyarrow", "numpy"},
+    "transforms.publish": {"pandas", "pyarrow", "numpy", "duckdb"},
+}
+
+
+@pytest.mark.parametrize(("module", "heavy"), sorted(LIGHT.items()))
+def test_entry_point_stays_light(module: str, heavy: set[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, module],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded = set(result.stdout.split())
+    assert not loaded & heavy, f"{module} loads {loaded & heavy}"

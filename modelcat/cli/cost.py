@@ -21,8 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from modelcat.api.cost import Cost, UnknownModel, cost, rank_costs
-from transforms.contract.vocabulary import ExitCode
-from transforms.publish.cost import KINDS
+from transforms.contract.vocabulary import TOKEN_METRICS, ExitCode
 
 
 class CostFormat(StrEnum):
@@ -158,7 +157,7 @@ def _print_cost(row: Cost, *, monthly: bool) -> None:
     out = Console(highlight=False, soft_wrap=True)
     per = f"per month ({row.requests:,} requests)" if monthly else "per request"
     out.print(f"[bold]{escape(row.model_id)}[/] · {_offer(row)} · {per}")
-    for kind in KINDS:
+    for kind in TOKEN_METRICS:
         out.print(f"  {kind:<12} {_usd(getattr(row, f'{kind}_usd')) or 'unknown'}")
     out.print(f"  [bold]{'total':<12} {_usd(row.total_usd) or 'unknown'}[/]")
     if row.reason:
@@ -175,7 +174,7 @@ def _print_ranking(rows: list[Cost], *, monthly: bool) -> None:
     table = Table(title="USD per month" if monthly else "USD per request", title_justify="left")
     table.add_column("model_id", overflow="fold")
     table.add_column("offer", overflow="fold")
-    for column in ("total", *KINDS):
+    for column in ("total", *TOKEN_METRICS):
         table.add_column(column, justify="right", overflow="fold")
     table.add_column("note", overflow="fold")
     for row in rows:
@@ -184,7 +183,7 @@ def _print_ranking(rows: list[Cost], *, monthly: bool) -> None:
             escape(row.model_id),
             _offer(row),
             _usd(row.total_usd),
-            *(_usd(getattr(row, f"{k}_usd")) for k in KINDS),
+            *(_usd(getattr(row, f"{k}_usd")) for k in TOKEN_METRICS),
             escape("; ".join(n for n in notes if n)),
         )
     Console(width=max(120, Console().width)).print(table)

@@ -125,7 +125,8 @@ def _run_errors(command: str, data_dir: Path) -> Iterator[None]:
     except Exception as error:
         # Raised by modules the run has imported already.
         from modelcat.run.lock import RefreshLocked
-        from transforms.publish import BrokenState, CatalogInUse
+        from transforms.publish.catalog_file import CatalogInUse
+        from transforms.publish.repair import BrokenState
 
         if isinstance(error, RefreshLocked | CatalogInUse):
             err.print(f"[red]{command} refused:[/] {escape(str(error))}")
@@ -240,7 +241,7 @@ def summary_lines(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False)
 
 
 def _still_live(data_dir: Path) -> str:
-    from transforms.publish import CatalogInUse, written_from
+    from transforms.publish.catalog_file import CatalogInUse, written_from
 
     catalog = DataDir(data_dir).catalog_file
     try:

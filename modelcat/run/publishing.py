@@ -21,7 +21,7 @@ from transforms.contract.layout import DataDir, Snapshot
 from transforms.contract.tables import HISTORY_TABLES, TABLES
 from transforms.contract.vocabulary import RunStatus, Step, TableName
 from transforms.history import Observation, advance_catalog
-from transforms.publish import publish
+from transforms.publish.snapshot import publish
 
 
 def return_freed_memory() -> None:

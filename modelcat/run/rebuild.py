@@ -14,7 +14,7 @@ from transforms.build.plan import plan_build
 from transforms.contract.layout import REBUILT, DataDir
 from transforms.contract.vocabulary import RunStatus, Step
 from transforms.pages.archive import PageArchive
-from transforms.publish import discard
+from transforms.publish.snapshot import discard
 
 
 def rebuild(

@@ -13,7 +13,7 @@ from modelcat.run.records import read_summaries, reconcile
 from transforms.contract.layout import DataDir, RunDir
 from transforms.contract.vocabulary import RunStatus
 from transforms.pages.archive import Validators
-from transforms.publish import BrokenState, repair
+from transforms.publish.repair import BrokenState, repair
 
 
 def recover(data_dir: DataDir, *, catalog_needed: bool = True) -> list[str]:

@@ -7,7 +7,7 @@ from transforms.contract.layout import DataDir
 from transforms.contract.vocabulary import RunStatus, TableName
 from transforms.pages.archive import PageArchive
 from transforms.pages.log import read_page_log
-from transforms.publish import discard
+from transforms.publish.snapshot import discard
 
 
 def prune(data_dir: DataDir, keep: int) -> dict[str, int]:

@@ -10,12 +10,13 @@ store keeps what it knew of the page.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import pandas as pd
+from typing import TYPE_CHECKING, NamedTuple
 
 from transforms.contract.vocabulary import PageOutcome
 from transforms.pages.parse import MODEL_CONTENT_TYPE
+
+if TYPE_CHECKING:  # the crawl imports this module: it never loads pandas itself
+    import pandas as pd
 
 OVERSIZE = "body over the size cap"
 

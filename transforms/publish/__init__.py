@@ -1,6 +1,7 @@
 """Publishing, in one place: a run's tables into the data directory, atomically.
 
-- ``snapshot``: every table as Parquet in ``snapshots/PUBLICATION/``, written whole;
+- ``snapshot``: every table as Parquet in ``snapshots/PUBLICATION/``, written whole
+  (``publish``, ``discard``);
 - ``catalog_file``: the DuckDB file written from a snapshot and renamed over
   ``catalog.duckdb`` (the commit), with the tables' meaning as comments and the macros;
 - ``asof``, ``cost``: the macros the catalog file carries (as-of and cost);
@@ -9,11 +10,6 @@
 
 A crash before the commit leaves the previous catalog in place, whole; readers that hold
 the old file open keep reading it. ``current`` is re-pointed after the commit and repaired
-on the next run if a crash fell between the two.
+on the next run if a crash fell between the two. Importing this package loads nothing:
+the cost command reads the macros' vocabulary without pandas.
 """
-
-from transforms.publish.catalog_file import CatalogInUse, written_from
-from transforms.publish.repair import BrokenState, repair
-from transforms.publish.snapshot import discard, publish
-
-__all__ = ["BrokenState", "CatalogInUse", "discard", "publish", "repair", "written_from"]

@@ -39,7 +39,7 @@ def publish(
     """
     missing = set(TABLES) - set(tables)
     if missing:
-        raise ValueError(f"cannot publish without tables {sorted(missing)}")
+        raise ValueError(f"cannot publish without tables {sorted(map(str, missing))}")
     data_dir.snapshots.mkdir(parents=True, exist_ok=True)
     snapshot = data_dir.snapshot(publication)
     partial = Snapshot(snapshot.path.with_name(f"{publication}{PARTIAL}"))

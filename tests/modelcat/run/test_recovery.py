@@ -15,8 +15,8 @@ from tests.support.runs import publish_run
 from tests.support.staging import BASE
 from transforms.contract.layout import DataDir
 from transforms.pages.archive import Validators
-from transforms.publish import BrokenState
 from transforms.publish.catalog_file import written_from
+from transforms.publish.repair import BrokenState
 
 
 def runs(data_dir: DataDir) -> list[str]:

@@ -18,9 +18,9 @@ import pytest
 
 from transforms.contract.layout import DataDir, Snapshot
 from transforms.contract.tables import TABLES
-from transforms.publish import BrokenState, repair
 from transforms.publish.catalog_file import written_from
 from transforms.publish.files import point
+from transforms.publish.repair import BrokenState, repair
 
 
 def runs(data_dir: DataDir) -> list[str]:
