@@ -52,6 +52,8 @@ def write_catalog_file(path: Path, snapshot: Snapshot) -> None:
         "storage_compatibility_version": STORAGE_VERSION,
     }
     with duckdb.connect(str(path), config=config) as con:
+        # One transaction: each statement on its own commits (and syncs) separately.
+        con.execute("BEGIN TRANSACTION")
         for name, table in TABLES.items():
             parquet = _literal(str(snapshot.table(name).resolve()))
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet({parquet})")
@@ -64,6 +66,7 @@ def write_catalog_file(path: Path, snapshot: Snapshot) -> None:
         con.execute(f"INSERT INTO {INFO_TABLE} VALUES ('snapshot', ?)", [snapshot.publication])
         for macro in MACROS:
             con.execute(macro)
+        con.execute("COMMIT")
         con.execute("CHECKPOINT")
 
 
