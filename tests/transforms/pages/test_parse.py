@@ -351,16 +351,19 @@ def test_ragged_rows_are_kept_and_reported() -> None:
         ["Input Price", "$3"],
         ["Output Price", "$15", "$22.50", "$30"],
         ["Cache Read", "$0.3", "—"],
+        ["Cache Write", "$3.75", "—"],
     ]
     # A row that does not fit the header is never mapped by position: it is kept whole,
     # without a column or a row label, so no value lands in a column it does not belong to.
-    assert cells_of(page, PRICING)[3:6] == [
+    assert cells_of(page, PRICING)[3:8] == [
         (2, None, None, "| Input Price | $3 |"),
         (3, None, None, "| Output Price | $15 | $22.50 | $30 |"),
         (4, "Cache Read", "<=200K Context", "$0.3"),
+        (4, "Cache Read", ">200K Context", "—"),
+        (5, "Cache Write", "<=200K Context", "$3.75"),
     ]
-    # A row without its leading pipe is not a table row.
-    assert find_section(page, "Official Pricing").paragraphs == ["Cache Write | $3.75 | — |"]
+    # GFM: a row without its leading pipe still belongs to the table above it.
+    assert find_section(page, "Official Pricing").paragraphs == []
     assert find_section(page, "Provider Availability").tables == []
     assert page.problems == [
         "table row in 'Official Pricing (per 1M tokens)' has 2 cells, header has 3;"
@@ -376,7 +379,7 @@ def test_index_without_front_matter_resolves_relative_and_absolute_links() -> No
     assert page.front_matter == {}
     assert page.content_type != MODEL_CONTENT_TYPE
     assert page.title == "PipeLLM"
-    assert page.preamble.paragraphs == ["> Machine-readable model catalog."]
+    assert page.preamble.paragraphs == ["Machine-readable model catalog."]  # a block quote
     # Fragments dropped, duplicates once, images skipped, other schemes left to the spider.
     assert page.links == [
         "https://www.pipellm.ai/llms/models/gpt-4.1-mini-2025-04-14.md",
@@ -504,7 +507,7 @@ def test_table_separator_may_carry_alignment_colons() -> None:
 
 
 def test_cells_number_bullets_then_table_rows_then_paragraphs_per_section() -> None:
-    page = parse_page("## S\n- a: 1\n| M | T |\n| --- | --- |\n| r | v |\ntext\n", URL)
+    page = parse_page("## S\n- a: 1\n\n| M | T |\n| --- | --- |\n| r | v |\n\ntext\n", URL)
     assert cells_of(page, "S") == [
         (1, "a", None, "1"),
         (2, None, "M", "M"),
@@ -636,9 +639,10 @@ def test_not_markdown_is_a_value_error() -> None:
 
 
 def flat(text: str) -> str:
-    """Whitespace runs as one space and ``\\|`` as ``|``: the only rewriting the body gets
-    (paragraph lines are joined, lines trimmed, escaped pipes unescaped)."""
-    return " ".join(text.replace("\\|", "|").split())
+    """Whitespace runs as one space, ``\\|`` as ``|`` and NUL as U+FFFD: the only rewriting
+    the body gets (paragraph lines are joined, lines trimmed, escaped pipes in table cells
+    unescaped, NUL replaced as CommonMark requires)."""
+    return " ".join(text.replace("\\|", "|").replace("\x00", "\ufffd").split())
 
 
 def assert_values_come_from(page: Page, text: str, *, front_matter: bool = True) -> None:
