@@ -14,6 +14,7 @@ stops a crawl.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -168,18 +169,35 @@ def peek_page(text: str, url: str) -> Peek:
     """
     front_matter, body, problems = _split_front_matter(text)
     content_type = front_matter.get("content_type")
-    return Peek(content_type, _links(body, url)[0], _doubt(content_type, problems))
+    doubt = _doubt(content_type, front_matter, problems)
+    return Peek(content_type, _links(body, url)[0], doubt)
 
 
-def _doubt(content_type: str | None, front_problems: list[str]) -> str | None:
+def _doubt(
+    content_type: str | None, front_matter: dict[str, str], problems: list[str]
+) -> str | None:
     """A model page must say so exactly; one that may have meant to is no page to skip."""
-    if content_type is None and front_problems:
-        return f"the front matter could not be read ({front_problems[0]})"
-    if content_type is None or content_type == MODEL_CONTENT_TYPE:
-        return None
-    if "-".join(content_type.replace("_", "-").split()).casefold() == MODEL_CONTENT_TYPE:
+    if content_type is None and problems:
+        return f"the front matter could not be read ({problems[0]})"
+    if content_type is None:
+        return "the front matter has no content_type" if front_matter else None
+    if content_type != MODEL_CONTENT_TYPE and lookalike(content_type) == MODEL_CONTENT_TYPE:
         return f"content_type {content_type!r} is not written {MODEL_CONTENT_TYPE!r}"
     return None
+
+
+def lookalike(text: str) -> str:
+    """The text as a reader would see it: compatibility forms folded (NFKC), invisible
+    characters (zero-width, bidi controls, soft hyphens) dropped, case folded, and every
+    dash, underscore or run of spaces written ``-``. Two texts with the same look-alike
+    may be taken for one another."""
+    dashed = []
+    for char in unicodedata.normalize("NFKC", text).casefold():
+        category = unicodedata.category(char)
+        if category == "Cf":
+            continue
+        dashed.append("-" if category == "Pd" or char in "_\u2212" or char.isspace() else char)
+    return re.sub("-+", "-", "".join(dashed)).strip("-")
 
 
 def parse_page(text: str, url: str) -> Page:
