@@ -92,6 +92,9 @@ def cost(
             raise UnknownModel(_unknown(con, model_id, usage, provider, as_of))
     if region is not None:
         rows = [row for row in rows if row.region == region]
+    if len({row.provider for row in rows}) > 1:
+        names = ", ".join(sorted({str(row.provider) for row in rows}))
+        raise ValueError(f"providers {names} all match {provider!r}: name one exactly as written")
     if len(rows) > 1:
         regions = ", ".join(str(row.region or "—") for row in rows)
         raise ValueError(f"{provider} sells {model_id} in several regions ({regions}): pick one")

@@ -6,6 +6,7 @@ hostile, so the second shows a page gone bad is carried forward, never reported 
 
 from __future__ import annotations
 
+import json
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from modelcat.demo import DEMO_MIRROR
 from modelcat.demo.mirror import MirrorServer
-from tests.support import HOSTILE, SEED_PAGE, query, refresh
+from tests.support import HOSTILE, SEED_PAGE, modelcat, query, refresh
 from tests.support.expected import MODEL_FIELDS, OFFER_FIELDS
 from tests.support.hostile import EXPECTED, check, outcome_of
 from transforms.contract.casting import to_frame
@@ -25,6 +26,9 @@ PATH = "/llms/models/hostile/"
 TURNED_BAD = {
     "deep-yaml-front-matter.md": "hostile-deep-yaml",
     "content-type-list.md": "hostile-content-type-list",
+    # Issue 18: a content type almost the model type was skipped, then reported removed.
+    "content-type-no-break-hyphen.md": "hostile-content-type-no-break-hyphen",
+    "content-type-zero-width-space.md": "hostile-content-type-zero-width-space",
 }
 
 
@@ -129,3 +133,62 @@ def test_a_page_gone_bad_is_carried_forward_not_removed(site: Path) -> None:
 def test_every_page_has_a_row(site: Path) -> None:
     listed = len(list(HOSTILE.glob("*.md"))) + len(list((DEMO_MIRROR / "llms").rglob("*.md")))
     assert query(site, "SELECT count(*) FROM pages")[0][0] == listed + 1  # and llms.txt
+
+
+def test_a_page_gone_bad_leaves_an_issue(site: Path) -> None:
+    """Issue 18 item 2: a page quarantined because it may be a model page is an issue of
+    the run too, naming why."""
+    for name in ("content-type-no-break-hyphen.md", "content-type-zero-width-space.md"):
+        rows = query(
+            site,
+            "SELECT kind, problem FROM quality_issues WHERE page_url LIKE ?",
+            [f"%{PATH}{name}"],
+        )
+        problems = [problem for kind, problem in rows if kind == "page_structure"]
+        assert len(problems) == 1, (name, rows)
+        assert "is not written 'model-detail-page'" in problems[0]
+
+
+def test_lookalike_model_ids_are_published_apart_and_flagged(site: Path) -> None:
+    ids = ["hostile-lookalike", "hostile-look\u200balike", "hostile-look\u200ealike"]
+    ids += ["hostile-caf\u00e9", "hostile-cafe\u0301"]
+    rows = query(
+        site,
+        "SELECT m.model_id, count(q.kind) FROM models m LEFT JOIN quality_issues q "
+        "ON q.model_id = m.model_id AND q.kind = 'model_id_lookalike' "
+        "WHERE m.model_id IN ? GROUP BY m.model_id",
+        [ids],
+    )
+    assert sorted(rows) == sorted((model_id, 1) for model_id in ids)
+
+
+@pytest.mark.parametrize(
+    ("provider", "total"), [("OpenAI", "0.000800000000000"), ("openai", "0.000400000000000")]
+)
+def test_cost_prices_each_of_two_providers_differing_in_case(
+    site: Path, provider: str, total: str
+) -> None:
+    """Issue 18 item 10: ``OpenAI`` and ``openai`` in one region made ``cost`` exit 2."""
+    result = modelcat(
+        "cost", "hostile-provider-case-collision", "--input-tokens", "1000",
+        "--provider", provider, "--format", "json", "--data-dir", str(site),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    row = json.loads(result.stdout)
+    assert (row["provider"], row["total_usd"]) == (provider, total)
+
+
+def test_cost_names_the_providers_a_name_matches_only_but_for_case(site: Path) -> None:
+    result = modelcat(
+        "cost", "hostile-provider-case-collision", "--input-tokens", "1000",
+        "--provider", "OPENAI", "--data-dir", str(site),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "providers OpenAI, openai all match 'OPENAI'" in result.stderr
+    flagged = query(
+        site,
+        "SELECT provider FROM quality_issues q JOIN provider_offers o USING (model_id) "
+        "WHERE q.kind = 'provider_case_collision' AND q.raw_value = o.provider "
+        "AND model_id = 'hostile-provider-case-collision' ORDER BY provider",
+    )
+    assert flagged == [("OpenAI",), ("openai",)]

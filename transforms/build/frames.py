@@ -9,6 +9,7 @@ itself lives in ``transforms.build.normalize``.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -133,16 +134,16 @@ def typed_tables(
     pages.loc[quarantined, "error"] = outcome.WITHOUT_MODEL_ID.error
 
     models, pages, duplicates = _deduplicate(models[~no_id].reset_index(drop=True), pages)
-    issues = found.issues + issues + duplicates + _case_collisions(models)
+    issues = found.issues + issues + duplicates + _case_collisions(models) + _lookalikes(models)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
+    offers = offers[n.isin(offers["page_url"], model_of_page.index)].reset_index(drop=True)
+    issues += _provider_collisions(offers)
     return TypedTables(
         models=models.reset_index(drop=True),
         official_prices=prices[n.isin(prices["page_url"], model_of_page.index)].reset_index(
             drop=True
         ),
-        provider_offers=offers[n.isin(offers["page_url"], model_of_page.index)].reset_index(
-            drop=True
-        ),
+        provider_offers=offers,
         pages=pages,
         quality_issues=issues.frame(unique(model_of_page)),
         conflicted_cells=found.conflicted(model_of_page),
@@ -193,7 +194,28 @@ def _page_tables(
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
     prices, prices_found = official_prices(values[name == PRICING_SECTION], model_of_page)
     offers, offers_found = provider_offers(values[name == OFFERS_SECTION], model_of_page)
-    return models, prices, offers, found + prices_found + offers_found
+    unread = Findings(_unread_tables(values, name))
+    return models, prices, offers, found + prices_found + offers_found + unread
+
+
+# Sections whose tables the catalog reads.
+_TABLE_SECTIONS = (PRICING_SECTION, OFFERS_SECTION)
+
+
+def _unread_tables(values: pd.DataFrame, name: pd.Series) -> Issues:
+    """A table in a section whose tables are not read (``Official Pricing History``, a table
+    in the Overview) may hold prices: never read as the catalog's, never passed in silence."""
+    table = values["column_label"].notna() & ~name.isin(_TABLE_SECTIONS)
+    first = values[table].drop_duplicates(["page_url", "section"])
+    return Issues.where(
+        first.index,
+        IssueKind.UNKNOWN_FIELD,
+        "a table in a section whose tables are not in the data contract; not read"
+        " (kept in page_values)",
+        page_url=first["page_url"],
+        field=first["section"],
+        raw_value=first["raw_value"],
+    )
 
 
 def _models(
@@ -348,3 +370,60 @@ def _case_collisions(models: pd.DataFrame) -> Issues:
         field="models.model_id",
         raw_value=models["model_id"],
     )
+
+
+def _lookalikes(models: pd.DataFrame) -> Issues:
+    """Model IDs that are one text to a reader but not to a computer (equal after NFC, or
+    but for zero-width or bidi characters) are different models, as an API call names the
+    exact ID: each is published and flagged, naming the others, never merged."""
+    key = models["model_id"].map(_unicode_key, na_action="ignore")
+    clash = key.map(models.groupby(key)["model_id"].nunique()) > 1
+    if not clash.any():
+        return Issues()
+    rows = models[clash]
+    names = (rows["model_id"].map(ascii) + " (" + rows["page_url"] + ")").groupby(key[clash])
+    return Issues.where(
+        clash,
+        IssueKind.MODEL_ID_LOOKALIKE,
+        "Model IDs that look the same but differ in invisible characters or Unicode"
+        " normalization, published as different models: "
+        + key.map(names.agg(", ".join)).astype(n.STRING),
+        page_url=models["page_url"],
+        model_id=models["model_id"],
+        field="models.model_id",
+        raw_value=models["model_id"],
+    )
+
+
+def _provider_collisions(offers: pd.DataFrame) -> Issues:
+    """Providers of one model whose names differ only in case (or invisible characters)
+    are different offers, never merged: each is flagged, naming the others."""
+    key = (
+        offers["model_id"]
+        + "\x1f"
+        + offers["provider"].map(_unicode_key, na_action="ignore").str.casefold()
+    )
+    clash = key.map(offers.groupby(key)["provider"].nunique()) > 1
+    if not clash.any():
+        return Issues()
+    names = (
+        offers.loc[clash, "provider"]
+        .map(ascii)
+        .groupby(key[clash])
+        .agg(lambda names: ", ".join(dict.fromkeys(names)))
+    )
+    return Issues.where(
+        clash,
+        IssueKind.PROVIDER_CASE_COLLISION,
+        "providers of this model whose names differ only in case, published as different"
+        " offers (name one exactly in cost --provider): " + key.map(names).astype(n.STRING),
+        page_url=offers["page_url"],
+        model_id=offers["model_id"],
+        field="provider_offers.provider",
+        raw_value=offers["provider"],
+    )
+
+
+def _unicode_key(text: str) -> str:
+    """A text as shown: NFC, without format characters (zero-width, bidi controls)."""
+    return unicodedata.normalize("NFC", "".join(c for c in text if unicodedata.category(c) != "Cf"))

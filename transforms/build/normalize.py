@@ -204,18 +204,23 @@ def read_tiers(labels: tuple[str, ...]) -> tuple[Tier, ...]:
     ``128K-1M`` -> (128000, 1000000). A table with a single column whose label names no
     bound applies at every context length: (0, None). A label that cannot be read has no
     bounds; nor has one that starts below the end of the tier before it (``<=200K | >128K``:
-    a prompt of 150K tokens would have two prices), which is marked ``overlaps``.
+    a prompt of 150K tokens would have two prices), or that follows an open-ended tier
+    (``>200K | >1M``: the first covers any length), which is marked ``overlaps``.
     """
     tiers: list[Tier] = []
     previous_max: int | None = 0
+    open_ended = False  # a tier before runs to any length: every tier after it overlaps it
     for label in labels:
-        bound = _one_tier(label.strip(), previous_max)
+        bound = _one_tier(label.strip(), 0 if open_ended else previous_max)
+        if open_ended and bound is not None:
+            bound = "overlaps"
         if bound is None and len(labels) == 1 and not re.search(r"[0-9]", label):
             bound = (0, None)
         overlaps = bound == "overlaps"
         tier = Tier(*bound) if isinstance(bound, tuple) else Tier(None, None, overlaps)
         tiers.append(tier)
         previous_max = tier.max_tokens if tier.min_tokens is not None else None
+        open_ended = open_ended or (tier.min_tokens is not None and tier.max_tokens is None)
     return tuple(tiers)
 
 

@@ -87,6 +87,8 @@ class IssueKind(StrEnum):
     MISSING_METRIC = "missing_metric"
     DUPLICATE_MODEL_ID = "duplicate_model_id"
     MODEL_ID_CASE_COLLISION = "model_id_case_collision"
+    MODEL_ID_LOOKALIKE = "model_id_lookalike"
+    PROVIDER_CASE_COLLISION = "provider_case_collision"
     PRICE_OUTLIER = "price_outlier"
     TIER_PRICE_INVERSION = "tier_price_inversion"
     OUTPUT_EXCEEDS_CONTEXT = "output_exceeds_context"

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the crawl imports this module: it never loads pandas itself
     import pandas as pd
 
 OVERSIZE = "body over the size cap"
+IN_DOUBT = "may be a model page, not read"
 
 
 class Verdict(NamedTuple):
@@ -35,8 +36,16 @@ def answered(content_type: str | None, doubt: str | None) -> Verdict:
     if content_type == MODEL_CONTENT_TYPE:
         return Verdict(PageOutcome.MODEL)
     if doubt is not None:
-        return Verdict(PageOutcome.QUARANTINED, f"may be a model page, not read: {doubt}")
+        return Verdict(PageOutcome.QUARANTINED, f"{IN_DOUBT}: {doubt}")
     return Verdict(PageOutcome.SKIPPED)
+
+
+def problems_of(verdict: Verdict) -> list[str]:
+    """The page problems a verdict is (a run's ``page_structure`` issues): a page that may
+    be a model page is an issue of the run, not only a row of ``pages``."""
+    if verdict.outcome is PageOutcome.QUARANTINED and (verdict.error or "").startswith(IN_DOUBT):
+        return [verdict.error or ""]
+    return []
 
 
 def unreadable(reason: str) -> Verdict:

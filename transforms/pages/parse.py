@@ -1,21 +1,28 @@
 """Page text -> structured record. Pure: no network, no Scrapy, no interpretation of values.
 
-A mirror page is YAML front matter followed by markdown: an H1 title, a preamble of
+A mirror page is YAML front matter followed by Markdown: an H1 title, a preamble of
 ``Key: value`` lines, then ``## Section`` blocks holding bullets, pipe tables and paragraphs.
-The parser keeps every value exactly as written; turning ``128K`` into 128000 is the job of
-``transforms.build.normalize``. Anything it cannot make sense of is reported in ``Page.problems``
-rather than raised, so one odd page never stops a crawl.
+The body is read as CommonMark with GFM tables (markdown-it-py), so a line ends where
+CommonMark ends one (``\n``, ``\r\n``, ``\r``; never at U+2028 or a form feed), code and
+HTML blocks are no values, and headings, lists and tables are what CommonMark makes of
+them. The parser keeps every value exactly as written (a cell's or bullet's source text);
+turning ``128K`` into 128000 is the job of ``transforms.build.normalize``. Anything it cannot
+make sense of is reported in ``Page.problems`` rather than raised, so one odd page never
+stops a crawl.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urldefrag, urljoin
 
 import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 MODEL_CONTENT_TYPE = "model-detail-page"
 PREAMBLE = "preamble"
@@ -33,10 +40,20 @@ _SIMPLE_ENTRY = re.compile(
     r'"([\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*)"'
     r"[ ]*$"
 )
-_TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _HTML_START = re.compile(rb"^\s*<(!doctype\s+html|html|head|body)\b", re.IGNORECASE)
-# An ATX heading is 1-6 '#' then a space or the line's end; "#1 on evals" is paragraph text.
-_HEADING = re.compile(r"#{1,6}(?=[ \t]|$)")
+# CommonMark's line endings, and only those (``str.splitlines`` breaks on U+2028, FF, ...).
+_LINE_END = re.compile(r"\r\n|\r|\n")
+# Blocks hold lists in quotes in lists...; deeper than this CommonMark readers stop reading.
+_MAX_NESTING = 50
+# The block structure only: values are kept as written, so inline Markdown is not parsed
+# (but for a label in emphasis, below). About half the cost of a full parse.
+_BLOCKS = MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).enable("table").disable("inline")
+_INLINE = MarkdownIt("commonmark")
+_NOT_DATA = {"fence": "code block", "code_block": "code block", "html_block": "HTML block"}
+# A line of a code or HTML block that would be a value outside it: a table row, a bullet,
+# a heading or a "Label: value" line.
+_LOOKS_LIKE_DATA = re.compile(r"\s*(?:\||[-*+][ \t]|[0-9]{1,9}[.)][ \t]|#{1,6}[ \t]|[^:]+:[ \t])")
+_LABEL = re.compile(r"(.*?):[ \t]+(.*)", re.DOTALL)
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -152,18 +169,35 @@ def peek_page(text: str, url: str) -> Peek:
     """
     front_matter, body, problems = _split_front_matter(text)
     content_type = front_matter.get("content_type")
-    return Peek(content_type, _links(body, url)[0], _doubt(content_type, problems))
+    doubt = _doubt(content_type, front_matter, problems)
+    return Peek(content_type, _links(body, url)[0], doubt)
 
 
-def _doubt(content_type: str | None, front_problems: list[str]) -> str | None:
+def _doubt(
+    content_type: str | None, front_matter: dict[str, str], problems: list[str]
+) -> str | None:
     """A model page must say so exactly; one that may have meant to is no page to skip."""
-    if content_type is None and front_problems:
-        return f"the front matter could not be read ({front_problems[0]})"
-    if content_type is None or content_type == MODEL_CONTENT_TYPE:
-        return None
-    if "-".join(content_type.replace("_", "-").split()).casefold() == MODEL_CONTENT_TYPE:
+    if content_type is None and problems:
+        return f"the front matter could not be read ({problems[0]})"
+    if content_type is None:
+        return "the front matter has no content_type" if front_matter else None
+    if content_type != MODEL_CONTENT_TYPE and lookalike(content_type) == MODEL_CONTENT_TYPE:
         return f"content_type {content_type!r} is not written {MODEL_CONTENT_TYPE!r}"
     return None
+
+
+def lookalike(text: str) -> str:
+    """The text as a reader would see it: compatibility forms folded (NFKC), invisible
+    characters (zero-width, bidi controls, soft hyphens) dropped, case folded, and every
+    dash, underscore or run of spaces written ``-``. Two texts with the same look-alike
+    may be taken for one another."""
+    dashed = []
+    for char in unicodedata.normalize("NFKC", text).casefold():
+        category = unicodedata.category(char)
+        if category == "Cf":
+            continue
+        dashed.append("-" if category == "Pd" or char in "_\u2212" or char.isspace() else char)
+    return re.sub("-+", "-", "".join(dashed)).strip("-")
 
 
 def parse_page(text: str, url: str) -> Page:
@@ -172,76 +206,203 @@ def parse_page(text: str, url: str) -> Page:
     links, link_problems = _links(body, url)
     problems += link_problems
     page = Page(url, front_matter, None, Section(PREAMBLE), [], links, problems)
-
-    section = page.preamble
-    table_lines: list[str] = []
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if table_lines:
-            problems.extend(_add_table(section, table_lines))
-            table_lines.clear()
-        if paragraph:
-            section.paragraphs.append(" ".join(paragraph))
-            paragraph.clear()
-
-    seen_headings: set[str] = set()
-    for raw_line in body.splitlines():
-        line = raw_line.strip()
-        if line.startswith("|"):
-            if paragraph:
-                flush()
-            table_lines.append(line)
-            continue
-        if table_lines:
-            flush()
-        if not line:
-            flush()
-        elif marker := _HEADING.match(line):
-            flush()
-            level = marker.end()
-            heading = line[level:].strip()
-            if level == 1 and page.title is None and not page.sections:
-                page.title = heading
-                continue
-            if heading.casefold() in seen_headings:
-                problems.append(f"section {heading!r} appears more than once")
-            seen_headings.add(heading.casefold())
-            section = Section(heading)
-            page.sections.append(section)
-        elif line[:2] in {"- ", "* ", "+ "}:
-            flush()
-            section.bullets.append(_bullet(line[2:].strip()))
-        elif section is page.preamble and ": " in line:
-            flush()
-            section.bullets.append(_bullet(line))
-        else:
-            paragraph.append(line)
-    flush()
+    _Reader(page, body).read(_BLOCKS.parse(body))
     return page
 
 
+class _Reader:
+    """Maps markdown-it's block tokens to the page's sections, bullets, tables and
+    paragraphs, keeping each value's text as written."""
+
+    def __init__(self, page: Page, body: str) -> None:
+        self.page = page
+        self.problems = page.problems
+        self.section = page.preamble
+        self.seen_headings: set[str] = set()
+        # markdown-it counts lines as CommonMark does: only \n, \r\n and \r end one.
+        self.lines = _LINE_END.split(body)
+        self.items: list[bool] = []  # open list items: whether each has its bullet yet
+        self.quotes = 0  # open block quotes: their rows' lines start with '>'
+
+    def read(self, tokens: list[Token]) -> None:
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            kind = token.type
+            if kind == "heading_open":
+                self.heading(int(token.tag[1]), tokens[i + 1].content.strip())
+                i += 3
+                continue
+            if kind == "table_open":
+                i = self.table(tokens, i)
+                continue
+            if kind == "list_item_open":
+                self.items.append(False)
+            elif kind == "list_item_close":
+                self.items.pop()
+            elif kind == "blockquote_open":
+                self.quotes += 1
+            elif kind == "blockquote_close":
+                self.quotes -= 1
+            elif kind == "inline":  # a paragraph's: headings and cells are read above
+                self.paragraph(token.content)
+            elif kind in _NOT_DATA:
+                self.not_data(_NOT_DATA[kind], token.content)
+            if token.nesting == 1 and token.level >= _MAX_NESTING - 1:
+                self.problems.append(
+                    f"blocks in {self.section.heading!r} are nested more than {_MAX_NESTING}"
+                    " deep; what they hold is not read"
+                )
+            i += 1
+
+    def heading(self, level: int, heading: str) -> None:
+        page = self.page
+        if level == 1 and page.title is None and not page.sections:
+            page.title = heading
+            return
+        if heading.casefold() in self.seen_headings:
+            self.problems.append(f"section {heading!r} appears more than once")
+        self.seen_headings.add(heading.casefold())
+        self.section = Section(heading)
+        page.sections.append(self.section)
+
+    def paragraph(self, content: str) -> None:
+        lines = [line.strip() for line in content.split("\n")]
+        if self.items:
+            text = " ".join(lines)
+            # An item's first paragraph is its bullet; any other paragraph stands apart.
+            self.section.bullets.append(_bullet(text) if not self.items[-1] else (None, text))
+            self.items[-1] = True
+            return
+        text_lines: list[str] = []
+        table_like = False
+        for line in [*lines, ""]:
+            if line.startswith("|"):
+                table_like = True
+                line = ""  # not read: it ends the text around it
+            elif self.section is self.page.preamble and ": " in line:
+                self.section.bullets.append(_bullet(line))
+                line = ""
+            if line:
+                text_lines.append(line)
+            elif text_lines:
+                self.section.paragraphs.append(" ".join(text_lines))
+                text_lines = []
+        if table_like:
+            self.problems.append(f"table in {self.section.heading!r} has no header separator row")
+
+    def table(self, tokens: list[Token], i: int) -> int:
+        """Read the table opening at ``tokens[i]``; returns the index after it."""
+        header: list[str] = []
+        table: Table | None = None
+        row: list[str] = []
+        row_line = ""
+        while tokens[i].type != "table_close":
+            token = tokens[i]
+            if token.type == "tr_open":
+                row = []
+                row_line = self.row_line(token)
+            elif token.type == "inline":
+                row.append(token.content.strip())
+            elif token.type == "tr_close":
+                if table is None:
+                    header = row
+                    table = Table(header, [])
+                else:
+                    self.row(table, row, row_line)
+            i += 1
+        if table is not None:
+            self.section.tables.append(table)
+        return i + 1
+
+    def row_line(self, token: Token) -> str:
+        line = self.lines[token.map[0]] if token.map else ""
+        if self.quotes:
+            line = line.lstrip(" >")
+        return line.strip()
+
+    def row(self, table: Table, cells: list[str], line: str) -> None:
+        # GFM pads a short row and drops a long row's extra cells; either would map values
+        # by position into columns they do not belong to, so the row is kept as written.
+        written = _split_row(line)
+        if len(written) != len(table.header):
+            self.problems.append(
+                f"table row in {self.section.heading!r} has {len(written)} cells, header has "
+                f"{len(table.header)}; its values are not read: {line[:80]!r}"
+            )
+            cells = written
+        table.rows.append(cells)
+        table.lines.append(line)
+
+    def not_data(self, what: str, content: str) -> None:
+        """Code and HTML blocks are no values; one that holds what would be is reported."""
+        if what == "HTML block" and content.lstrip().startswith("<!--"):
+            what = "HTML comment"
+        for line in content.split("\n"):
+            if _LOOKS_LIKE_DATA.match(line):
+                self.problems.append(
+                    f"{what} in {self.section.heading!r} holds what looks like page values;"
+                    f" not read: {line.strip()[:80]!r}"
+                )
+                return
+
+
 def _bullet(item: str) -> tuple[str | None, str]:
-    """``Label: value`` -> (label, value); anything else is an unlabelled bullet."""
-    label, sep, value = item.partition(": ")
-    if sep and label.strip():
-        return label.strip(), value.strip()
+    """``Label: value`` -> (label, value); anything else is an unlabelled bullet. A label
+    in emphasis (``**Model ID**: value``, ``**Model ID:** value``) is read without it."""
+    if item[:1] in {"*", "_"} and (emphasised := _emphasised_label(item)) is not None:
+        return emphasised
+    match = _LABEL.match(item)
+    if match and match[1].strip():
+        return match[1].strip(), match[2].strip()
     if item.endswith(":") and len(item) > 1:
         return item[:-1].strip(), ""
     return None, item
 
 
+def _emphasised_label(item: str) -> tuple[str, str] | None:
+    """The label and value of a bullet whose label CommonMark reads as emphasis."""
+    children = [c for c in _INLINE.parseInline(item)[0].children or [] if c.content or c.nesting]
+    if len(children) < 3 or children[0].type not in {"strong_open", "em_open"}:
+        return None
+    opener, inner, closer = children[:3]
+    if inner.type != "text" or closer.type != opener.type.replace("_open", "_close"):
+        return None
+    marker = opener.markup
+    rest = item[len(marker) + len(inner.content) + len(marker) :]
+    if not item.startswith(marker + inner.content + marker):
+        return None  # the emphasis holds escapes or entities: not a plain label
+    label = inner.content.strip()
+    if label.endswith(":") and (not rest or rest[0] in " \t"):
+        return label[:-1].strip(), rest.strip()
+    if rest.startswith(":") and (len(rest) == 1 or rest[1] in " \t"):
+        return label, rest[1:].strip()
+    return None
+
+
 def _split_front_matter(text: str) -> tuple[dict[str, str], str, list[str]]:
-    """The front matter, the body after it, and what could not be read of the front matter."""
+    """The front matter, the body after it, and what could not be read of the front matter.
+
+    Its lines end as the body's do (``\n``, ``\r\n`` or ``\r``): a page written with
+    carriage returns alone has front matter too.
+    """
     text = text.removeprefix("\ufeff")
-    lines = text.split("\n", 1)
-    if lines[0].strip() != "---" or len(lines) == 1:
+    first = _LINE_END.search(text)
+    if first is None or text[: first.start()].strip(" \t") != "---":
         return {}, text, []
-    rest = lines[1]
-    match = re.search(r"^---[ \t]*\r?$", rest, re.MULTILINE)
-    if match is None:
-        return {}, text, ["front matter is not closed by a '---' line"]
-    yaml_text, body = rest[: match.start()], rest[match.end() :]
+    yaml_lines: list[str] = []
+    start = first.end()
+    while True:
+        end = _LINE_END.search(text, start)
+        line = text[start : end.start() if end else len(text)]
+        if line.rstrip(" \t") == "---":
+            body = text[end.end() :] if end else ""
+            break
+        yaml_lines.append(line)
+        if end is None:
+            return {}, text, ["front matter is not closed by a '---' line"]
+        start = end.end()
+    yaml_text = "\n".join(yaml_lines)
     simple = simple_front_matter(yaml_text)
     if simple is not None:
         return simple, body, []
@@ -291,26 +452,6 @@ def _split_row(line: str) -> list[str]:
     inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
     cells = re.split(r"(?<!\\)\|", inner)
     return [cell.strip().replace("\\|", "|") for cell in cells]
-
-
-def _add_table(section: Section, lines: list[str]) -> list[str]:
-    """Add the table these lines write to ``section``; returns what could not be read."""
-    if len(lines) < 2 or not _TABLE_SEPARATOR.match(lines[1]):
-        return [f"table in {section.heading!r} has no header separator row"]
-    header = _split_row(lines[0])
-    table = Table(header, [])
-    problems = []
-    for line in lines[2:]:
-        cells = _split_row(line)
-        if len(cells) != len(header):
-            problems.append(
-                f"table row in {section.heading!r} has {len(cells)} cells, header has "
-                f"{len(header)}; its values are not read: {line[:80]!r}"
-            )
-        table.rows.append(cells)
-        table.lines.append(line)
-    section.tables.append(table)
-    return problems
 
 
 def _links(body: str, base_url: str) -> tuple[list[str], list[str]]:

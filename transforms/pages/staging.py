@@ -44,6 +44,8 @@ class Stager:
     def add(self, item: PageItem) -> None:
         if self.archive is not None and item.body is not None and item.content_sha256:
             self.archive.put(item.content_sha256, item.body)
+        if not item.problems:
+            item.problems = outcome.problems_of(outcome.Verdict(item.outcome, item.error))
         if item.outcome is PageOutcome.MODEL and item.body is not None:
             url = item.final_url or item.url
             try:

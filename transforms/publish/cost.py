@@ -7,7 +7,9 @@ the Python ``cost()`` all price through the same text and always agree:
   cache_write_tokens := 0, requests := 1, as_of := NULL)``: one row per model's official
   prices (``provider`` NULL) and one per provider offer.
 - ``request_cost(model_id, input_tokens, …, provider := NULL, requests := 1, as_of := NULL)``:
-  the official row of one model, or that provider's offers of it.
+  the official row of one model, or that provider's offers of it: the name is matched
+  without regard to case, unless an offer bears it exactly as given (``OpenAI`` and
+  ``openai`` selling one model are two offers, each named by its own spelling).
 
 The rule (the README's "What will it cost?" says it for users): the prompt is every input
 token, cached ones included; the tier is the official column with ``min < prompt <= max``
@@ -244,7 +246,10 @@ SELECT w.* FROM workload_costs(
 ) w
 WHERE w.model_id = model_id
   AND CASE WHEN provider IS NULL THEN w.provider IS NULL
-           ELSE lower(w.provider) = lower(provider) END"""
+           ELSE lower(w.provider) = lower(provider) END
+-- Names that differ only in case are different offers: the name as written picks its own.
+QUALIFY provider IS NULL OR w.provider = provider
+     OR count(*) FILTER (WHERE w.provider = provider) OVER () = 0"""
 
 # In creation order: request_cost calls workload_costs.
 COST_MACROS = (WORKLOAD_COSTS, REQUEST_COST)

@@ -429,6 +429,10 @@ def test_metric_of_missing_label_is_null() -> None:
         (("<=1M", "<=200K"), ((0, 1_000_000), None)),  # regression: gave (1000000, 200000)
         (("???", "<=1M", ">1M"), (None, None, (1_000_000, None))),  # no start after unknown
         (("Standard", "Batch"), (None, None)),
+        # Issue 18: after an open-ended tier every tier overlaps it.
+        (("<=200K", ">200K", ">1M"), ((0, 200_000), (200_000, None), None)),
+        ((">200K", "<=1M"), ((200_000, None), None)),
+        ((">200K", ">1M", "<=2M"), ((200_000, None), None, None)),
         ((), ()),
     ],
 )
@@ -436,6 +440,20 @@ def test_tier_bounds(
     labels: tuple[str, ...], bounds: tuple[tuple[int, int | None] | None, ...]
 ) -> None:
     assert n.tier_bounds(labels) == bounds
+
+
+@pytest.mark.parametrize(
+    ("labels", "overlaps"),
+    [
+        (("<=200K", ">200K", ">1M"), [False, False, True]),
+        (("<=200K", ">200K", "<=1M"), [False, False, True]),
+        (("<=200K", ">128K"), [False, True]),
+        (("<=200K", ">200K", "about 1M"), [False, False, False]),  # unread, not overlapping
+        (("<=128K", "<=1M", ">1M"), [False, False, False]),
+    ],
+)
+def test_overlapping_tiers_are_marked(labels: tuple[str, ...], overlaps: list[bool]) -> None:
+    assert [tier.overlaps for tier in n.read_tiers(labels)] == overlaps
 
 
 # --- Vectorization ---------------------------------------------------------------------------

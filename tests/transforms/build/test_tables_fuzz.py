@@ -1,11 +1,15 @@
-"""Fuzzing real pages (issue 9): hypothesis mutates the seed page (drops, repeats and shifts
-table cells, repeats lines and sections, writes units into headings and header cells,
-nests the front matter deeply, inserts random bytes) and builds each site of mutated pages
-through the real stager and catalog build. Whatever it does:
+"""Fuzzing real pages (issues 9 and 18): hypothesis mutates the seed page (drops, repeats and
+shifts table cells, repeats lines and sections, writes units into headings and header cells,
+nests the front matter deeply, inserts random bytes; and, as CommonMark reads them, line
+separators inside values, code fences, indented code, HTML comments and blocks, closing
+hashes, tabs after bullet markers, ordered lists, labels in emphasis and CR-only line ends)
+and builds each site of mutated pages through the real stager and catalog build. Whatever
+it does:
 
 - the build never raises, and every page has its ``pages`` row;
 - every price and context window published equals what an independent reader of the page
-  text (below: a plain line reader written for this test, not our parser) reads there;
+  (below: GitHub's own CommonMark + GFM parser, cmark-gfm, read through its HTML; not our
+  parser) reads there;
 - a value that reader finds on the page but the run left NULL comes with a quality issue.
 
 ``MODELCAT_FUZZ_EXAMPLES`` runs more examples (default 12: a few seconds each).
@@ -17,10 +21,13 @@ import os
 import random
 import re
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 
+import cmarkgfm
 import pandas as pd
 import pytest
+from cmarkgfm.cmark import Options
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -61,7 +68,26 @@ OPERATIONS = (
     "unit_in_header",
     "deep_front_matter",
     "random_bytes",
+    # Issue 18: what CommonMark reads otherwise than a line reader.
+    "line_separator",
+    "code_fence",
+    "indented_code",
+    "html_comment",
+    "html_block",
+    "closing_hashes",
+    "tab_after_marker",
+    "ordered_list",
+    "emphasised_label",
+    "cr_only",
 )
+# Characters str.splitlines() breaks a line at and CommonMark does not.
+SEPARATORS = ("\u2028", "\u2029", "\x85", "\x0c", "\x0b", "\x1c", "\x1d", "\x1e")
+# Blocks whose content is no value: (opening line(s), closing line).
+WRAPPERS = {
+    "code_fence": (["```"], "```"),
+    "html_comment": (["<!--"], "-->"),
+    "html_block": (["<div>"], "</div>"),
+}
 METRICS = {
     "Input Price": "input",
     "Output Price": "output",
@@ -83,9 +109,11 @@ OFFER_COLUMNS = {
 def mutate(text: str, steps: list[tuple[str, int, int, str]]) -> bytes:
     lines = text.split("\n")
     extra = b""
+    newline = "\n"
     for operation, a, b, unit in steps:
         tables = [i for i, line in enumerate(lines) if line.startswith("|")]
         headings = [i for i, line in enumerate(lines) if line.startswith("## ")]
+        bullets = [i for i, line in enumerate(lines) if line.startswith("- ")]
         if operation in {"drop_cell", "repeat_cell", "shift_cells"} and tables:
             i = tables[a % len(tables)]
             cells = lines[i].strip("|").split("|")
@@ -122,7 +150,36 @@ def mutate(text: str, steps: list[tuple[str, int, int, str]]) -> bytes:
             lines.insert(1, "nested: " + "[" * depth + "]" * depth)
         elif operation == "random_bytes":
             extra = random.Random(a).randbytes(b % 64)
-    body = "\n".join(lines).encode()
+        elif operation == "line_separator" and (tables or bullets):
+            # Inside a value: a cell or a bullet, after a digit where there is one.
+            i = (tables + bullets)[a % len(tables + bullets)]
+            digits = [m.end() for m in re.finditer(r"[0-9]", lines[i])] or [len(lines[i])]
+            at = digits[b % len(digits)]
+            separator = SEPARATORS[b % len(SEPARATORS)]
+            lines[i] = lines[i][:at] + separator + lines[i][at:]
+        elif operation in WRAPPERS:
+            start = a % len(lines)
+            end = min(len(lines), start + 1 + b % 8)
+            opening, closing = WRAPPERS[operation]
+            lines[start:end] = [*opening, *lines[start:end], closing]
+        elif operation == "indented_code":
+            start = a % len(lines)
+            end = min(len(lines), start + 1 + b % 8)
+            lines[start:end] = ["", *("    " + line for line in lines[start:end]), ""]
+        elif operation == "closing_hashes" and headings:
+            i = headings[a % len(headings)]
+            lines[i] += " " + "#" * (1 + b % 3) + " " * (b % 2)
+        elif operation in {"tab_after_marker", "ordered_list", "emphasised_label"} and bullets:
+            i = bullets[a % len(bullets)]
+            if operation == "tab_after_marker":
+                lines[i] = "-\t" + lines[i][2:]
+            elif operation == "ordered_list":
+                lines[i] = f"{1 + b % 9}. " + lines[i][2:]
+            else:
+                lines[i] = re.sub(r"^- ([^:]+):", r"- **\1**:", lines[i])
+        elif operation == "cr_only":
+            newline = "\r"
+    body = newline.join(lines).encode()
     cut = len(body) // 2
     return body[:cut] + extra + body[cut:]
 
@@ -146,32 +203,102 @@ def tokens(cell: str) -> int | None:
     return int(count) if count == int(count) else None
 
 
-def sections(text: str) -> list[tuple[str, list[str]]]:
-    found: list[tuple[str, list[str]]] = []
-    for line in text.split("\n"):
-        if line.startswith("## "):
-            found.append((line[3:].strip(), []))
-        elif found:
-            found[-1][1].append(line.strip())
-    return found
+class _Blocks(HTMLParser):
+    """cmark-gfm's HTML of a page body, as (heading, bullets, tables) per heading."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines = lines
+        self.found: list[tuple[str, list[str], list[tuple[list[str], list[list[str]]]]]] = []
+        self.text: list[str] | None = None  # the text being collected, if any
+        self.heading: list[str] | None = None
+        self.items: list[list[str]] = []  # open list items, innermost last
+        self.row: list[str] | None = None
+        self.row_fits = True
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+            self.heading = []
+        elif tag == "li":
+            self.items.append([])
+        elif tag == "table" and self.found:
+            self.found[-1][2].append(([], []))
+        elif tag == "tr":
+            self.row = []
+            # A row whose source line has another number of cells than the header is no
+            # row to read: GFM pads or cuts it, the catalog refuses it.
+            line = int(dict(attrs)["data-sourcepos"].split(":")[0]) - 1
+            self.row_fits = self.found and (
+                not self.found[-1][2]
+                or not self.found[-1][2][-1][0]
+                or len(_cells(self.lines[line])) == len(self.found[-1][2][-1][0])
+            )
+        elif tag in {"td", "th"}:
+            self.text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"} and self.heading is not None:
+            self.found.append((_spaces("".join(self.heading)), [], []))
+            self.heading = None
+        elif tag == "li" and self.items:
+            text = _spaces("".join(self.items.pop()))
+            if self.found:
+                self.found[-1][1].append(text)
+        elif tag in {"td", "th"} and self.row is not None and self.text is not None:
+            self.row.append(_spaces("".join(self.text)))
+            self.text = None
+        elif tag == "tr" and self.row is not None and self.found and self.found[-1][2]:
+            header, rows = self.found[-1][2][-1]
+            if not header:
+                header.extend(self.row)
+            elif self.row_fits:
+                rows.append(self.row)
+            self.row = None
+
+    def handle_data(self, data: str) -> None:
+        if self.heading is not None:
+            self.heading.append(data)
+        elif self.text is not None:
+            self.text.append(data)
+        elif self.items:
+            self.items[-1].append(data)
 
 
-def tables(lines: list[str]) -> list[tuple[list[str], list[list[str]]]]:
-    """Pipe tables: a header line, a separator line, then rows of the header's width."""
-    found = []
-    for i in range(len(lines) - 1):
-        starts = i == 0 or not lines[i - 1].startswith("|")
-        if starts and lines[i].startswith("|") and set(lines[i + 1]) <= set("|-: "):
-            header = [c.strip() for c in lines[i].strip("|").split("|")]
-            rows = []
-            for line in lines[i + 2 :]:
-                if not line.startswith("|"):
-                    break
-                cells = [c.strip() for c in line.strip("|").split("|")]
-                if len(cells) == len(header):
-                    rows.append(cells)
-            found.append((header, rows))
-    return found
+def _spaces(text: str) -> str:
+    """CommonMark's whitespace (space, tab, line end) as one space; no other character."""
+    return re.sub(r"[ \t\r\n]+", " ", text).strip(" ")
+
+
+def _cells(line: str) -> list[str]:
+    """A GFM table row's cells as written: split at each pipe no backslash escapes."""
+    row = line.strip(" \t")
+    row = row.lstrip(">").strip(" \t") if row.startswith(">") else row
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return re.split(r"(?<!\\)\|", row)
+
+
+def split_front_matter(text: str) -> str:
+    """The body after a YAML front matter between two ``---`` lines (any CommonMark line end)."""
+    lines = re.split(r"\r\n|\r|\n", text.removeprefix("\ufeff"))
+    if len(lines) > 1 and lines[0].strip(" \t") == "---":
+        for i, line in enumerate(lines[1:], 1):
+            if line.rstrip(" \t") == "---":
+                return "\n".join(lines[i + 1 :])
+    return "\n".join(lines)
+
+
+def sections(text: str) -> list[tuple[str, list[str], list[tuple[list[str], list[list[str]]]]]]:
+    """Each heading of the page with its list items' text and its tables, as cmark-gfm reads
+    the page: code and HTML blocks hold none (raw HTML is omitted from its output)."""
+    body = split_front_matter(text)
+    html = cmarkgfm.markdown_to_html_with_extensions(
+        body, options=Options.CMARK_OPT_SOURCEPOS, extensions=["table"]
+    )
+    reader = _Blocks(re.split(r"\r\n|\r|\n", body))
+    reader.feed(html)
+    reader.close()
+    return reader.found
 
 
 def unit_of(text: str, name: str) -> bool | None:
@@ -188,14 +315,14 @@ def read_page(text: str) -> dict:
     def say(key: tuple, value: object) -> None:
         said.setdefault(key, set()).add(value)
 
-    for heading, lines in sections(text):
+    for heading, items, tables in sections(text):
         name = re.sub(r"\s*(\(.*|in EUR)$", "", heading)
         if name == "Model Metadata":
-            for line in lines:
+            for item in items:
                 for label, column in (("Context window", "context"), ("Max output", "output")):
-                    if line.startswith(f"- {label}: "):
-                        say((column,), tokens(line.split(": ", 1)[1]))
-        for header, rows in tables(lines):
+                    if re.match(rf"{label}:[ \t]", item):
+                        say((column,), tokens(item.split(":", 1)[1]))
+        for header, rows in tables:
             labels = [re.sub(r"\s*(\(.*|in EUR)$", "", cell) for cell in header]
             units = [unit_of(cell, label) for cell, label in zip(header, labels, strict=True)]
             heading_unit = unit_of(heading, name)
@@ -297,6 +424,39 @@ def test_the_reader_reads_the_seed_as_written() -> None:
     assert said[("price", "input", "<=200K Context")] == Decimal("0.8")
     assert said[("offer", "OpenAI", "—", "cache_read_usd_per_mtok")] == Decimal("0.2")
     assert said[("offer", "OpenAI", "—", "cache_write_usd_per_mtok")] is None
+
+
+# Issue 18's mutations, each at a few places of each real page: one site, one build.
+COMMONMARK_OPERATIONS = OPERATIONS[OPERATIONS.index("line_separator") :]
+
+
+@pytest.mark.slow  # one build of a site of 100 pages or so
+def test_each_commonmark_mutation_publishes_only_what_it_says(tmp_path: Path) -> None:
+    bodies = {}
+    for operation in COMMONMARK_OPERATIONS:
+        for name, text in REAL_PAGES.items():
+            for place in range(3):
+                page = f"fuzz-{operation}-{place}-{name}"
+                steps = [(operation, 7 + 13 * place, 5 + 11 * place, "")]
+                bodies[f"{BASE}{page}.md"] = mutate(text.replace(name, page), steps)
+    bodies[BASE + "seed.md"] = SEED.encode()
+    check_site(bodies, build_site(bodies, tmp_path / "run"))
+
+
+def test_the_reader_reads_commonmark_not_lines() -> None:
+    """The independent reader on what a line reader gets wrong."""
+    text = SEED.replace("| Input Price | $0.8 | — |", "| Input Price | $0.8 | $1\u2028.6 |")
+    text = text.replace("- Context window: 128K", "- **Context window**:\t1\x0c28K")
+    text = text.replace(
+        "## Official Pricing (per 1M tokens)", "## Official Pricing (per 1M tokens) ##"
+    )
+    text = text.replace("## Overview\n", "## Overview\n```\n| Cache Write | $9.9 | — |\n```\n")
+    said = read_page(text.replace("\n", "\r"))
+    assert said[("price", "input", "<=200K Context")] == Decimal("0.8")
+    assert said[("price", "input", ">200K Context")] is None  # $1<U+2028>.6: no price
+    assert said[("context",)] is None  # 1<FF>28K: no token count
+    assert ("price", "cache_write", "<=200K Context") not in said
+    assert said[("offer", "OpenAI", "—", "cache_read_usd_per_mtok")] == Decimal("0.2")
 
 
 def test_a_mutation_is_reproducible(tmp_path: Path) -> None:

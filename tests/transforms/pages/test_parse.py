@@ -351,16 +351,19 @@ def test_ragged_rows_are_kept_and_reported() -> None:
         ["Input Price", "$3"],
         ["Output Price", "$15", "$22.50", "$30"],
         ["Cache Read", "$0.3", "—"],
+        ["Cache Write", "$3.75", "—"],
     ]
     # A row that does not fit the header is never mapped by position: it is kept whole,
     # without a column or a row label, so no value lands in a column it does not belong to.
-    assert cells_of(page, PRICING)[3:6] == [
+    assert cells_of(page, PRICING)[3:8] == [
         (2, None, None, "| Input Price | $3 |"),
         (3, None, None, "| Output Price | $15 | $22.50 | $30 |"),
         (4, "Cache Read", "<=200K Context", "$0.3"),
+        (4, "Cache Read", ">200K Context", "—"),
+        (5, "Cache Write", "<=200K Context", "$3.75"),
     ]
-    # A row without its leading pipe is not a table row.
-    assert find_section(page, "Official Pricing").paragraphs == ["Cache Write | $3.75 | — |"]
+    # GFM: a row without its leading pipe still belongs to the table above it.
+    assert find_section(page, "Official Pricing").paragraphs == []
     assert find_section(page, "Provider Availability").tables == []
     assert page.problems == [
         "table row in 'Official Pricing (per 1M tokens)' has 2 cells, header has 3;"
@@ -376,7 +379,7 @@ def test_index_without_front_matter_resolves_relative_and_absolute_links() -> No
     assert page.front_matter == {}
     assert page.content_type != MODEL_CONTENT_TYPE
     assert page.title == "PipeLLM"
-    assert page.preamble.paragraphs == ["> Machine-readable model catalog."]
+    assert page.preamble.paragraphs == ["Machine-readable model catalog."]  # a block quote
     # Fragments dropped, duplicates once, images skipped, other schemes left to the spider.
     assert page.links == [
         "https://www.pipellm.ai/llms/models/gpt-4.1-mini-2025-04-14.md",
@@ -504,7 +507,7 @@ def test_table_separator_may_carry_alignment_colons() -> None:
 
 
 def test_cells_number_bullets_then_table_rows_then_paragraphs_per_section() -> None:
-    page = parse_page("## S\n- a: 1\n| M | T |\n| --- | --- |\n| r | v |\ntext\n", URL)
+    page = parse_page("## S\n- a: 1\n\n| M | T |\n| --- | --- |\n| r | v |\n\ntext\n", URL)
     assert cells_of(page, "S") == [
         (1, "a", None, "1"),
         (2, None, "M", "M"),
@@ -636,9 +639,10 @@ def test_not_markdown_is_a_value_error() -> None:
 
 
 def flat(text: str) -> str:
-    """Whitespace runs as one space and ``\\|`` as ``|``: the only rewriting the body gets
-    (paragraph lines are joined, lines trimmed, escaped pipes unescaped)."""
-    return " ".join(text.replace("\\|", "|").split())
+    """Whitespace runs as one space, ``\\|`` as ``|`` and NUL as U+FFFD: the only rewriting
+    the body gets (paragraph lines are joined, lines trimmed, escaped pipes in table cells
+    unescaped, NUL replaced as CommonMark requires)."""
+    return " ".join(text.replace("\\|", "|").replace("\x00", "\ufffd").split())
 
 
 def assert_values_come_from(page: Page, text: str, *, front_matter: bool = True) -> None:
@@ -807,3 +811,148 @@ def test_simple_front_matter_never_reads_what_yaml_reads_differently(text: str) 
     fast = simple_front_matter(text)
     if fast is not None:
         assert fast == (yaml.load(text, Loader=yaml.BaseLoader) or {})
+
+
+# --- CommonMark rules (issue 18) ---------------------------------------------------------------
+
+PRICE_TABLE = "| Metric | <=200K Context |\n| --- | --- |\n| Input Price | $0.8 |\n"
+
+
+@pytest.mark.parametrize(
+    "separator", ["\u2028", "\u2029", "\x85", "\x0c", "\x0b", "\x1c", "\x1d", "\x1e"]
+)
+def test_only_commonmark_line_endings_end_a_line(separator: str) -> None:
+    text = (
+        f"## Model Metadata\n- Context window: 1{separator}28K\n"
+        f"## Official Pricing\n| Metric | T |\n| --- | --- |\n| Input Price | $1{separator}.6 |\n"
+    )
+    page = parse_page(text, URL)
+    metadata, pricing = page.sections
+    # The value stays one value, the separator in it: it reads as no number, never as 1.
+    assert metadata.bullets == [("Context window", f"1{separator}28K")]
+    assert pricing.tables[0].rows == [["Input Price", f"$1{separator}.6"]]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_every_commonmark_line_ending_reads_the_same_page(newline: str, seed: Page) -> None:
+    page = parse_page(SEED_TEXT.replace("\n", newline), SEED_URL)
+    assert page_record(page) == page_record(seed)
+
+
+@pytest.mark.parametrize(
+    ("block", "what"),
+    [
+        (f"```\n{PRICE_TABLE}```\n", "code block"),
+        (f"~~~markdown\n{PRICE_TABLE}~~~\n", "code block"),
+        ("\n".join("    " + line for line in PRICE_TABLE.splitlines()) + "\n", "code block"),
+        (f"<!--\n{PRICE_TABLE}-->\n", "HTML comment"),
+        (f"<div>\n{PRICE_TABLE}</div>\n", "HTML block"),
+        ("```\n- Model ID: other\n```\n", "code block"),
+    ],
+    ids=["fence", "tilde-fence", "indented", "comment", "html", "fenced-bullet"],
+)
+def test_code_and_html_blocks_are_no_values_and_are_reported(block: str, what: str) -> None:
+    page = parse_page(f"## Overview\nText.\n\n{block}\n## Model Metadata\n- Model ID: a\n", URL)
+    overview, metadata = page.sections
+    assert overview.tables == []
+    assert overview.bullets == []
+    assert overview.paragraphs == ["Text."]
+    assert metadata.bullets == [("Model ID", "a")]
+    (problem,) = page.problems
+    assert problem.startswith(f"{what} in 'Overview' holds what looks like page values")
+
+
+def test_code_block_of_plain_text_is_no_problem() -> None:
+    page = parse_page("## Overview\n```\nprint(1)\n```\n", URL)
+    assert page.sections[0].paragraphs == []
+    assert page.problems == []
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## Official Pricing (per 1M tokens) ##",
+        "## Official Pricing (per 1M tokens) #####",
+        "## Official Pricing (per 1M tokens)\t##  ",
+        "   ## Official Pricing (per 1M tokens)",
+        "##\tOfficial Pricing (per 1M tokens)",
+        "Official Pricing (per 1M tokens)\n---",
+    ],
+    ids=["closing", "long-closing", "tab-closing", "indented", "tab", "setext"],
+)
+def test_headings_read_as_commonmark_reads_them(heading: str) -> None:
+    page = parse_page(f"# T\n{heading}\n{PRICE_TABLE}", URL)
+    (section,) = page.sections
+    assert section.heading == PRICING
+    assert section.tables[0].rows == [["Input Price", "$0.8"]]
+
+
+def test_closing_hash_that_is_text_stays() -> None:
+    page = parse_page("## C# ##\n## C\\##\n", URL)
+    assert [s.heading for s in page.sections] == ["C#", "C\\##"]
+
+
+@pytest.mark.parametrize(
+    ("item", "bullet"),
+    [
+        ("-\tModel ID: a", ("Model ID", "a")),
+        ("*\tModel ID: a", ("Model ID", "a")),
+        ("1. Model ID: a", ("Model ID", "a")),
+        ("2) Model ID: a", ("Model ID", "a")),
+        ("- Model ID:\ta", ("Model ID", "a")),
+        ("- **Model ID**: a", ("Model ID", "a")),
+        ("- **Model ID:** a", ("Model ID", "a")),
+        ("- __Model ID__: a", ("Model ID", "a")),
+        ("- *Model ID*: a", ("Model ID", "a")),
+        ("- **Model ID**: **a**", ("Model ID", "**a**")),  # the value as written
+        ("- **Model** ID: a", ("**Model** ID", "a")),  # not a label in emphasis
+        ("- ** Model ID**: a", ("** Model ID**", "a")),  # no emphasis in CommonMark
+    ],
+)
+def test_list_items_read_as_commonmark_reads_them(
+    item: str, bullet: tuple[str | None, str]
+) -> None:
+    assert parse_page(f"## S\n{item}\n", URL).sections[0].bullets == [bullet]
+
+
+def test_a_list_item_spanning_lines_is_one_value() -> None:
+    page = parse_page("## S\n- Context window: 128K\n  or 1M\n- Max output: 8K\n", URL)
+    assert page.sections[0].bullets == [("Context window", "128K or 1M"), ("Max output", "8K")]
+
+
+def test_table_row_with_extra_or_missing_cells_is_kept_whole() -> None:
+    text = "## S\n| A | B |\n| --- | --- |\n| x | 1 | 2 |\n| y |\n| z | 3 |\n"
+    page = parse_page(text, URL)
+    assert cells_of(page, "S")[2:] == [
+        (2, None, None, "| x | 1 | 2 |"),
+        (3, None, None, "| y |"),
+        (4, "z", "B", "3"),
+    ]
+    assert len(page.problems) == 2
+
+
+def test_table_in_a_block_quote_is_read_with_its_rows_counted() -> None:
+    page = parse_page("## S\n> | A | B |\n> | --- | --- |\n> | x | 1 |\n", URL)
+    assert page.sections[0].tables[0].rows == [["x", "1"]]
+    assert page.problems == []
+
+
+def test_nesting_too_deep_is_reported() -> None:
+    page = parse_page("## S\n" + "> " * 80 + "- Model ID: a\n", URL)
+    assert page.sections[0].bullets == []
+    assert any("nested more than" in problem for problem in page.problems)
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_front_matter_lines_end_as_the_body_lines_do(newline: str) -> None:
+    text = newline.join(["---", 'content_type: "model-detail-page"', "---", "# T", ""])
+    page = parse_page(text, URL)
+    assert page.front_matter == {"content_type": "model-detail-page"}
+    assert page.title == "T"
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\x85", "\x0c"])
+def test_front_matter_is_not_closed_by_another_separator(separator: str) -> None:
+    page = parse_page(f"---\na: b\n---{separator}\n# T\n", URL)
+    assert page.front_matter == {}
+    assert page.problems == ["front matter is not closed by a '---' line"]
