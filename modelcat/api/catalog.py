@@ -41,6 +41,10 @@ class CatalogNotFound(FileNotFoundError):
     """No catalog has been published in this data directory."""
 
 
+class TimeOutOfRange(ValueError):
+    """A time that is valid ISO 8601 but falls outside years 1 to 9999 in UTC."""
+
+
 def data_dir_path(data_dir: str | os.PathLike[str] | None = None) -> Path:
     """``data_dir``, else ``$MODELCAT_DATA_DIR``, else ``./data``."""
     return Path(data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV, "data"))
@@ -114,8 +118,10 @@ def utc_time(moment: str | date | datetime) -> datetime:
 
     Text is ISO 8601: ``2026-03-01``, ``2026-03-01T12:00``, ``2026-03-01 12:00:00Z``,
     ``2026-03-01T13:00+01:00``. A time with an offset is converted to UTC; one without is
-    UTC already; a date is its midnight, UTC. Raises ``ValueError`` for anything else.
+    UTC already; a date is its midnight, UTC. Raises ``ValueError`` for other text or a
+    time outside years 1 to 9999 in UTC (``TimeOutOfRange``), ``TypeError`` for another type.
     """
+    given = moment
     if isinstance(moment, str):
         try:
             moment = datetime.fromisoformat(moment.strip())
@@ -124,8 +130,15 @@ def utc_time(moment: str | date | datetime) -> datetime:
                 f"{moment!r} is not an ISO 8601 date or time "
                 "(e.g. 2026-03-01, 2026-03-01T12:00:00Z, 2026-03-01 13:00+01:00)"
             ) from None
+    elif not isinstance(moment, date):  # datetime is a date too
+        raise TypeError(f"a time is a str, date or datetime, not {type(moment).__name__}")
     if not isinstance(moment, datetime):
         moment = datetime(moment.year, moment.month, moment.day)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise TimeOutOfRange(
+                f"{given!s} is out of range: in UTC it falls outside years 1 to 9999"
+            ) from None
     return moment

@@ -7,6 +7,7 @@ Python always give the same exact answer.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -83,9 +84,14 @@ def cost(
     ``data_dir`` is a data directory or an open DuckDB connection (default
     ``$MODELCAT_DATA_DIR`` or ``./data``). ``as_of`` prices as the catalog stood then (UTC
     unless it says otherwise).
-    Raises ``UnknownModel``, or ``ValueError`` for impossible usage.
+    Counts are whole numbers from 0 (any integer type, numpy's too). Raises
+    ``UnknownModel``, ``ValueError`` for impossible usage or time, ``TypeError`` for a count
+    that is not a whole number (a bool, a float, text) or an id that is not text.
     """
-    usage = Usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, requests)
+    usage = _usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, requests)
+    _text("model_id", model_id)
+    _text("provider", provider, optional=True)
+    _text("region", region, optional=True)
     with _connection(data_dir) as con:
         rows = _request(con, model_id, usage, provider, as_of)
         if not rows:
@@ -118,11 +124,13 @@ def rank_costs(
     """Every model's official prices and every offer (or one model's), cheapest first.
 
     Rows whose request exceeds the context window come after those that fit, and unpriced
-    rows (``total_usd`` None) last. ``top`` keeps the first ``top`` rows.
+    rows (``total_usd`` None) last. ``top`` keeps the first ``top`` rows. Counts and
+    ``top`` are checked as ``cost`` checks its counts.
     """
-    usage = Usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, requests)
+    usage = _usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, requests)
+    _text("model_id", model_id, optional=True)
     where, params = ("WHERE model_id = ?", [model_id]) if model_id is not None else ("", [])
-    limit = "" if top is None else f"LIMIT {int(top)}"
+    limit = "" if top is None else f"LIMIT {_count('top', top)}"
     with _connection(data_dir) as con:
         rows = _rows(
             con,
@@ -182,15 +190,34 @@ def _unknown(
 _MOST_TOKENS = 2**63 - 1
 
 
+def _usage(*counts: Any) -> Usage:
+    """The counts of a request as a ``Usage``, each checked by ``_count``."""
+    names = [f.name for f in fields(Usage)]
+    return Usage(*(_count(name, count) for name, count in zip(names, counts, strict=True)))
+
+
+def _count(name: str, value: Any) -> int:
+    """A whole number from 0 to the macros' largest, as an ``int``: any integer type (numpy's
+    too), never a bool, a float or text."""
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise TypeError(f"{name} must be a whole number, not {type(value).__name__} {value!r}")
+    count = operator.index(value)
+    if count < 0:
+        raise ValueError(f"impossible usage: {name} must be a whole number >= 0, got {count}")
+    if count > _MOST_TOKENS:
+        raise ValueError(f"impossible usage: {name} must be at most {_MOST_TOKENS}, got {count}")
+    return count
+
+
+def _text(name: str, value: Any, *, optional: bool = False) -> None:
+    if not (isinstance(value, str) or (optional and value is None)):
+        kind = "a str or None" if optional else "a str"
+        raise TypeError(f"{name} must be {kind}, not {type(value).__name__} {value!r}")
+
+
 def _usage_params(usage: Usage, as_of: str | date | datetime | None) -> list[Any]:
     """The macros' parameters; ``as_of`` read as ``modelcat.read`` reads it (UTC)."""
-    counts = asdict(usage)
-    for name, count in counts.items():
-        if isinstance(count, int) and count > _MOST_TOKENS:
-            raise ValueError(
-                f"impossible usage: {name} must be at most {_MOST_TOKENS}, got {count}"
-            )
-    return [*counts.values(), None if as_of is None else catalog.utc_time(as_of)]
+    return [*asdict(usage).values(), None if as_of is None else catalog.utc_time(as_of)]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[Cost]:

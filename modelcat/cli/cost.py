@@ -17,10 +17,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from modelcat.api.cost import Cost, UnknownModel, cost, rank_costs
+from modelcat.cli.terminal import escape
 from transforms.contract.vocabulary import TOKEN_METRICS, ExitCode
 
 

@@ -17,6 +17,10 @@
 
 Inside lists and maps the JSON rule applies to each element. Money never passes through a
 binary float: DuckDB hands us ``Decimal`` values and they are written digit for digit.
+
+A table is read on a terminal, so its cells are ``printable``: a control character or a
+bidirectional override in a value is shown escaped (``\\x1b``, ``\\u202e``), never sent to
+the terminal to act on. CSV and JSON are data and carry every value as it is.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -32,6 +37,10 @@ from typing import IO, Any
 # Excel reads a CSV as UTF-8 only when it starts with a byte order mark.
 EXCEL_BOM = "\ufeff"
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+# What a terminal acts on rather than shows: C0 controls but tab and newline (ESC starts
+# escape sequences, CR overwrites a line, BEL rings), DEL, C1 controls (U+009B is a one-byte
+# CSI), and the bidirectional marks, embeddings, overrides and isolates that reorder text.
+_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def json_value(value: Any) -> Any:
@@ -59,6 +68,21 @@ def cell(value: Any) -> str:
         return json.dumps(json_value(value), ensure_ascii=False, separators=(",", ":"))
     text = json_value(value)
     return text if isinstance(text, str) else json.dumps(text)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: what a terminal would act on, escaped."""
+    return _ACTING.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def table_cell(value: Any) -> str:
+    """``value`` as a table cell: its ``cell`` text, ``printable``."""
+    return printable(cell(value))
 
 
 def _key(key: Any) -> str:

@@ -20,6 +20,7 @@ import typer
 from modelcat import __version__
 from modelcat.cli import queries
 from modelcat.cli.cost import cost_command
+from modelcat.cli.formats import printable
 from modelcat.cli.run_commands import rebuild_command, refresh_command
 from modelcat.cli.terminal import UsageProblem, err, results, to_devnull
 from transforms.contract.vocabulary import ExitCode
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except typer.TyperException as error:  # the option parser's: unknown option, bad value
         return _usage_error(error)
     except UsageProblem as problem:
-        err.print(f"modelcat: {problem}", markup=False, highlight=False)
+        err.print(f"modelcat: {printable(str(problem))}", markup=False, highlight=False)
         return ExitCode.USAGE
     except (typer.Abort, KeyboardInterrupt):
         err.print("modelcat: interrupted", markup=False, highlight=False)
@@ -83,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get(DEBUG_ENV):
             traceback.print_exc()
         err.print(
-            f"modelcat: unexpected error: {type(error).__name__}: {error} "
+            f"modelcat: unexpected error: {type(error).__name__}: {printable(str(error))} "
             f"(set {DEBUG_ENV}=1 for the traceback)",
             markup=False,
             highlight=False,
@@ -97,7 +98,7 @@ def _usage_error(error: Any) -> int:
     if type(error).__name__ == "NoArgsIsHelpError":  # typer printed the help making it
         return ExitCode.DONE
     err.print(
-        f"{command}: {error.format_message()} (see {command} --help)",
+        f"{command}: {printable(error.format_message())} (see {command} --help)",
         markup=False,
         highlight=False,
     )

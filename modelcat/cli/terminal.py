@@ -58,7 +58,7 @@ class OutputFormat(StrEnum):
 
 
 def fail(message: str) -> NoReturn:
-    err.print(message, markup=False, highlight=False)
+    err.print(formats.printable(message), markup=False, highlight=False)
     raise typer.Exit(ExitCode.NOT_DONE)
 
 
@@ -98,7 +98,7 @@ def emit(columns: Sequence[str], rows: Iterable[Sequence[Any]], output: OutputFo
             for column in columns:
                 table.add_column(column, overflow="fold")  # wrap, never cut a value short
             for row in rows:
-                table.add_row(*(Text(formats.cell(value)) for value in row))
+                table.add_row(*(Text(formats.table_cell(value)) for value in row))
             # On a terminal, its width; off one, as wide as the values (never wrapped).
             wide = results if results.is_terminal else _Console(width=1_000_000)
             wide.print(table)
@@ -126,10 +126,10 @@ def to_devnull(stream: Any) -> None:
 
 
 def escape(text: str | None) -> str:
-    """``text`` shown as it is, never read as rich markup."""
+    """``text`` shown as it is, never read as rich markup nor acted on by the terminal."""
     from rich.markup import escape as escape_markup
 
-    return escape_markup(text or "")
+    return escape_markup(formats.printable(text or ""))
 
 
 class UsageProblem(Exception):
@@ -148,6 +148,8 @@ def open_catalog(data_dir: Path, *, external_access: bool = False) -> duckdb.Duc
 def utc_time_option(option: str, text: str, *, run_id: bool = False):  # -> datetime
     try:
         return api.utc_time(text)
+    except api.TimeOutOfRange as error:
+        raise UsageProblem(f"{option}: {error}") from None
     except ValueError:
         also = "a run id (like 20261126T053411123Z) or " if run_id else ""
         raise UsageProblem(

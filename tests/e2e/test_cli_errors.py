@@ -28,6 +28,31 @@ BAD_INPUTS = [
     (["sql", "SELECT 1", "--data-dir", "{junk}"], 1, "cannot open the catalog"),
     (["changes", "--since", "yesterday", "--data-dir", "{data}"], 2, "not a run id"),
     (["changes", "--since", "2026-13-45", "--data-dir", "{data}"], 2, "ISO 8601"),
+    # Valid ISO 8601, but outside years 1 to 9999 once in UTC.
+    (
+        ["sql", "SELECT 1", "--data-dir", "{data}", "--as-of", "0001-01-01T00:00+01:00"],
+        2,
+        "--as-of: 0001-01-01T00:00+01:00 is out of range",
+    ),
+    (
+        ["changes", "--since", "9999-12-31T23:00-05:00", "--data-dir", "{data}"],
+        2,
+        "--since: 9999-12-31T23:00-05:00 is out of range",
+    ),
+    (
+        [
+            "cost",
+            "o3",
+            "--input-tokens",
+            "1",
+            "--as-of",
+            "9999-12-31T23:00-05:00",
+            "--data-dir",
+            "{data}",
+        ],
+        2,
+        "9999-12-31T23:00-05:00 is out of range",
+    ),
     (
         ["quality", "--run", "nope", "--data-dir", "{data}"],
         2,

@@ -5,6 +5,7 @@ settings or used to abort the process."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,45 @@ def test_sql_answers_what_it_may(published: Path, tmp_path: Path, statement: str
     result = modelcat("sql", statement, "--data-dir", str(published), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# A model id that would retitle the terminal, ring it, clear it and reverse what follows.
+EVIL_ID = "o3\x1b]0;pwned\x07\x1b[2J\u202ex\x9b31m"
+EVIL_SHOWN = "o3\\x1b]0;pwned\\x07\\x1b[2J\\u202ex\\x9b31m"
+RAW = ("\x1b", "\x07", "\u202e", "\x9b")
+
+
+def test_table_output_escapes_control_characters(
+    mirror: Path, server: MirrorServer, data_dir: Path
+) -> None:
+    """Every table a command prints shows a hostile value escaped; CSV and JSON keep it."""
+    page = mirror / "llms" / "models" / "o3.md"
+    text = page.read_text().replace("- Model ID: o3", f"- Model ID: {EVIL_ID}")
+    # An unreadable value the quality issue quotes as written.
+    page.write_text(text.replace("- Context window: 200K", "- Context window: 2\x1b[2J\x07K"))
+    crawl = modelcat(
+        "refresh", "--start-url", server.url("/llms.txt"), "--data-dir", str(data_dir), *FAST
+    )
+    assert crawl.returncode == 0, crawl.stderr
+    where = ["--data-dir", str(data_dir)]
+    # Every command's table: sql, quality, changes (each model was added) and cost.
+    tables = {
+        "sql": modelcat("sql", "SELECT model_id FROM models WHERE model_id LIKE 'o3%'", *where),
+        "quality": modelcat("quality", *where),
+        "changes": modelcat("changes", *where),
+        "cost": modelcat("cost", EVIL_ID, "--input-tokens", "1000", *where),
+        "rank": modelcat("cost", "--rank", "--top", "500", "--input-tokens", "1", *where),
+        "unknown": modelcat("cost", EVIL_ID + "?", "--input-tokens", "1", *where),
+    }
+    for name, result in tables.items():
+        assert not any(c in result.stdout + result.stderr for c in RAW), name
+    for name in ("sql", "changes", "cost", "rank"):
+        assert EVIL_SHOWN in tables[name].stdout, (name, tables[name].stdout)
+    assert "2\\x1b[2J\\x07K" in tables["quality"].stdout  # the unreadable context window
+    assert EVIL_SHOWN in tables["unknown"].stderr
+    # Data formats carry the value as it is.
+    csv = modelcat("sql", "SELECT model_id FROM models", "-f", "csv", *where)
+    assert EVIL_ID in csv.stdout.splitlines()
+    data = modelcat("sql", "SELECT model_id FROM models", "-f", "json", *where)
+    assert {"model_id": EVIL_ID} in json.loads(data.stdout)
+    assert query(data_dir, "SELECT count(*) FROM models WHERE model_id = ?", [EVIL_ID]) == [(1,)]

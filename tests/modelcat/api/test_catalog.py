@@ -4,14 +4,14 @@ a crawl (the published demo catalog, end to end: ``tests/e2e/test_api.py``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import duckdb
 import pandas as pd
 import pytest
 
-from modelcat.api.catalog import CatalogNotFound, open, read, utc_time
+from modelcat.api.catalog import CatalogNotFound, TimeOutOfRange, open, read, utc_time
 from transforms.contract.columns import USD
 from transforms.contract.layout import DataDir
 from transforms.contract.tables import TABLES
@@ -93,3 +93,22 @@ def test_open_is_read_only_with_the_macros(two_runs: DataDir, monkeypatch) -> No
             con.execute("CREATE TABLE scratch AS SELECT 1")
     with open(two_runs.root, external_access=False) as con, pytest.raises(duckdb.Error):
         con.execute(f"SELECT * FROM read_parquet('{two_runs.snapshots}/*/models.parquet')")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "0001-01-01T00:00+01:00",
+        "9999-12-31T23:00-05:00",
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
+    ],
+)
+def test_a_moment_outside_the_years_utc_can_hold_is_refused(moment: str | datetime) -> None:
+    with pytest.raises(TimeOutOfRange, match="is out of range: in UTC it falls outside years 1"):
+        utc_time(moment)
+
+
+@pytest.mark.parametrize("moment", [20260301, 1.5, None, b"2026-03-01"])
+def test_a_moment_of_another_type_is_a_type_error(moment: object) -> None:
+    with pytest.raises(TypeError, match="a time is a str, date or datetime, not "):
+        utc_time(moment)  # type: ignore[arg-type]

@@ -16,7 +16,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modelcat.cli.formats import EXCEL_BOM, cell, json_value, write_csv, write_json, write_jsonl
+from modelcat.cli.formats import (
+    EXCEL_BOM,
+    cell,
+    json_value,
+    printable,
+    table_cell,
+    write_csv,
+    write_json,
+    write_jsonl,
+)
 from transforms.contract.casting import sql_type
 from transforms.contract.tables import TABLES
 
@@ -139,3 +148,42 @@ def test_writers_agree_with_the_cell_rule() -> None:
     empty = io.StringIO()
     write_json(columns, [], empty)
     assert json.loads(empty.getvalue()) == []
+
+
+# (value, as a table shows it): what a terminal would act on is shown escaped.
+PRINTABLE = [
+    ("gpt-4.1", "gpt-4.1"),
+    ("évolué ≤200K 模型", "évolué ≤200K 模型"),
+    ("tab\tand\nnewline", "tab\tand\nnewline"),
+    ("x\x1b]0;title\x07\x1b[2J", "x\\x1b]0;title\\x07\\x1b[2J"),
+    ("cr\rover", "cr\\x0dover"),
+    ("nul\x00del\x7f", "nul\\x00del\\x7f"),
+    ("c1 csi\x9b2J nel\x85", "c1 csi\\x9b2J nel\\x85"),
+    ("bidi \u202eevil\u202c", "bidi \\u202eevil\\u202c"),
+    ("isolates \u2066a\u2069 \u2067b\u2068", "isolates \\u2066a\\u2069 \\u2067b\\u2068"),
+    ("marks \u200e\u200f\u061c", "marks \\u200e\\u200f\\u061c"),
+    ("back\\slash", "back\\slash"),
+]
+
+
+@pytest.mark.parametrize(("value", "shown"), PRINTABLE)
+def test_a_table_cell_escapes_what_a_terminal_acts_on(value: str, shown: str) -> None:
+    assert printable(value) == shown
+    assert table_cell(value) == shown
+    assert cell(value) == value  # CSV and JSON are data: every value as it is
+
+
+CODES = [*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, *range(0x202A, 0x202F)]
+ACTING = {chr(code) for code in [*CODES, *range(0x2066, 0x206A)]} - {"\t", "\n"}
+
+
+@given(st.text())
+def test_nothing_a_terminal_acts_on_reaches_a_table(text: str) -> None:
+    shown = printable(text)
+    assert not set(shown) & ACTING
+    if not set(text) & ACTING:
+        assert shown == text
+
+
+def test_a_list_in_a_table_is_escaped_too() -> None:
+    assert table_cell(["a\x1b[31m", "b\u202e"]) == '["a\\u001b[31m","b\\u202e"]'
