@@ -54,8 +54,9 @@ def sql(
         typer.Option(
             "--as-of",
             help="Answer as the catalog stood at this time (ISO 8601; UTC unless it has an "
-            "offset, e.g. 2026-03-01): models, official_prices and provider_offers then come "
-            "from the history tables.",
+            "offset, e.g. 2026-03-01): models, official_prices, provider_offers, "
+            "reference_models, reference_prices and discrepancies then come from the "
+            "history tables.",
         ),
     ] = None,
 ) -> None:
@@ -216,7 +217,8 @@ def changes(
     data_dir: DataDirOption = Path("data"),
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
-    """What changed between runs: models added and removed, prices and attributes changed."""
+    """What changed between runs: models added and removed, prices and attributes changed,
+    a public catalog's value changed, a discrepancy opened or closed."""
     where, params = "", []
     if since is not None:
         if RUN_ID.match(since):
@@ -230,7 +232,7 @@ def changes(
         cursor = con.execute(
             "SELECT observed_at, run_id, kind, model_id, provider, region, field, tier_label, "
             "tier_min_tokens, "
-            f"old_value, new_value FROM changes {where} "
+            f"old_value, new_value, source FROM changes {where} "
             "ORDER BY observed_at, kind, model_id, provider, field",
             params,
         )

@@ -25,6 +25,7 @@ from modelcat.cli.terminal import (
 )
 from transforms.contract.layout import DataDir
 from transforms.contract.vocabulary import ExitCode, RunStatus
+from transforms.references.log import NOT_ASKED
 
 if TYPE_CHECKING:
     from modelcat.cli.progress import RunProgress
@@ -286,7 +287,9 @@ def reference_line(summary: RunSummary) -> str:
     parts = []
     for report in summary.references:
         text = f"{report['source']} {report['entries']:,} entries, {report['matched']:,} matched"
-        if report["unavailable"]:
+        if report["unavailable"] == NOT_ASKED:
+            text += f" ({NOT_ASKED}; last values carried forward)"
+        elif report["unavailable"]:
             text += f" [yellow](unavailable: {escape(report['unavailable'])}; carried forward)[/]"
         parts.append(text)
     return f"references: {'; '.join(parts)}; discrepancies: {summary.discrepancies:,}"

@@ -84,7 +84,11 @@ def build_and_publish(
             built.tables()
             | references.tables()
             | advance_catalog(
-                _history(plan.previous), built.current_tables(), observation, built.carried_forward
+                _history(plan.previous),
+                built.current_tables() | references.tables(),
+                observation,
+                built.carried_forward,
+                [r.source for r in references.reports if r.unavailable],
             )
         )
         tables[TableName.QUALITY_ISSUES] = _with_issues(

@@ -30,6 +30,9 @@ class TableName(StrEnum):
     REFERENCE_MODELS = "reference_models"
     REFERENCE_PRICES = "reference_prices"
     DISCREPANCIES = "discrepancies"
+    REFERENCE_MODEL_HISTORY = "reference_model_history"
+    REFERENCE_PRICE_HISTORY = "reference_price_history"
+    DISCREPANCY_HISTORY = "discrepancy_history"
 
 
 class Metric(StrEnum):

@@ -8,9 +8,15 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from transforms.pages.archive import PageArchive
 from transforms.references.items import ReferenceItem
+
+if TYPE_CHECKING:
+    from transforms.pages.archive import PageArchive
+
+# Why a catalog of the last snapshot has no record: the run was not asked to fetch it.
+NOT_ASKED = "not fetched by this run"
 
 
 @dataclass(frozen=True)

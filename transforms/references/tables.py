@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +24,7 @@ from transforms.contract.layout import Snapshot
 from transforms.contract.tables import DISCREPANCIES, REFERENCE_MODELS, REFERENCE_PRICES, TABLES
 from transforms.contract.vocabulary import IssueKind, ReferenceSource, TableName
 from transforms.pages.archive import CorruptBody, PageArchive
-from transforms.references.log import FetchRecord
+from transforms.references.log import NOT_ASKED, FetchRecord
 from transforms.references.match import link_entries
 from transforms.references.parse import (
     ReferenceEntry,
@@ -80,23 +80,31 @@ def reference_tables(
     models_parts, prices_parts = [], []
     issues = Issues()
     reports = []
-    for record in sorted(fetched, key=lambda r: r.source):
+    asked = {record.source for record in fetched}
+    # A catalog this run was not asked for keeps its last values too (never "removed").
+    unasked = [
+        FetchRecord(source, "", datetime.min, None, NOT_ASKED, None)
+        for source in sorted(_sources(previous) - asked)
+    ]
+    for record in sorted([*fetched, *unasked], key=lambda r: r.source):
         report = SourceReport(record.source, record.url)
         reports.append(report)
         try:
             parsed = _read(record, archive, today)
         except UnreadableReference as why:
             report.unavailable = str(why)
-            issues += Issues.of(
-                issue_rows(
-                    IssueKind.REFERENCE_UNAVAILABLE,
-                    f"{record.source} could not be read ({why}); its last values are "
-                    "carried forward",
-                    page_url=record.url,
-                    field=record.source,
+            if record.error != NOT_ASKED:
+                issues += Issues.of(
+                    issue_rows(
+                        IssueKind.REFERENCE_UNAVAILABLE,
+                        f"{record.source} could not be read ({why}); its last values are "
+                        "carried forward",
+                        page_url=record.url,
+                        field=record.source,
+                    )
                 )
-            )
             carried_models, carried_prices = _carried(previous, record.source)
+            report.url = _first(carried_models["source_url"], record.url)
             models_parts.append(carried_models)
             prices_parts.append(carried_prices)
             report.entries = carried_models["source_model"].nunique()
@@ -209,6 +217,17 @@ def _concat(parts: list[pd.DataFrame], name: str) -> pd.DataFrame:
         return empty(table)
     frame = pd.concat(parts, ignore_index=True)
     return frame.sort_values(list(table.key), kind="stable", ignore_index=True)
+
+
+def _sources(previous: Snapshot | None) -> set[str]:
+    """The catalogs the last snapshot holds values of."""
+    if previous is None or not previous.has(REFERENCE_MODELS.name):
+        return set()
+    return set(previous.read(REFERENCE_MODELS.name, columns=["source"])["source"].to_pylist())
+
+
+def _first(values: pd.Series, default: str) -> str:
+    return str(values.iloc[0]) if len(values) else default
 
 
 def _carried(previous: Snapshot | None, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
