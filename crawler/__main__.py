@@ -1,8 +1,9 @@
 """``python -I -m crawler SPEC``: the crawl child that ``modelcat refresh`` starts.
 
-SPEC is JSON, ``{"start_urls": [...], "settings": {NAME: VALUE}}``, written by
-``crawler.spec.crawl_spec``. The settings go on top of ``crawler.settings``, as
-``scrapy crawl pipellm -s NAME=VALUE`` would put them, but without Scrapy's project lookup:
+SPEC is JSON, ``{"start_urls": [...], "references": {SOURCE: URL}, "settings": {NAME:
+VALUE}}``, written by ``crawler.spec.crawl_spec``. The settings go on top of
+``crawler.settings``, as ``scrapy crawl pipellm -s NAME=VALUE`` would put them, but without
+Scrapy's project lookup:
 ``scrapy crawl`` adds the directory of the nearest ``scrapy.cfg`` to ``sys.path``, and
 ``python -m`` the working directory, so a ``crawler/`` package or any module in the
 directory refresh runs from could be imported in place of ours. Run isolated (``-I``), this
@@ -34,7 +35,8 @@ def main(spec: str) -> int:
 
     start_urls, settings = crawl_settings(spec)
     process = AsyncCrawlerProcess(settings)
-    process.crawl(PipeLLMSpider, start_urls=start_urls)
+    references = json.loads(spec).get("references", {})
+    process.crawl(PipeLLMSpider, start_urls=start_urls, references=references)
     process.start()
     return 1 if process.bootstrap_failed else 0
 

@@ -22,6 +22,8 @@ from crawler.stats import write_stats
 from transforms.contract.layout import RunDir
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
+from transforms.references.items import ReferenceItem
+from transforms.references.log import stage_reference
 
 
 class StagingWriter:
@@ -34,6 +36,9 @@ class StagingWriter:
         settings = crawler.settings
         archive = settings.get("MODELCAT_ARCHIVE_DIR")
         validators = settings.get("MODELCAT_VALIDATORS_FILE")
+        self.run_dir = run_dir(crawler)
+        # Reference bodies are archived like pages (here, when the run has no archive).
+        self.archive = PageArchive(Path(archive) if archive else self.run_dir.path / "archive")
         self.stager = Stager(
             run_dir(crawler),
             PageArchive(Path(archive)) if archive else None,
@@ -44,8 +49,11 @@ class StagingWriter:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def process_item(self, item: PageItem) -> PageItem:
-        self.stager.add(item)
+    def process_item(self, item: PageItem | ReferenceItem) -> PageItem | ReferenceItem:
+        if isinstance(item, ReferenceItem):
+            stage_reference(item, self.run_dir.reference_log, self.archive)
+        else:
+            self.stager.add(item)
         return item
 
     def close_spider(self) -> None:
@@ -70,7 +78,7 @@ class ForwardToParent:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def process_item(self, item: PageItem) -> PageItem:
+    def process_item(self, item: PageItem | ReferenceItem) -> PageItem | ReferenceItem:
         try:
             pickle.dump(item, self.stream, protocol=pickle.HIGHEST_PROTOCOL)
             self.stream.flush()

@@ -10,6 +10,14 @@ from urllib.parse import urlsplit
 
 DEFAULT_START_URLS = ("https://www.pipellm.ai/llms.txt",)
 FOLLOWED_SUFFIXES = (".md", ".txt")
+# The public catalogs a live refresh cross-checks (``--reference`` replaces them).
+REFERENCE_URLS = {
+    "litellm": "https://raw.githubusercontent.com/BerriAI/litellm/main/"
+    "model_prices_and_context_window.json",
+    "openrouter": "https://openrouter.ai/api/v1/models",
+    "models.dev": "https://models.dev/api.json",
+    "genai-prices": "https://raw.githubusercontent.com/pydantic/genai-prices/main/prices/data.json",
+}
 
 
 def on_site(url: str, hosts: set[str]) -> bool:

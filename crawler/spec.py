@@ -105,6 +105,8 @@ class CrawlOptions:
     delay: float | None = None  # seconds between requests to a host; None = polite default
     concurrency: int | None = None  # requests in flight; None = polite default
     settings: dict[str, Any] = field(default_factory=dict)  # of USER_SETTINGS only
+    # The public catalogs to cross-check, source -> URL (``--reference``).
+    references: dict[str, str] = field(default_factory=dict)
 
     def overrides(self, data_dir: DataDir, run_dir: RunDir) -> dict[str, Any]:
         """The Scrapy settings a run sets on top of ``crawler/settings.py``."""
@@ -143,4 +145,6 @@ def crawl_spec(
             "ITEM_PIPELINES": {"crawler.pipelines.ForwardToParent": 300},
             "MODELCAT_STREAM_FD": stream_fd,
         }
-    return json.dumps({"start_urls": options.start_urls, "settings": settings})
+    return json.dumps(
+        {"start_urls": options.start_urls, "references": options.references, "settings": settings}
+    )

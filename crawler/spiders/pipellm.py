@@ -10,6 +10,10 @@ those hosts, is crawled as a page of its own (Scrapy's redirect handling would f
 into one item, and drop without a trace a redirect to a URL crawled already or off the site).
 An HTML page's meta refresh is not followed: a login wall is quarantined where it stands.
 
+The reference catalogs of the run (``references``: source -> URL) are fetched in the same
+crawl, with the same politeness, robots.txt, retries and size caps, each one a
+``ReferenceItem``; redirects are followed for them (raw GitHub files move).
+
 When ``MODELCAT_VALIDATORS_FILE`` is set, requests for pages seen before carry
 ``If-None-Match`` / ``If-Modified-Since``; a 304 answer is turned into a ``not_modified``
 item from what the validator store remembers of the page, without reading or parsing it.
@@ -37,6 +41,7 @@ from transforms.pages import outcome
 from transforms.pages.archive import PageArchive, Validators
 from transforms.pages.items import PageItem
 from transforms.pages.parse import NotMarkdown, decode_markdown, peek_page, unreadable
+from transforms.references.items import ReferenceItem
 
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -44,9 +49,15 @@ REDIRECTS = (301, 302, 303, 307, 308)
 class PipeLLMSpider(scrapy.Spider):
     name = "pipellm"
 
-    def __init__(self, start_urls: str | list[str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        start_urls: str | list[str] | None = None,
+        references: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         """``start_urls`` is a list, or a comma/space separated string for ``-a start_urls=``."""
         super().__init__(**kwargs)
+        self.references = dict(references or {})
         if isinstance(start_urls, str):
             start_urls = start_urls.replace(",", " ").split()
         self.start_urls = list(start_urls or DEFAULT_START_URLS)
@@ -66,8 +77,41 @@ class PipeLLMSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        for source, url in self.references.items():
+            yield scrapy.Request(
+                url,
+                callback=self.reference,
+                errback=self.reference_failed,
+                cb_kwargs={"source": source},
+                dont_filter=True,
+            )
         for url in self.start_urls:
             yield self.request(url)
+
+    def reference(self, response: Response, source: str) -> Iterator[ReferenceItem]:
+        request = response.request
+        yield ReferenceItem(
+            source=source,
+            url=response.url,
+            fetched_at=datetime.now(UTC),
+            http_status=response.status,
+            error=None,
+            body=response.body,
+            content_sha256=hashlib.sha256(response.body).hexdigest(),
+            retries=request.meta.get("retry_times", 0) if request is not None else 0,
+        )
+
+    def reference_failed(self, failure: Failure) -> Iterator[ReferenceItem]:
+        request = failure.request  # type: ignore[attr-defined]
+        status = failure.value.response.status if isinstance(failure.value, HttpError) else None
+        yield ReferenceItem(
+            source=request.cb_kwargs["source"],
+            url=request.url,
+            fetched_at=datetime.now(UTC),
+            http_status=status,
+            error=_describe(failure),
+            retries=request.meta.get("retry_times", 0),
+        )
 
     def request(self, url: str) -> scrapy.Request:
         headers: dict[str, str] = {}

@@ -34,6 +34,9 @@ AS_OF_MACROS = {
     "models": "models_as_of",
     "official_prices": "prices_as_of",
     "provider_offers": "offers_as_of",
+    "reference_models": "reference_models_as_of",
+    "reference_prices": "reference_prices_as_of",
+    "discrepancies": "discrepancies_as_of",
 }
 
 
@@ -91,8 +94,9 @@ def read(
     """One table as a pandas DataFrame in exact types: decimals stay Arrow decimals
     (``Decimal`` values), never floats; integers and booleans nullable.
 
-    ``as_of`` (models, official_prices, provider_offers): the table as the catalog stood at
-    that time, from the history tables. A time without an offset is UTC.
+    ``as_of`` (models, official_prices, provider_offers, reference_models,
+    reference_prices, discrepancies): the table as the catalog stood at that time, from the
+    history tables. A time without an offset is UTC.
     """
     with open(data_dir) as con:
         known = tables(con)

@@ -57,6 +57,7 @@ app.command(name="sql")(queries.sql)
 app.command(name="export")(queries.export)
 app.command(name="quality")(queries.quality)
 app.command(name="changes")(queries.changes)
+app.command(name="discrepancies")(queries.discrepancies)
 app.command(name="cost")(cost_command)
 
 

@@ -54,8 +54,9 @@ def sql(
         typer.Option(
             "--as-of",
             help="Answer as the catalog stood at this time (ISO 8601; UTC unless it has an "
-            "offset, e.g. 2026-03-01): models, official_prices and provider_offers then come "
-            "from the history tables.",
+            "offset, e.g. 2026-03-01): models, official_prices, provider_offers, "
+            "reference_models, reference_prices and discrepancies then come from the "
+            "history tables.",
         ),
     ] = None,
 ) -> None:
@@ -216,7 +217,8 @@ def changes(
     data_dir: DataDirOption = Path("data"),
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
-    """What changed between runs: models added and removed, prices and attributes changed."""
+    """What changed between runs: models added and removed, prices and attributes changed,
+    a public catalog's value changed, a discrepancy opened or closed."""
     where, params = "", []
     if since is not None:
         if RUN_ID.match(since):
@@ -230,7 +232,7 @@ def changes(
         cursor = con.execute(
             "SELECT observed_at, run_id, kind, model_id, provider, region, field, tier_label, "
             "tier_min_tokens, "
-            f"old_value, new_value FROM changes {where} "
+            f"old_value, new_value, source FROM changes {where} "
             "ORDER BY observed_at, kind, model_id, provider, field",
             params,
         )
@@ -242,3 +244,58 @@ def _travel(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
     moment = utc_time_option("--as-of", as_of).isoformat(sep=" ")
     for view, macro in api.AS_OF_MACROS.items():
         con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {macro}(TIMESTAMP '{moment}')")
+
+
+def discrepancies(
+    source: Annotated[
+        str | None,
+        typer.Option(help="Only this catalog: litellm, openrouter, models.dev or genai-prices."),
+    ] = None,
+    field: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this field: input, output, cache_read, cache_write, "
+            "context_window_tokens or max_output_tokens."
+        ),
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Only this model id.")] = None,
+    min_difference: Annotated[
+        float | None,
+        typer.Option(
+            "--min-difference",
+            min=0,
+            help="Only differences of at least PCT percent either way (a difference from 0 "
+            "always shows).",
+            metavar="PCT",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="The discrepancies open at this time (ISO 8601; UTC)."),
+    ] = None,
+    data_dir: DataDirOption = Path("data"),
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Where the public catalogs (LiteLLM, OpenRouter, models.dev, genai-prices) disagree
+    with the pages: our value, theirs, and by how much."""
+    conditions: list[str] = []
+    params: list[object] = []
+    for column, value in (("source", source), ("field", field), ("model_id", model)):
+        if value is not None:
+            conditions.append(f"{column} = ?")
+            params.append(value)
+    if min_difference is not None:
+        conditions.append("(difference_pct IS NULL OR abs(difference_pct) >= ?)")
+        params.append(min_difference)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    with open_catalog(data_dir) as con:
+        if as_of is not None:
+            _travel(con, as_of)
+        cursor = con.execute(
+            "SELECT model_id, source, source_model, match_rule, provider, field, "
+            f"tier_min_tokens, our_value, source_value, difference_pct FROM discrepancies {where} "
+            "ORDER BY model_id, source, source_model, provider NULLS FIRST, field, "
+            "tier_min_tokens",
+            params,
+        )
+        emit([d[0] for d in cursor.description], result_rows(cursor), output)

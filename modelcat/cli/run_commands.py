@@ -17,6 +17,7 @@ import typer
 
 from modelcat.cli.terminal import (
     DataDirOption,
+    UsageProblem,
     err,
     escape,
     results,
@@ -24,6 +25,7 @@ from modelcat.cli.terminal import (
 )
 from transforms.contract.layout import DataDir
 from transforms.contract.vocabulary import ExitCode, RunStatus
+from transforms.references.log import NOT_ASKED
 
 if TYPE_CHECKING:
     from modelcat.cli.progress import RunProgress
@@ -73,6 +75,18 @@ def refresh_command(
         float,
         typer.Option(min=0, help="Off a terminal: seconds between progress lines (0: none)."),
     ] = HEARTBEAT_SECONDS,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reference",
+            help="A public catalog to cross-check, NAME=URL with NAME litellm, openrouter, "
+            "models.dev or genai-prices; repeatable. Default: the four live catalogs when "
+            "no --start-url is given, none when one is.",
+        ),
+    ] = None,
+    no_references: Annotated[
+        bool, typer.Option("--no-references", help="Cross-check no public catalog.")
+    ] = False,
 ) -> None:
     """Crawl the mirror, build the catalog and publish it (Parquet + DuckDB).
 
@@ -90,6 +104,7 @@ def refresh_command(
             delay=delay,
             concurrency=concurrency,
             settings=dict(_name_value(s) for s in setting or []),
+            references=_references(reference, live=not start_url, none=no_references),
         )
         progress.crawling(options.start_urls)
         summary = refresh(
@@ -103,6 +118,31 @@ def refresh_command(
     code = ExitCode.DONE if summary.status == RunStatus.PUBLISHED else ExitCode.NOT_DONE
     _print_summary(summary, data_dir)
     raise typer.Exit(code)
+
+
+def _references(given: list[str] | None, *, live: bool, none: bool) -> dict[str, str]:
+    """The catalogs to cross-check: those given, else the live ones on a live crawl."""
+    from crawler.site import REFERENCE_URLS
+    from transforms.contract.vocabulary import ReferenceSource
+
+    if none:
+        if given:
+            raise UsageProblem("refresh: --no-references and --reference exclude each other")
+        return {}
+    if not given:
+        return dict(REFERENCE_URLS) if live else {}
+    references: dict[str, str] = {}
+    names = ", ".join(ReferenceSource)
+    for text in given:
+        name, _, url = (part.strip() for part in text.partition("="))
+        if name not in set(ReferenceSource):
+            raise UsageProblem(f"refresh: --reference {name}: unknown catalog; known: {names}")
+        if not url.startswith(("http://", "https://")):
+            raise UsageProblem(f"refresh: --reference {name}={url}: expected an http(s) URL")
+        if name in references:
+            raise UsageProblem(f"refresh: --reference {name} given twice")
+        references[name] = url
+    return references
 
 
 @contextmanager
@@ -226,6 +266,8 @@ def summary_lines(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False)
             f"  {summary.models_carried_forward} models carried forward from the previous "
             "catalog: their pages failed this time"
         )
+    if summary.references:
+        lines.append(f"  {reference_line(summary)}")
     if summary.status == RunStatus.PUBLISHED:
         changed = ", ".join(f"{n} {k}" for k, n in sorted(summary.changes_by_kind.items()))
         lines.append(f"  changes: {sum(summary.changes_by_kind.values())} ({changed or 'none'})")
@@ -238,6 +280,19 @@ def summary_lines(summary: RunSummary, data_dir: Path, *, rebuilt: bool = False)
     else:
         lines.append(f"  nothing was published: {_still_live(data_dir)}")
     return lines
+
+
+def reference_line(summary: RunSummary) -> str:
+    """``references: litellm 2,985 entries, 161 matched, …; discrepancies: 427``."""
+    parts = []
+    for report in summary.references:
+        text = f"{report['source']} {report['entries']:,} entries, {report['matched']:,} matched"
+        if report["unavailable"] == NOT_ASKED:
+            text += f" ({NOT_ASKED}; last values carried forward)"
+        elif report["unavailable"]:
+            text += f" [yellow](unavailable: {escape(report['unavailable'])}; carried forward)[/]"
+        parts.append(text)
+    return f"references: {'; '.join(parts)}; discrepancies: {summary.discrepancies:,}"
 
 
 def _still_live(data_dir: Path) -> str:

@@ -20,6 +20,8 @@ from transforms.contract.layout import DataDir, RunDir
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
 from transforms.pages.staging import Stager
+from transforms.references.items import ReferenceItem
+from transforms.references.log import stage_reference
 
 CHILD_GRACE_SECONDS = 5  # how long a crawl being stopped may take to close before it is killed
 
@@ -45,7 +47,8 @@ def crawl(
     stream = os.fdopen(read_end, "rb")
     spec = crawl_spec(options, data_dir, run_dir, stream_fd=write_end)
     command = [sys.executable, "-I", "-m", "crawler", spec]
-    stager = Stager(run_dir, PageArchive(data_dir.archive), data_dir.validators)
+    archive = PageArchive(data_dir.archive)
+    stager = Stager(run_dir, archive, data_dir.validators)
     child: subprocess.Popen | None = None
     stats: dict = {}
     finished = False
@@ -67,6 +70,9 @@ def crawl(
             except EOFError:
                 break
             with stop.held():  # a page is staged whole, or not at all
+                if isinstance(item, ReferenceItem):
+                    stage_reference(item, run_dir.reference_log, archive)
+                    continue
                 stager.add(item)
                 on_page(item)
         finished = True

@@ -14,14 +14,18 @@ import pyarrow as pa
 from modelcat.run.guards import refusal
 from modelcat.run.interrupts import StopSignals
 from modelcat.run.records import RunSummary, now, runs_table, timestamp
+from transforms.build.issues import Issues
 from transforms.build.plan import BuildPlan
 from transforms.build.tables import build_tables
-from transforms.contract.casting import empty, to_frame
+from transforms.contract.casting import conform, empty, to_frame
 from transforms.contract.layout import DataDir, Snapshot
 from transforms.contract.tables import HISTORY_TABLES, TABLES
 from transforms.contract.vocabulary import RunStatus, Step, TableName
 from transforms.history import Observation, advance_catalog
+from transforms.pages.archive import PageArchive
 from transforms.publish.snapshot import publish
+from transforms.references.log import read_reference_log
+from transforms.references.tables import reference_tables
 
 
 def return_freed_memory() -> None:
@@ -57,6 +61,16 @@ def build_and_publish(
     with timed(summary, Step.BUILD):
         built = build_tables(plan, summary.run_id)
     summary.count_built(built)
+    started = time.perf_counter()
+    references = reference_tables(
+        read_reference_log(plan.run_dir.reference_log),
+        PageArchive(data_dir.archive),
+        plan.previous,
+        built.current_tables(),
+        timestamp(summary.started_at).date(),
+    )
+    summary.seconds["references"] = round(time.perf_counter() - started, 3)
+    summary.count_references(references)
 
     refused = refusal(summary, built.models, plan.previous, allow_shrink)
     if refused:
@@ -66,8 +80,19 @@ def build_and_publish(
     on_step(Step.HISTORY)
     with timed(summary, Step.HISTORY):
         observation = Observation(summary.run_id, timestamp(summary.started_at))
-        tables = built.tables() | advance_catalog(
-            _history(plan.previous), built.current_tables(), observation, built.carried_forward
+        tables = (
+            built.tables()
+            | references.tables()
+            | advance_catalog(
+                _history(plan.previous),
+                built.current_tables() | references.tables(),
+                observation,
+                built.carried_forward,
+                [r.source for r in references.reports if r.unavailable],
+            )
+        )
+        tables[TableName.QUALITY_ISSUES] = _with_issues(
+            built.quality_issues, references.issues, summary.run_id
         )
         changes = tables[TableName.CHANGES]
         assert isinstance(changes, pd.DataFrame)
@@ -96,3 +121,12 @@ def _history(previous: Snapshot | None) -> dict[str, pd.DataFrame]:
         )
         for name in HISTORY_TABLES
     }
+
+
+def _with_issues(quality: pd.DataFrame, more: Issues, run_id: str) -> pd.DataFrame:
+    """The run's quality issues and ``more`` of them."""
+    table = TABLES[TableName.QUALITY_ISSUES]
+    added = more.frame().reindex(columns=table.names).assign(run_id=run_id)
+    if added.empty:
+        return quality
+    return conform(pd.concat([quality, conform(added, table)], ignore_index=True), table)

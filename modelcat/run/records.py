@@ -31,6 +31,7 @@ from transforms.pages.log import read_page_log
 
 if TYPE_CHECKING:
     from transforms.build.tables import BuiltTables
+    from transforms.references.tables import ReferenceTables
 
 RUN_ID = re.compile(r"\d{8}T\d{9}Z")
 # The outcomes the runs table counts in columns of their own (pages_<outcome>).
@@ -65,6 +66,9 @@ class RunSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     # Local state this run found broken and what it did about it, in words.
     recovered: list[str] = field(default_factory=list)
+    # Each reference catalog: source, url, entries, matched, discrepancies, unavailable.
+    references: list[dict[str, Any]] = field(default_factory=list)
+    discrepancies: int = 0
 
     def write(self, run_dir: RunDir) -> None:
         run_dir.path.mkdir(parents=True, exist_ok=True)
@@ -91,6 +95,14 @@ class RunSummary:
         self.provider_offers = len(built.provider_offers)
         self.quality_issues_by_kind = built.quality_issues_by_kind
         self.models_carried_forward = len(built.carried_forward)
+
+    def count_references(self, references: ReferenceTables) -> None:
+        self.references = [asdict(report) for report in references.reports]
+        self.discrepancies = len(references.discrepancies)
+        self.quality_issues_by_kind = dict(
+            Counter(self.quality_issues_by_kind)
+            + Counter(references.issues.frame()["kind"].astype(str))
+        )
 
     def count_staged_pages(self, run_dir: RunDir) -> None:
         """The page counts of what the run staged so far (a killed run's last line may be

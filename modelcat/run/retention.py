@@ -8,6 +8,7 @@ from transforms.contract.vocabulary import RunStatus, TableName
 from transforms.pages.archive import PageArchive
 from transforms.pages.log import read_page_log
 from transforms.publish.snapshot import discard
+from transforms.references.log import read_reference_log
 
 
 def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
@@ -25,6 +26,11 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
     for run_id in retained:
         pages, _ = read_page_log(data_dir.run(run_id))
         wanted |= set(pages["content_sha256"].dropna())
+        wanted |= {
+            record.content_sha256
+            for record in read_reference_log(data_dir.run(run_id).reference_log)
+            if record.content_sha256
+        }
     current = data_dir.published_snapshot()
     if current is not None:
         values = current.read(TableName.PAGE_VALUES, columns=["content_sha256"])

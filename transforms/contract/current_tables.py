@@ -128,6 +128,8 @@ PROVIDER_OFFERS = Table(
 PROVENANCE: dict[str, tuple[str, ...]] = {
     "models": ("page_generated_at", "fetched_at", "content_sha256"),
     "official_prices": ("raw_value",),
+    "reference_models": ("fetched_at",),
+    "reference_prices": ("raw_value",),
 }
 
 # provider_offers price column -> the metric its prices have in price_history.

@@ -7,6 +7,7 @@ import pyarrow as pa
 
 from transforms.contract.columns import TS, USD, Column, Table
 from transforms.contract.current_tables import MODELS, PROVENANCE
+from transforms.contract.reference_tables import DISCREPANCIES, REFERENCE_MODELS, REFERENCE_PRICES
 from transforms.contract.vocabulary import TableName
 
 
@@ -123,15 +124,53 @@ CHANGES = Table(
             "kind",
             pa.string(),
             "model_added, model_removed, offer_added, offer_removed, price_added, "
-            "price_removed, price_changed or attribute_changed.",
+            "price_removed, price_changed, attribute_changed; reference_changed (a public "
+            "catalog changed its value for the model), discrepancy_opened, discrepancy_closed.",
             nullable=False,
         ),
         Column("field", pa.string(), "The attribute, or the price's metric."),
         Column("tier_label", pa.string(), "The official price's tier as written; NULL otherwise."),
         Column("tier_min_tokens", pa.int64(), "That tier's lower bound; NULL otherwise."),
         Column(
-            "old_value", pa.string(), "The value before, as text (exact decimals); NULL if none."
+            "old_value",
+            pa.string(),
+            "The value before, as text (exact decimals); NULL if none. For a discrepancy: "
+            "our value.",
         ),
-        Column("new_value", pa.string(), "The value after; NULL if none."),
+        Column(
+            "new_value",
+            pa.string(),
+            "The value after; NULL if none. For a discrepancy: the public catalog's value.",
+        ),
+        Column(
+            "source",
+            pa.string(),
+            "The public catalog, for reference_changed and discrepancy_*; NULL otherwise.",
+        ),
     ),
+)
+
+
+def _without(table: Table, *names: str) -> tuple[Column, ...]:
+    return tuple(c for c in table.columns if c.name not in names)
+
+
+REFERENCE_MODEL_HISTORY = Table(
+    TableName.REFERENCE_MODEL_HISTORY,
+    "Every version of reference_models (but fetched_at), with the interval it held; a "
+    "catalog that could not be read leaves its intervals as they were.",
+    (*_without(REFERENCE_MODELS, "fetched_at"), *_interval("version of the entry")),
+    key=("source", "source_model", "model_id", "valid_from"),
+)
+REFERENCE_PRICE_HISTORY = Table(
+    TableName.REFERENCE_PRICE_HISTORY,
+    "Every reference price (but raw_value), with the interval it held.",
+    (*_without(REFERENCE_PRICES, "raw_value"), *_interval("price")),
+    key=("source", "source_model", "model_id", "metric", "tier_min_tokens", "valid_from"),
+)
+DISCREPANCY_HISTORY = Table(
+    TableName.DISCREPANCY_HISTORY,
+    "Every discrepancy with the interval it was open: valid_to is when it closed.",
+    (*DISCREPANCIES.columns, *_interval("discrepancy")),
+    key=(*DISCREPANCIES.key, "valid_from"),
 )

@@ -101,6 +101,11 @@ class RunDir:
         return self.path / "page_values.catalog.parquet"
 
     @property
+    def reference_log(self) -> Path:
+        """One JSON line per reference catalog the crawl fetched (``transforms.references.log``)."""
+        return self.path / "references.jsonl"
+
+    @property
     def crawl_stats(self) -> Path:
         """Scrapy's stats when the spider closed (``crawler.stats``)."""
         return self.path / "crawl_stats.json"

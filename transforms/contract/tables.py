@@ -16,7 +16,16 @@ from transforms.contract.current_tables import (
     PROVIDER_OFFERS,
     UNREAD_PRICES,
 )
-from transforms.contract.history_tables import CHANGES, MODEL_HISTORY, OFFER_HISTORY, PRICE_HISTORY
+from transforms.contract.history_tables import (
+    CHANGES,
+    DISCREPANCY_HISTORY,
+    MODEL_HISTORY,
+    OFFER_HISTORY,
+    PRICE_HISTORY,
+    REFERENCE_MODEL_HISTORY,
+    REFERENCE_PRICE_HISTORY,
+)
+from transforms.contract.reference_tables import DISCREPANCIES, REFERENCE_MODELS, REFERENCE_PRICES
 from transforms.contract.run_tables import (
     PAGE_VALUES,
     PAGE_VALUES_SCHEMA,
@@ -28,6 +37,8 @@ from transforms.contract.run_tables import (
 # Each table is declared in its layer's module; code names them from here.
 __all__ = [
     "CHANGES",
+    "DISCREPANCIES",
+    "DISCREPANCY_HISTORY",
     "HISTORY_TABLES",
     "LATER_TABLES",
     "MODELS",
@@ -42,6 +53,12 @@ __all__ = [
     "PROVENANCE",
     "PROVIDER_OFFERS",
     "QUALITY_ISSUES",
+    "REFERENCE_HISTORY_TABLES",
+    "REFERENCE_MODELS",
+    "REFERENCE_MODEL_HISTORY",
+    "REFERENCE_PRICES",
+    "REFERENCE_PRICE_HISTORY",
+    "REFERENCE_TABLES",
     "RUNS",
     "TABLES",
     "UNREAD_PRICES",
@@ -62,10 +79,28 @@ TABLES: dict[str, Table] = {
         PRICE_HISTORY,
         OFFER_HISTORY,
         CHANGES,
+        REFERENCE_MODELS,
+        REFERENCE_PRICES,
+        DISCREPANCIES,
+        REFERENCE_MODEL_HISTORY,
+        REFERENCE_PRICE_HISTORY,
+        DISCREPANCY_HISTORY,
     )
 }
-HISTORY_TABLES = ("model_history", "price_history", "offer_history", "changes")
+REFERENCE_TABLES = ("reference_models", "reference_prices", "discrepancies")
+REFERENCE_HISTORY_TABLES = (
+    "reference_model_history",
+    "reference_price_history",
+    "discrepancy_history",
+)
+HISTORY_TABLES = (
+    "model_history",
+    "price_history",
+    "offer_history",
+    "changes",
+    *REFERENCE_HISTORY_TABLES,
+)
 # Tables added after the first release: a snapshot published before them lacks their file,
 # and whoever reads it takes them as empty (a data directory is never made invalid by an
 # upgrade).
-LATER_TABLES = frozenset({"unread_prices"})
+LATER_TABLES = frozenset({"unread_prices", *REFERENCE_TABLES, *REFERENCE_HISTORY_TABLES})

@@ -27,6 +27,12 @@ class TableName(StrEnum):
     PRICE_HISTORY = "price_history"
     OFFER_HISTORY = "offer_history"
     CHANGES = "changes"
+    REFERENCE_MODELS = "reference_models"
+    REFERENCE_PRICES = "reference_prices"
+    DISCREPANCIES = "discrepancies"
+    REFERENCE_MODEL_HISTORY = "reference_model_history"
+    REFERENCE_PRICE_HISTORY = "reference_price_history"
+    DISCREPANCY_HISTORY = "discrepancy_history"
 
 
 class Metric(StrEnum):
@@ -46,6 +52,25 @@ class Metric(StrEnum):
 # The token kinds a request is billed by, and so the four prices of a provider offer.
 TOKEN_METRICS = (Metric.INPUT, Metric.OUTPUT, Metric.CACHE_READ, Metric.CACHE_WRITE)
 CACHE_METRICS = (Metric.CACHE_READ, Metric.CACHE_WRITE)
+
+
+class ReferenceSource(StrEnum):
+    """The public catalogs a refresh cross-checks (``--reference NAME=URL``)."""
+
+    LITELLM = "litellm"
+    OPENROUTER = "openrouter"
+    MODELS_DEV = "models.dev"
+    GENAI_PRICES = "genai-prices"
+
+
+class MatchRule(StrEnum):
+    """How a reference entry was linked to our model id, strongest first (``match_rule``)."""
+
+    EXACT = "exact"  # the source's id is our model id
+    AUTHOR_PREFIX = "author_prefix"  # OpenRouter: the id after its author's "author/"
+    PROVIDER_PREFIX = "provider_prefix"  # LiteLLM: the key after its "provider/" prefix
+    SOURCE_MATCH = "source_match"  # genai-prices: its own match clause, true on our id
+    DATE_SUFFIX = "date_suffix"  # a dated snapshot id and its undated alias
 
 
 class PageOutcome(StrEnum):
@@ -95,6 +120,8 @@ class IssueKind(StrEnum):
     OFFER_CONTEXT_EXCEEDS_MODEL = "offer_context_exceeds_model"
     OVERVIEW_CONTRADICTION = "overview_contradiction"
     REJECTED_ROW = "rejected_row"
+    REFERENCE_VALUE = "reference_value"  # a reference entry's value that is not a value
+    REFERENCE_UNAVAILABLE = "reference_unavailable"  # a reference not fetched or not read
 
 
 class ChangeKind(StrEnum):
@@ -108,6 +135,9 @@ class ChangeKind(StrEnum):
     PRICE_CHANGED = "price_changed"
     PRICE_REMOVED = "price_removed"
     ATTRIBUTE_CHANGED = "attribute_changed"
+    REFERENCE_CHANGED = "reference_changed"  # a reference's value for a model changed
+    DISCREPANCY_OPENED = "discrepancy_opened"
+    DISCREPANCY_CLOSED = "discrepancy_closed"
 
 
 class RunStatus(StrEnum):

@@ -34,8 +34,12 @@ def change_rows(rows: pd.DataFrame, kind: ChangeKind, **values: object) -> pd.Da
 
 
 def upgrade(changes: pd.DataFrame) -> pd.DataFrame:
-    """The feed as published before it named an official price's tier label."""
-    return changes if "tier_label" in changes else changes.assign(tier_label=None)
+    """The feed as published before it named an official price's tier label, or the
+    public catalog of a change."""
+    for added in ("tier_label", "source"):
+        if added not in changes:
+            changes = changes.assign(**{added: None})
+    return changes
 
 
 def change_feed(

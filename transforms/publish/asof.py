@@ -1,6 +1,8 @@
 """Point-in-time access, stored in the catalog file: ``models_as_of(ts)``,
 ``prices_as_of(ts)`` and ``offers_as_of(ts)`` answer from the history tables as the catalog
-stood at a time ``ts``, and ``utc_timestamp`` is how they (and the cost macros) read it.
+stood at a time ``ts``, and so do ``reference_models_as_of(ts)``,
+``reference_prices_as_of(ts)`` and ``discrepancies_as_of(ts)``; ``utc_timestamp`` is how
+they (and the cost macros) read it.
 
 Each macro returns the columns of its current table less provenance
 (``transforms.contract.PROVENANCE``), so at the current time it returns the current table,
@@ -15,11 +17,14 @@ from __future__ import annotations
 
 from transforms.contract.columns import Table
 from transforms.contract.tables import (
+    DISCREPANCIES,
     MODELS,
     OFFER_PRICE_METRICS,
     OFFICIAL_PRICES,
     PROVENANCE,
     PROVIDER_OFFERS,
+    REFERENCE_MODELS,
+    REFERENCE_PRICES,
 )
 
 # A time of day followed by a UTC offset (how a TIMESTAMPTZ prints, or text a user wrote).
@@ -71,4 +76,10 @@ AS_OF_MACROS = (
           ON p.model_id = o.model_id AND p.provider = o.provider
          AND p.region IS NOT DISTINCT FROM o.region
         WHERE {_at("o")}""",
+    f"""CREATE MACRO reference_models_as_of(ts) AS TABLE
+        SELECT {_columns(REFERENCE_MODELS)} FROM reference_model_history WHERE {_at()}""",
+    f"""CREATE MACRO reference_prices_as_of(ts) AS TABLE
+        SELECT {_columns(REFERENCE_PRICES)} FROM reference_price_history WHERE {_at()}""",
+    f"""CREATE MACRO discrepancies_as_of(ts) AS TABLE
+        SELECT {_columns(DISCREPANCIES)} FROM discrepancy_history WHERE {_at()}""",
 )
