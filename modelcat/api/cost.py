@@ -7,6 +7,7 @@ Python always give the same exact answer.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -91,7 +92,8 @@ def cost(
     with _connection(data_dir) as con:
         rows = _request(con, model_id, usage, provider, as_of)
         if not rows:
-            raise UnknownModel(_unknown(con, model_id, usage, provider, as_of))
+            note = None if as_of is None else catalog.before_history(con, catalog.utc_time(as_of))
+            raise UnknownModel(note or _unknown(con, model_id, usage, provider, as_of))
     if region is not None:
         rows = [row for row in rows if row.region == region]
     if len(rows) > 1:
@@ -126,6 +128,7 @@ def rank_costs(
     where, params = ("WHERE model_id = ?", [model_id]) if model_id is not None else ("", [])
     limit = "" if top is None else f"LIMIT {int(top)}"
     with _connection(data_dir) as con:
+        note = None if as_of is None else catalog.before_history(con, catalog.utc_time(as_of))
         rows = _rows(
             con,
             # A row whose request exceeds its context window is no way to send it: after
@@ -137,7 +140,9 @@ def rank_costs(
         )
         # A known model always has its official row, whatever the tier asked for.
         if model_id is not None and not rows and not _request(con, model_id, usage, None, as_of):
-            raise UnknownModel(_unknown(con, model_id, usage, None, as_of))
+            raise UnknownModel(note or _unknown(con, model_id, usage, None, as_of))
+    if note is not None:
+        warnings.warn(note, catalog.BeforeHistory, stacklevel=2)
     return rows
 
 

@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from modelcat.api.cost import Cost, UnknownModel, cost, rank_costs
+from modelcat.cli.terminal import api_notes
 from transforms.contract.vocabulary import TOKEN_METRICS, ExitCode, ServiceTier
 
 
@@ -107,32 +108,33 @@ def cost_command(
     requests = 1 if requests_per_month is None else requests_per_month
     try:
         answer: Cost | list[Cost]
-        if rank or model_id is None:
-            answer = rank_costs(
-                input_tokens,
-                output_tokens=output_tokens,
-                cache_read_tokens=cache_read_tokens,
-                cache_write_tokens=cache_write_tokens,
-                requests=requests,
-                model_id=model_id,
-                top=top or 10,
-                service_tier=None if service_tier is TierChoice.all else service_tier.value,
-                as_of=as_of,
-                data_dir=data_dir,
-            )
-        else:
-            answer = cost(
-                model_id,
-                input_tokens,
-                output_tokens=output_tokens,
-                cache_read_tokens=cache_read_tokens,
-                cache_write_tokens=cache_write_tokens,
-                provider=provider,
-                region=region,
-                requests=requests,
-                as_of=as_of,
-                data_dir=data_dir,
-            )
+        with api_notes():  # an --as-of before the history begins: said on stderr
+            if rank or model_id is None:
+                answer = rank_costs(
+                    input_tokens,
+                    output_tokens=output_tokens,
+                    cache_read_tokens=cache_read_tokens,
+                    cache_write_tokens=cache_write_tokens,
+                    requests=requests,
+                    model_id=model_id,
+                    top=top or 10,
+                    service_tier=None if service_tier is TierChoice.all else service_tier.value,
+                    as_of=as_of,
+                    data_dir=data_dir,
+                )
+            else:
+                answer = cost(
+                    model_id,
+                    input_tokens,
+                    output_tokens=output_tokens,
+                    cache_read_tokens=cache_read_tokens,
+                    cache_write_tokens=cache_write_tokens,
+                    provider=provider,
+                    region=region,
+                    requests=requests,
+                    as_of=as_of,
+                    data_dir=data_dir,
+                )
     except (UnknownModel, FileNotFoundError, RuntimeError) as error:
         _fail(str(error), ExitCode.NOT_DONE)
     except ValueError as error:

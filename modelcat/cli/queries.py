@@ -27,6 +27,7 @@ from modelcat.cli.terminal import (
     emit,
     err,
     fail,
+    note,
     one_row,
     open_catalog,
     result_rows,
@@ -239,6 +240,12 @@ def changes(
 
 def _travel(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
     """Shadow the current tables with their state at ``as_of`` (temporary views)."""
-    moment = utc_time_option("--as-of", as_of).isoformat(sep=" ")
+    moment = utc_time_option("--as-of", as_of)
+    before = api.before_history(con, moment)
+    if before is not None:
+        note(before)
     for view, macro in api.AS_OF_MACROS.items():
-        con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {macro}(TIMESTAMP '{moment}')")
+        con.execute(
+            f"CREATE TEMP VIEW {view} AS SELECT * FROM {macro}"
+            f"(TIMESTAMP '{moment.isoformat(sep=' ')}')"
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
@@ -130,6 +131,26 @@ def escape(text: str | None) -> str:
     from rich.markup import escape as escape_markup
 
     return escape_markup(text or "")
+
+
+def note(message: str) -> None:
+    """One line on standard error that qualifies a result (it is not an error)."""
+    err.print(f"note: {message}", markup=False, highlight=False)
+
+
+@contextmanager
+def api_notes() -> Iterator[None]:
+    """The API's ``BeforeHistory`` warnings as notes; any other warning shown as usual."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        if issubclass(warning.category, api.BeforeHistory):
+            note(str(warning.message))
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 class UsageProblem(Exception):
