@@ -170,7 +170,7 @@ def utc_time_option(option: str, text: str, *, run_id: bool = False):  # -> date
     try:
         return api.utc_time(text)
     except ValueError:
-        also = "a run id (like 20261126T053411123Z) or " if run_id else ""
+        also = "'last', a run id (like 20261126T053411123Z) or " if run_id else ""
         raise UsageProblem(
             f"{option}: {text!r} is not {also}an ISO 8601 date or time, e.g. 2026-03-01, "
             "2026-03-01T12:00:00Z, 2026-03-01 13:00+01:00 (converted to UTC)"
