@@ -48,7 +48,23 @@ class ExportFormat(StrEnum):
 
 
 def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run against the catalog.")],
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            help="SQL to run against the catalog; - (or nothing, from a pipe) reads it from "
+            "standard input.",
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Read the SQL from this file (- for standard input).",
+            dir_okay=False,
+            allow_dash=True,
+        ),
+    ] = None,
     data_dir: DataDirOption = Path("data"),
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     as_of: Annotated[
@@ -63,6 +79,7 @@ def sql(
 ) -> None:
     """Run read-only SQL against the catalog. Several statements: each result in turn
     (table format only)."""
+    query = _sql_text(query, file)
     with open_catalog(data_dir) as con:
         if as_of is not None:
             _travel(con, as_of)
@@ -84,6 +101,22 @@ def sql(
                 fail(f"query failed: {error}")
             if cursor.description is not None:
                 emit([d[0] for d in cursor.description], result_rows(cursor), output)
+
+
+def _sql_text(query: str | None, file: Path | None) -> str:
+    """The SQL to run: the argument, a file, or standard input (``-``, or a pipe)."""
+    if query is not None and file is not None:
+        raise UsageProblem("sql: give the query as an argument or with --file, not both")
+    if file is not None and str(file) != "-":
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageProblem(f"sql: cannot read {file}: {error}") from None
+    if query is not None and query != "-":
+        return query
+    if file is None and query is None and sys.stdin.isatty():
+        raise UsageProblem("sql: give a query, --file FILE, or - to read it from standard input")
+    return sys.stdin.read()
 
 
 def export(
