@@ -11,10 +11,20 @@ refresh and a rebuild, step by step) and ``demo`` (the demo and the loopback mir
 server). What they stand on is in ``transforms`` and ``crawler``: see CONTRIBUTING.md.
 """
 
-from modelcat.api import CatalogNotFound, Cost, UnknownModel, cost, open, rank_costs, read
+from modelcat.api import (
+    BeforeHistory,
+    CatalogNotFound,
+    Cost,
+    UnknownModel,
+    cost,
+    open,
+    rank_costs,
+    read,
+)
 
 __version__ = "0.1.0"
 __all__ = [
+    "BeforeHistory",
     "CatalogNotFound",
     "Cost",
     "UnknownModel",

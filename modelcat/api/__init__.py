@@ -8,7 +8,16 @@
 Importing it loads DuckDB only: no Scrapy, and pandas when a table is read.
 """
 
-from modelcat.api.catalog import CatalogNotFound, open, read
+from modelcat.api.catalog import BeforeHistory, CatalogNotFound, open, read
 from modelcat.api.cost import Cost, UnknownModel, cost, rank_costs
 
-__all__ = ["CatalogNotFound", "Cost", "UnknownModel", "cost", "open", "rank_costs", "read"]
+__all__ = [
+    "BeforeHistory",
+    "CatalogNotFound",
+    "Cost",
+    "UnknownModel",
+    "cost",
+    "open",
+    "rank_costs",
+    "read",
+]

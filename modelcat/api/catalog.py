@@ -16,6 +16,7 @@ a new one sees the new catalog in the new one; the old one keeps the version it 
 from __future__ import annotations
 
 import os
+import warnings
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +47,11 @@ class CatalogNotFound(FileNotFoundError):
 
 class TimeOutOfRange(ValueError):
     """A time that is valid ISO 8601 but falls outside years 1 to 9999 in UTC."""
+
+
+class BeforeHistory(UserWarning):
+    """An as-of time before the catalog's history begins: nothing was recorded then, so
+    every answer is empty. Warned, not raised: the empty answer is the true one."""
 
 
 def data_dir_path(data_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -105,8 +111,11 @@ def read(
         if as_of is None:
             relation = con.sql(f'SELECT * FROM "{table}"')
         elif table in AS_OF_MACROS:
-            moment = utc_time(as_of).isoformat(sep=" ")
-            relation = con.sql(f"SELECT * FROM {AS_OF_MACROS[table]}(TIMESTAMP '{moment}')")
+            moment = utc_time(as_of)
+            warn_before_history(con, moment)
+            relation = con.sql(
+                f"SELECT * FROM {AS_OF_MACROS[table]}(TIMESTAMP '{moment.isoformat(sep=' ')}')"
+            )
         else:
             raise ValueError(
                 f"as_of applies to {', '.join(AS_OF_MACROS)}; {table} is not a current table"
@@ -115,6 +124,36 @@ def read(
     from transforms.contract.casting import to_frame  # pandas loads only when a table is read
 
     return to_frame(arrow)
+
+
+def history_begins(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the catalog's history begins: the start of its first published run, when its
+    first values were seen (None: no history yet)."""
+    ((begins,),) = con.execute("SELECT min(valid_from) FROM model_history").fetchall()
+    return begins
+
+
+def before_history(con: duckdb.DuckDBPyConnection, moment: datetime) -> str | None:
+    """One line saying that ``moment`` (naive UTC) is before the history begins, or None."""
+    begins = history_begins(con)
+    if begins is None or moment >= begins:
+        return None
+    return (
+        f"as of {iso_utc(moment)} the catalog knows nothing: its history begins at "
+        f"{iso_utc(begins)}, its first run"
+    )
+
+
+def warn_before_history(con: duckdb.DuckDBPyConnection, moment: datetime) -> None:
+    """Warn (``BeforeHistory``) when ``moment`` is before the history begins."""
+    note = before_history(con, moment)
+    if note is not None:
+        warnings.warn(note, BeforeHistory, stacklevel=3)
+
+
+def iso_utc(moment: datetime) -> str:
+    """A naive UTC time as ISO 8601 with ``Z``, as every output writes it."""
+    return moment.isoformat() + "Z"
 
 
 def utc_time(moment: str | date | datetime) -> datetime:

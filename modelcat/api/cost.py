@@ -8,6 +8,7 @@ Python always give the same exact answer.
 from __future__ import annotations
 
 import operator
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -19,6 +20,7 @@ from typing import Any
 import duckdb
 
 from modelcat.api import catalog
+from transforms.contract.vocabulary import ServiceTier
 
 
 class UnknownModel(LookupError):
@@ -31,6 +33,7 @@ class Cost:
 
     model_id: str
     provider: str | None  # None: the model's official prices
+    service_tier: str  # standard (official prices too), batch, flex or priority
     region: str | None
     tier_label: str | None
     tier_min_tokens: int | None
@@ -95,7 +98,8 @@ def cost(
     with _connection(data_dir) as con:
         rows = _request(con, model_id, usage, provider, as_of)
         if not rows:
-            raise UnknownModel(_unknown(con, model_id, usage, provider, as_of))
+            note = None if as_of is None else catalog.before_history(con, catalog.utc_time(as_of))
+            raise UnknownModel(note or _unknown(con, model_id, usage, provider, as_of))
     if region is not None:
         rows = [row for row in rows if row.region == region]
     if len({row.provider for row in rows}) > 1:
@@ -118,31 +122,38 @@ def rank_costs(
     requests: int = 1,
     model_id: str | None = None,
     top: int | None = None,
+    service_tier: str | None = ServiceTier.STANDARD,
     as_of: str | date | datetime | None = None,
     data_dir: DataDirOrConnection = None,
 ) -> list[Cost]:
     """Every model's official prices and every offer (or one model's), cheapest first.
 
-    Rows whose request exceeds the context window come after those that fit, and unpriced
-    rows (``total_usd`` None) last. ``top`` keeps the first ``top`` rows. Counts and
-    ``top`` are checked as ``cost`` checks its counts.
+    Only offers of ``service_tier`` (default standard, as official prices are; ``None``: every
+    tier), so batch discounts do not rank against standard prices. Rows whose request exceeds
+    the context window come after those that fit, and unpriced rows (``total_usd`` None) last.
+    ``top`` keeps the first ``top`` rows. Counts and ``top`` are checked as ``cost`` checks its
+    counts.
     """
     usage = _usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, requests)
     _text("model_id", model_id, optional=True)
     where, params = ("WHERE model_id = ?", [model_id]) if model_id is not None else ("", [])
     limit = "" if top is None else f"LIMIT {_count('top', top)}"
     with _connection(data_dir) as con:
+        note = None if as_of is None else catalog.before_history(con, catalog.utc_time(as_of))
         rows = _rows(
             con,
             # A row whose request exceeds its context window is no way to send it: after
             # those that fit, before those without a total.
-            f"FROM workload_costs({_ARGS}) {where} ORDER BY total_usd IS NULL, "
+            f"FROM workload_costs({_ARGS}, service_tier := ?) {where} ORDER BY total_usd IS NULL, "
             "exceeds_context IS TRUE, total_usd, model_id, provider NULLS FIRST, "
             f"region NULLS FIRST {limit}",
-            [*_usage_params(usage, as_of), *params],
+            [*_usage_params(usage, as_of), _tier(service_tier), *params],
         )
-        if model_id is not None and not rows:
-            raise UnknownModel(_unknown(con, model_id, usage, None, as_of))
+        # A known model always has its official row, whatever the tier asked for.
+        if model_id is not None and not rows and not _request(con, model_id, usage, None, as_of):
+            raise UnknownModel(note or _unknown(con, model_id, usage, None, as_of))
+    if note is not None:
+        warnings.warn(note, catalog.BeforeHistory, stacklevel=2)
     return rows
 
 
@@ -178,12 +189,24 @@ def _unknown(
     if provider is not None and _request(con, model_id, usage, None, as_of):
         sellers = _rows(
             con,
-            f"FROM workload_costs({_ARGS}) WHERE model_id = ? AND provider IS NOT NULL",
+            f"FROM workload_costs({_ARGS}, service_tier := NULL) "
+            "WHERE model_id = ? AND provider IS NOT NULL",
             [*_usage_params(usage, as_of), model_id],
         )
         names = ", ".join(sorted({row.provider or "" for row in sellers})) or "none"
         return f"no provider {provider!r} sells {model_id}{when} (providers: {names})"
     return f"no model {model_id!r} in the catalog{when}"
+
+
+def _tier(service_tier: str | None) -> str | None:
+    """The tier as the vocabulary spells it, or ``ValueError`` naming the tiers."""
+    if service_tier is None:
+        return None
+    try:
+        return ServiceTier(str(service_tier).lower()).value
+    except ValueError:
+        names = ", ".join(ServiceTier)
+        raise ValueError(f"unknown service tier {service_tier!r} (one of: {names})") from None
 
 
 # The macros count tokens in BIGINT: a larger count is impossible usage, said in our words.

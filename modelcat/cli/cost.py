@@ -20,13 +20,23 @@ from rich.console import Console
 from rich.table import Table
 
 from modelcat.api.cost import Cost, UnknownModel, cost, rank_costs
-from modelcat.cli.terminal import escape
-from transforms.contract.vocabulary import TOKEN_METRICS, ExitCode
+from modelcat.cli.terminal import api_notes, escape
+from transforms.contract.vocabulary import TOKEN_METRICS, ExitCode, ServiceTier
 
 
 class CostFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+class TierChoice(StrEnum):
+    """``--service-tier``: a tier of the vocabulary (``ServiceTier``), or every tier."""
+
+    standard = ServiceTier.STANDARD.value
+    batch = ServiceTier.BATCH.value
+    flex = ServiceTier.FLEX.value
+    priority = ServiceTier.PRIORITY.value
+    all = "all"
 
 
 # Over 60 lines in one piece: a typer command's signature is its list of options.
@@ -57,6 +67,14 @@ def cost_command(
     top: Annotated[
         int | None, typer.Option(min=1, help="With --rank: how many rows [default: 10].")
     ] = None,
+    service_tier: Annotated[
+        TierChoice,
+        typer.Option(
+            "--service-tier",
+            help="With --rank: the offers' service tier to rank ('all' for every tier); "
+            "official prices are standard.",
+        ),
+    ] = TierChoice.standard,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -84,34 +102,38 @@ def cost_command(
         _fail("--region needs --provider", ExitCode.USAGE)
     if top is not None and not rank:
         _fail("--top needs --rank", ExitCode.USAGE)
+    if service_tier is not TierChoice.standard and not (rank or model_id is None):
+        _fail("--service-tier needs --rank (one offer's tier is its provider's)", ExitCode.USAGE)
     requests = 1 if requests_per_month is None else requests_per_month
     try:
         answer: Cost | list[Cost]
-        if rank or model_id is None:
-            answer = rank_costs(
-                input_tokens,
-                output_tokens=output_tokens,
-                cache_read_tokens=cache_read_tokens,
-                cache_write_tokens=cache_write_tokens,
-                requests=requests,
-                model_id=model_id,
-                top=top or 10,
-                as_of=as_of,
-                data_dir=data_dir,
-            )
-        else:
-            answer = cost(
-                model_id,
-                input_tokens,
-                output_tokens=output_tokens,
-                cache_read_tokens=cache_read_tokens,
-                cache_write_tokens=cache_write_tokens,
-                provider=provider,
-                region=region,
-                requests=requests,
-                as_of=as_of,
-                data_dir=data_dir,
-            )
+        with api_notes():  # an --as-of before the history begins: said on stderr
+            if rank or model_id is None:
+                answer = rank_costs(
+                    input_tokens,
+                    output_tokens=output_tokens,
+                    cache_read_tokens=cache_read_tokens,
+                    cache_write_tokens=cache_write_tokens,
+                    requests=requests,
+                    model_id=model_id,
+                    top=top or 10,
+                    service_tier=None if service_tier is TierChoice.all else service_tier.value,
+                    as_of=as_of,
+                    data_dir=data_dir,
+                )
+            else:
+                answer = cost(
+                    model_id,
+                    input_tokens,
+                    output_tokens=output_tokens,
+                    cache_read_tokens=cache_read_tokens,
+                    cache_write_tokens=cache_write_tokens,
+                    provider=provider,
+                    region=region,
+                    requests=requests,
+                    as_of=as_of,
+                    data_dir=data_dir,
+                )
     except (UnknownModel, FileNotFoundError, RuntimeError) as error:
         _fail(str(error), ExitCode.NOT_DONE)
     except ValueError as error:
@@ -153,10 +175,15 @@ def _offer(row: Cost) -> str:
     return escape(row.provider + (f" ({row.region})" if row.region else ""))
 
 
+def _title(row: Cost) -> str:
+    """The offer and its service tier, as rich markup."""
+    return f"{_offer(row)} · {row.service_tier}"
+
+
 def _print_cost(row: Cost, *, monthly: bool) -> None:
     out = Console(highlight=False, soft_wrap=True)
     per = f"per month ({row.requests:,} requests)" if monthly else "per request"
-    out.print(f"[bold]{escape(row.model_id)}[/] · {_offer(row)} · {per}")
+    out.print(f"[bold]{escape(row.model_id)}[/] · {_title(row)} · {per}")
     for kind in TOKEN_METRICS:
         out.print(f"  {kind:<12} {_usd(getattr(row, f'{kind}_usd')) or 'unknown'}")
     out.print(f"  [bold]{'total':<12} {_usd(row.total_usd) or 'unknown'}[/]")
@@ -174,6 +201,7 @@ def _print_ranking(rows: list[Cost], *, monthly: bool) -> None:
     table = Table(title="USD per month" if monthly else "USD per request", title_justify="left")
     table.add_column("model_id", overflow="fold")
     table.add_column("offer", overflow="fold")
+    table.add_column("service tier")
     for column in ("total", *TOKEN_METRICS):
         table.add_column(column, justify="right", overflow="fold")
     table.add_column("note", overflow="fold")
@@ -182,6 +210,7 @@ def _print_ranking(rows: list[Cost], *, monthly: bool) -> None:
         table.add_row(
             escape(row.model_id),
             _offer(row),
+            row.service_tier,
             _usd(row.total_usd),
             *(_usd(getattr(row, f"{k}_usd")) for k in TOKEN_METRICS),
             escape("; ".join(n for n in notes if n)),

@@ -19,7 +19,7 @@ import duckdb
 import typer
 
 from modelcat.api import catalog as api
-from modelcat.cli import formats
+from modelcat.cli import change_lines, formats
 from modelcat.cli.terminal import (
     DataDirOption,
     OutputFormat,
@@ -27,13 +27,15 @@ from modelcat.cli.terminal import (
     emit,
     err,
     fail,
+    note,
     one_row,
     open_catalog,
     result_rows,
+    results,
     utc_time_option,
     writing_results,
 )
-from transforms.contract.vocabulary import ExitCode, RunStatus
+from transforms.contract.vocabulary import ChangeKind, ExitCode, RunStatus
 
 RUN_ID = re.compile(r"^\d{8}T\d{9}Z$")  # 20261126T053411123Z: UTC, sorts in run order
 
@@ -46,7 +48,23 @@ class ExportFormat(StrEnum):
 
 
 def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run against the catalog.")],
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            help="SQL to run against the catalog; - (or nothing, from a pipe) reads it from "
+            "standard input.",
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Read the SQL from this file (- for standard input).",
+            dir_okay=False,
+            allow_dash=True,
+        ),
+    ] = None,
     data_dir: DataDirOption = Path("data"),
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     as_of: Annotated[
@@ -62,6 +80,7 @@ def sql(
 ) -> None:
     """Run read-only SQL against the catalog. Several statements: each result in turn
     (table format only)."""
+    query = _sql_text(query, file)
     with open_catalog(data_dir) as con:
         if as_of is not None:
             _travel(con, as_of)
@@ -83,6 +102,22 @@ def sql(
                 fail(f"query failed: {error}")
             if cursor.description is not None:
                 emit([d[0] for d in cursor.description], result_rows(cursor), output)
+
+
+def _sql_text(query: str | None, file: Path | None) -> str:
+    """The SQL to run: the argument, a file, or standard input (``-``, or a pipe)."""
+    if query is not None and file is not None:
+        raise UsageProblem("sql: give the query as an argument or with --file, not both")
+    if file is not None and str(file) != "-":
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageProblem(f"sql: cannot read {file}: {error}") from None
+    if query is not None and query != "-":
+        return query
+    if file is None and query is None and sys.stdin.isatty():
+        raise UsageProblem("sql: give a query, --file FILE, or - to read it from standard input")
+    return sys.stdin.read()
 
 
 def export(
@@ -206,44 +241,128 @@ def _counts(con: duckdb.DuckDBPyConnection, column: str, run_id: str) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in sorted((counts or {}).items())) or "none"
 
 
+class ChangesFormat(StrEnum):
+    lines = "lines"  # one change a line, grouped by run: for people
+    table = "table"
+    csv = "csv"
+    csv_excel = "csv-excel"
+    json = "json"
+
+
+# The wide table needs about this many columns; narrower, or off a terminal, lines read better.
+WIDE_TERMINAL = 160
+LAST = "last"
+
+
 def changes(
     since: Annotated[
         str | None,
         typer.Option(
-            help="A run id, or an ISO 8601 date/time (UTC unless it has an offset): changes "
-            "after it. Default: all."
+            help="Changes after this: 'last' (the previous published run: what the last run "
+            "found), a run id, or an ISO 8601 date/time (UTC unless it has an offset). "
+            "Default: all."
         ),
     ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="Only this model id (repeatable).")
+    ] = None,
+    kind: Annotated[
+        list[ChangeKind] | None, typer.Option("--kind", help="Only this kind (repeatable).")
+    ] = None,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option("--provider", help="Only this provider's offers, any case (repeatable)."),
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", help="Only this attribute or price metric (repeatable)."),
+    ] = None,
     data_dir: DataDirOption = Path("data"),
-    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    output: Annotated[
+        ChangesFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="lines (one change a line) off a terminal or on one narrower than "
+            f"{WIDE_TERMINAL} columns, else table.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """What changed between runs: models added and removed, prices and attributes changed,
     a public catalog's value changed, a discrepancy opened or closed."""
-    where, params = "", []
-    if since is not None:
-        if RUN_ID.match(since):
-            where, params = "WHERE run_id > ?", [since]
-        else:
-            where, params = (
-                "WHERE observed_at >= ?",
-                [utc_time_option("--since", since, run_id=True)],
-            )
+    where: list[str] = []
+    params: list[object] = []
+    for column, values in (("model_id", model), ("kind", kind), ("field", field)):
+        if values:
+            where.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            params += [str(v) for v in values]
+    if provider:
+        where.append(f"lower(provider) IN ({', '.join('lower(?)' for _ in provider)})")
+        params += provider
     with open_catalog(data_dir) as con:
+        if since is not None:
+            where_since, since_params = _since(con, since)
+            where += where_since
+            params += since_params
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        if _format(output) is ChangesFormat.lines:
+            cursor = con.execute(
+                f"SELECT {', '.join(change_lines.COLUMNS)} FROM changes {clause} "
+                "ORDER BY run_id, kind, model_id, provider NULLS FIRST, region, field, tier_label",
+                params,
+            )
+            with writing_results():
+                for text in change_lines.lines(result_rows(cursor)):
+                    results.print(text, markup=False, highlight=False)
+            return
         cursor = con.execute(
             "SELECT observed_at, run_id, kind, model_id, provider, region, field, tier_label, "
             "tier_min_tokens, "
-            f"old_value, new_value, source FROM changes {where} "
+            f"old_value, new_value, source FROM changes {clause} "
             "ORDER BY observed_at, kind, model_id, provider, field",
             params,
         )
-        emit([d[0] for d in cursor.description], result_rows(cursor), output)
+        emit([d[0] for d in cursor.description], result_rows(cursor), OutputFormat(_format(output)))
+
+
+def _format(output: ChangesFormat | None) -> ChangesFormat:
+    """The format asked for; by default lines, unless on a terminal wide enough for the table."""
+    if output is not None:
+        return output
+    wide = results.is_terminal and results.width >= WIDE_TERMINAL
+    return ChangesFormat.table if wide else ChangesFormat.lines
+
+
+def _since(con: duckdb.DuckDBPyConnection, since: str) -> tuple[list[str], list[object]]:
+    """The condition for ``--since``: after a run (``last``: the previous published one), or
+    from a time on."""
+    if since.strip().lower() == LAST:
+        published = [
+            r
+            for (r,) in con.execute(
+                "SELECT run_id FROM runs WHERE status = ? ORDER BY run_id DESC LIMIT 2",
+                [RunStatus.PUBLISHED.value],
+            ).fetchall()
+        ]
+        # With one published run, everything it found (all of it is since "before it").
+        return (["run_id > ?"], [published[1]]) if len(published) == 2 else ([], [])
+    if RUN_ID.match(since):
+        return ["run_id > ?"], [since]
+    return ["observed_at >= ?"], [utc_time_option("--since", since, run_id=True)]
 
 
 def _travel(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
     """Shadow the current tables with their state at ``as_of`` (temporary views)."""
-    moment = utc_time_option("--as-of", as_of).isoformat(sep=" ")
+    moment = utc_time_option("--as-of", as_of)
+    before = api.before_history(con, moment)
+    if before is not None:
+        note(before)
     for view, macro in api.AS_OF_MACROS.items():
-        con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {macro}(TIMESTAMP '{moment}')")
+        con.execute(
+            f"CREATE TEMP VIEW {view} AS SELECT * FROM {macro}"
+            f"(TIMESTAMP '{moment.isoformat(sep=' ')}')"
+        )
 
 
 def discrepancies(

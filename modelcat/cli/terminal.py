@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
@@ -132,6 +133,26 @@ def escape(text: str | None) -> str:
     return escape_markup(formats.printable(text or ""))
 
 
+def note(message: str) -> None:
+    """One line on standard error that qualifies a result (it is not an error)."""
+    err.print(f"note: {message}", markup=False, highlight=False)
+
+
+@contextmanager
+def api_notes() -> Iterator[None]:
+    """The API's ``BeforeHistory`` warnings as notes; any other warning shown as usual."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        if issubclass(warning.category, api.BeforeHistory):
+            note(str(warning.message))
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+
+
 class UsageProblem(Exception):
     """Bad input that passed the option parser: one line, exit 2."""
 
@@ -151,7 +172,7 @@ def utc_time_option(option: str, text: str, *, run_id: bool = False):  # -> date
     except api.TimeOutOfRange as error:
         raise UsageProblem(f"{option}: {error}") from None
     except ValueError:
-        also = "a run id (like 20261126T053411123Z) or " if run_id else ""
+        also = "'last', a run id (like 20261126T053411123Z) or " if run_id else ""
         raise UsageProblem(
             f"{option}: {text!r} is not {also}an ISO 8601 date or time, e.g. 2026-03-01, "
             "2026-03-01T12:00:00Z, 2026-03-01 13:00+01:00 (converted to UTC)"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 
 from modelcat.demo import DEMO_MIRROR
 from modelcat.demo.mirror import MirrorServer
-from tests.support import EXPECTED, refresh
+from tests.support import EXPECTED, REPO, refresh
 from tests.support.cost_site import cost_catalog
 
 
@@ -54,3 +56,21 @@ def expected() -> dict:
 def priced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The catalog of the cost mirror (``tests.support.cost_site``), shared read-only."""
     return cost_catalog(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def demo_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory that stands for a fresh clone after ``make demo``: the repository's
+    ``.venv`` (linked) and ``data/demo`` written by the real demo. Shared read-only."""
+    clone = tmp_path_factory.mktemp("clone")
+    (clone / ".venv").symlink_to(REPO / ".venv", target_is_directory=True)
+    demo = subprocess.run(
+        [sys.executable, "-m", "modelcat.demo", "--data-dir", "data/demo"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    return clone

@@ -26,7 +26,7 @@ BAD_INPUTS = [
     (["sql", "SELECT 1", "--data-dir", "{empty}"], 1, "run `modelcat refresh` first"),
     (["sql", "SELECT 1", "--data-dir", "{file}"], 2, "is a file"),
     (["sql", "SELECT 1", "--data-dir", "{junk}"], 1, "cannot open the catalog"),
-    (["changes", "--since", "yesterday", "--data-dir", "{data}"], 2, "not a run id"),
+    (["changes", "--since", "yesterday", "--data-dir", "{data}"], 2, "not 'last', a run id"),
     (["changes", "--since", "2026-13-45", "--data-dir", "{data}"], 2, "ISO 8601"),
     # Valid ISO 8601, but outside years 1 to 9999 once in UTC.
     (

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from modelcat.api.cost import UnknownModel, cost
+from modelcat.api.cost import UnknownModel, cost, rank_costs
 from tests.support import modelcat, query
 from tests.support.cost_site import SEED, VERTEX, agreed, answer, cli_args, sql_row
 
@@ -385,6 +385,57 @@ def test_rank_one_model_lists_its_official_price_and_offers(priced: Path) -> Non
         ("Vertex Ai-Language-Models", "us-east5", "0.420000000000000"),
         (None, None, "0.750000000000000"),
     ]
+
+
+def ranked_offers(priced: Path, *tier: str) -> list[tuple[str | None, str, str]]:
+    result = modelcat(
+        "cost", "two-tier-1m", "--rank", "--input-tokens", "300000", "--format", "json",
+        *tier, "--data-dir", str(priced),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return [(r["provider"], r["service_tier"], r["total_usd"]) for r in json.loads(result.stdout)]
+
+
+def test_rank_compares_one_service_tier(priced: Path) -> None:
+    """The batch offer (300,000 x $0.625) is cheapest of all, but it is another product:
+    the default ranking is the standard tier's, and the tier is named in every row."""
+    standard = ranked_offers(priced)
+    assert f"{VERTEX} Batch" not in [p for p, _, _ in standard]
+    assert {t for _, t, _ in standard} == {"standard"}
+    assert ranked_offers(priced, "--service-tier", "batch") == [
+        (f"{VERTEX} Batch", "batch", "0.187500000000000")
+    ]
+    everything = ranked_offers(priced, "--service-tier", "all")
+    assert everything[0] == (f"{VERTEX} Batch", "batch", "0.187500000000000")
+    assert everything[1:] == standard
+    assert ranked_offers(priced, "--service-tier", "flex") == []
+    table = modelcat(
+        "cost", "two-tier-1m", "--rank", "--input-tokens", "10", "--service-tier", "all",
+        "--data-dir", str(priced),
+    )  # fmt: skip
+    assert "service tier" in table.stdout
+    assert "batch" in table.stdout.replace(f"{VERTEX} Batch", "")
+    # The macro and Python take the same choice.
+    assert query(
+        priced,
+        "SELECT provider, service_tier FROM workload_costs(10, service_tier := 'batch')",
+    ) == [(f"{VERTEX} Batch", "batch")]
+    batch = rank_costs(10, service_tier="batch", data_dir=priced)
+    assert [(r.provider, r.service_tier) for r in batch] == [(f"{VERTEX} Batch", "batch")]
+    with pytest.raises(ValueError, match="unknown service tier"):
+        rank_costs(10, service_tier="economy", data_dir=priced)
+
+
+def test_one_offer_is_priced_at_its_own_tier(priced: Path) -> None:
+    """Naming the batch provider prices its offer; its tier comes from its label."""
+    row = answer(priced, "two-tier-1m", 300_000, provider=f"{VERTEX} Batch")
+    assert (row["service_tier"], row["total_usd"]) == ("batch", "0.187500000000000")
+    result = modelcat(
+        "cost", "two-tier-1m", "--input-tokens", "10", "--service-tier", "batch",
+        "--data-dir", str(priced),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--service-tier needs --rank" in result.stderr
 
 
 def test_table_format_shows_exact_dollars(priced: Path) -> None:

@@ -120,7 +120,9 @@ def test_a_token_count_must_be_a_whole_number(con: duckdb.DuckDBPyConnection, ba
 
 def test_request_cost_is_workload_costs_of_one_model(con: duckdb.DuckDBPyConnection) -> None:
     args = "300000, output_tokens := 20, cache_read_tokens := 1000, cache_write_tokens := 7"
-    workload = con.execute(f"FROM workload_costs({args}) ORDER BY ALL").fetchall()
+    workload = con.execute(
+        f"FROM workload_costs({args}, service_tier := NULL) ORDER BY ALL"
+    ).fetchall()
     models = [m for (m,) in con.execute("SELECT model_id FROM models ORDER BY 1").fetchall()]
     one_by_one = []
     for model_id in models:

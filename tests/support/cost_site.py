@@ -20,6 +20,7 @@ from modelcat.demo.mirror import MirrorServer
 from tests.support import SEED_PAGE, modelcat, refresh
 
 TWO_TIERS = ["<=200K Context", ">200K Context"]
+VERTEX = "Vertex Ai-Language-Models"
 OFFER_HEADER = (
     "| Provider | Region | Context Window | Max Output | Input Price | Output Price "
     "| Cache Read | Cache Write |"
@@ -40,6 +41,8 @@ PAGES: dict[str, tuple[list[str], dict[str, list[str]], list[list[str]], str]] =
             ["Vertex Ai-Language-Models", "Global", "1M", "64K", "$1.25", "$10", "$0.31", "—"],
             ["Vertex Ai-Language-Models", "us-east5", "1M", "64K", "$1.4", "$11", "$0.35", "—"],
             ["Gemini", "—", "—", "64K", "$1.25", "$10", "—", "—"],
+            # The batch tier at half price: ranked only against other batch offers.
+            [f"{VERTEX} Batch", "Global", "1M", "64K", "$0.625", "$5", "—", "—"],
         ],
         "1,048,576",
     ),
@@ -131,7 +134,6 @@ PAGES: dict[str, tuple[list[str], dict[str, list[str]], list[list[str]], str]] =
         "1M",
     ),
 }
-VERTEX = "Vertex Ai-Language-Models"
 SEED = "gpt-4.1-mini-2025-04-14"  # the real page: "—" in the whole >200K column
 
 

@@ -66,6 +66,7 @@ def offer(model_id: str, provider: str, region: str | None = None, **values: obj
         "model_id": model_id,
         "provider": provider,
         "provider_key": provider.lower(),
+        "service_tier": "standard",
         "region": region,
         **values,
     }

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from transforms.contract.casting import BOOLEAN, INT64, STRING, pandas_dtype
 from transforms.contract.columns import TEXT_LIST, TS
 from transforms.contract.columns import USD as USD_ARROW
-from transforms.contract.vocabulary import Metric
+from transforms.contract.vocabulary import Metric, ServiceTier
 
 USD = pandas_dtype(USD_ARROW)
 DATE = pandas_dtype(pa.date32())
@@ -171,6 +171,20 @@ def slug(raw: pd.Series, separator: str = "-") -> pd.Series:
     lowered = raw.astype(STRING).str.lower()
     slugged = lowered.str.replace(r"[^a-z0-9]+", separator, regex=True).str.strip(separator)
     return slugged.mask(slugged == "")
+
+
+# The provider label's last word, after any trailing "(…)": `OpenAI Batch (Global)` -> Batch.
+_LAST_WORD = re.compile(r"(?:^|\s)(?P<word>[^\s()]+)\s*(?:\([^()]*\)\s*)?$")
+_TIER_WORDS = {t.value: t.value for t in ServiceTier if t is not ServiceTier.STANDARD}
+
+
+def service_tier(provider: pd.Series) -> pd.Series:
+    """An offer's service tier, from its provider label as written: the label's last word
+    (words split at spaces; a trailing parenthesised part skipped) when it is Batch, Flex or
+    Priority in any case, else standard. Only those words: anything else, or one of them
+    elsewhere in the label, is part of the provider's name."""
+    word = provider.astype(STRING).str.extract(_LAST_WORD)["word"].str.lower()
+    return word.map(_TIER_WORDS).fillna(ServiceTier.STANDARD.value).astype(STRING)
 
 
 # --- Context tiers -------------------------------------------------------------------------

@@ -374,6 +374,7 @@ def provider_offers(cells: pd.DataFrame, model_of_page: pd.Series) -> tuple[pd.D
                     "model_id": model_id,
                     "provider": provider,
                     "provider_key": n.slug(provider),
+                    "service_tier": n.service_tier(provider),
                 }
             ),
             typed,

@@ -13,7 +13,7 @@ from transforms.build.issues import issue_rows, no_issues
 from transforms.contract.casting import conform, pandas_dtype
 from transforms.contract.columns import METRIC, SHA256, SLUG, Column, Table, never_negative
 from transforms.contract.tables import OFFICIAL_PRICES
-from transforms.contract.vocabulary import IssueKind
+from transforms.contract.vocabulary import IssueKind, ServiceTier
 
 
 def _column(column: Column, *checks: pa_schema.Check, unique: bool = False) -> pa_schema.Column:
@@ -31,6 +31,7 @@ def validator(table: Table) -> pa_schema.DataFrameSchema:
     extra: dict[str, list[pa_schema.Check]] = {
         "provider_family_key": [pa_schema.Check.str_matches(SLUG)],
         "provider_key": [pa_schema.Check.str_matches(SLUG)],
+        "service_tier": [pa_schema.Check.isin([t.value for t in ServiceTier])],
         "metric": [pa_schema.Check.str_matches(METRIC)],
         "content_sha256": [pa_schema.Check.str_matches(SHA256)],
     }

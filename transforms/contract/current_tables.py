@@ -107,6 +107,13 @@ PROVIDER_OFFERS = Table(
             "provider lower-cased, non-[a-z0-9] runs -> '-'.",
             nullable=False,
         ),
+        Column(
+            "service_tier",
+            pa.string(),
+            "standard, batch, flex or priority: the provider label's last word when it is "
+            "Batch, Flex or Priority (a trailing '(…)' skipped), else standard.",
+            nullable=False,
+        ),
         Column("region", pa.string(), "Region as written; NULL for '—'."),
         Column("context_window_tokens", pa.int64(), "This provider's context window in tokens."),
         Column("max_output_tokens", pa.int64(), "This provider's maximum output in tokens."),

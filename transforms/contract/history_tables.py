@@ -100,6 +100,11 @@ OFFER_HISTORY = Table(
         Column("model_id", pa.string(), "models.model_id.", nullable=False),
         Column("provider", pa.string(), "Provider as written.", nullable=False),
         Column("provider_key", pa.string(), "provider lower-cased, non-[a-z0-9] runs -> '-'."),
+        Column(
+            "service_tier",
+            pa.string(),
+            "standard, batch, flex or priority (as in provider_offers).",
+        ),
         Column("region", pa.string(), "Region; NULL for '—'."),
         Column("context_window_tokens", pa.int64(), "The provider's context window in tokens."),
         Column("max_output_tokens", pa.int64(), "The provider's maximum output in tokens."),

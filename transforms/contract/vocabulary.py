@@ -73,6 +73,18 @@ class MatchRule(StrEnum):
     DATE_SUFFIX = "date_suffix"  # a dated snapshot id and its undated alias
 
 
+class ServiceTier(StrEnum):
+    """How an offer is served and billed (``provider_offers.service_tier``): the same model
+    sold slower and cheaper (batch, flex) or faster and dearer (priority). Read from the
+    provider label's last word (``transforms.build.normalize.service_tier``); official prices
+    are the standard tier."""
+
+    STANDARD = "standard"
+    BATCH = "batch"
+    FLEX = "flex"
+    PRIORITY = "priority"
+
+
 class PageOutcome(StrEnum):
     """What happened to one URL a run touched (``pages.outcome``)."""
 

@@ -19,16 +19,19 @@ from transforms.history.intervals import Observation, Versioned, advance, subjec
 from transforms.history.observed import Observed
 
 KEY = subject(OFFER_HISTORY)
-TRACKED = ("provider_key", "context_window_tokens", "max_output_tokens")
+TRACKED = ("provider_key", "service_tier", "context_window_tokens", "max_output_tokens")
 SPEC = Versioned(OFFER_HISTORY, KEY, TRACKED)
 
 
 def upgrade(history: pd.DataFrame) -> pd.DataFrame:
-    """Offer history as published before provider_key was tracked: derive it the way the
-    offers table does, so upgrading reports no change."""
-    if "provider_key" in history:
-        return history
-    return history.assign(provider_key=n.slug(history["provider"].astype(n.STRING)))
+    """Offer history as published before provider_key or service_tier was tracked: derive
+    them the way the offers table does, so upgrading reports no change."""
+    provider = history["provider"].astype(n.STRING)
+    if "provider_key" not in history:
+        history = history.assign(provider_key=n.slug(provider))
+    if "service_tier" not in history:
+        history = history.assign(service_tier=n.service_tier(provider))
+    return history
 
 
 def advance_offers(

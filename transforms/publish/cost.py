@@ -4,12 +4,14 @@ Publishing stores them in the catalog file (``catalog_file``), so SQL, ``modelca
 the Python ``cost()`` all price through the same text and always agree:
 
 - ``workload_costs(input_tokens, output_tokens := 0, cache_read_tokens := 0,
-  cache_write_tokens := 0, requests := 1, as_of := NULL)``: one row per model's official
-  prices (``provider`` NULL) and one per provider offer.
+  cache_write_tokens := 0, requests := 1, as_of := NULL, service_tier := 'standard')``: one
+  row per model's official prices (``provider`` NULL, the standard tier) and one per provider
+  offer of that service tier (NULL: every tier), so a ranking compares like with like.
 - ``request_cost(model_id, input_tokens, …, provider := NULL, requests := 1, as_of := NULL)``:
-  the official row of one model, or that provider's offers of it: the name is matched
-  without regard to case, unless an offer bears it exactly as given (``OpenAI`` and
-  ``openai`` selling one model are two offers, each named by its own spelling).
+  the official row of one model, or that provider's offers of it (the provider label names
+  its tier): the name is matched without regard to case, unless an offer bears it exactly
+  as given (``OpenAI`` and ``openai`` selling one model are two offers, each named by its own
+  spelling).
 
 The rule (the README's "What will it cost?" says it for users): the prompt is every input
 token, cached ones included; the tier is the official column with ``min < prompt <= max``
@@ -29,7 +31,7 @@ column is named like a parameter.
 
 from __future__ import annotations
 
-from transforms.contract.vocabulary import CACHE_METRICS, TOKEN_METRICS
+from transforms.contract.vocabulary import CACHE_METRICS, TOKEN_METRICS, ServiceTier
 from transforms.publish.asof import utc_timestamp
 
 # The token kinds a request is billed by, in the order of the cost columns.
@@ -66,7 +68,12 @@ usage AS (
            {_count("cache_read_tokens")} AS cache_read,
            {_count("cache_write_tokens")} AS cache_write,
            {_count("requests")} AS times,
-           {utc_timestamp("as_of")} AS at
+           {utc_timestamp("as_of")} AS at,
+           CASE WHEN service_tier IS NULL
+                  OR list_contains({list(map(str, ServiceTier))}, service_tier)
+                THEN service_tier
+                ELSE error('unknown service_tier ' || service_tier || ' (one of: '
+                    || '{", ".join(ServiceTier)})') END AS tier
 ),
 u AS (
     SELECT CASE WHEN v.cache_read + v.cache_write > v.prompt
@@ -74,7 +81,7 @@ u AS (
                     || (v.cache_read + v.cache_write) || ') exceed input_tokens (' || v.prompt
                     || '), which counts every prompt token, cached ones included')
                 ELSE v.prompt END AS prompt,
-           v.output, v.cache_read, v.cache_write, v.times, v.at
+           v.output, v.cache_read, v.cache_write, v.times, v.at, v.tier
     FROM usage v
 )"""
 
@@ -105,12 +112,12 @@ official AS (
     FROM price_history h, u WHERE u.at IS NOT NULL AND h.provider IS NULL AND {_held("h")}
 ),
 offers AS (
-    SELECT o.model_id, o.provider, o.region, o.context_window_tokens,
+    SELECT o.model_id, o.provider, o.service_tier, o.region, o.context_window_tokens,
            {_each("o.{k}_usd_per_mtok AS {k}_price")},
            {_each(_OFFER_LISTED, CACHE_KINDS)}
     FROM provider_offers o, u WHERE u.at IS NULL
     UNION ALL
-    SELECT o.model_id, o.provider, o.region, o.context_window_tokens,
+    SELECT o.model_id, o.provider, o.service_tier, o.region, o.context_window_tokens,
            {_each("max(h.usd_per_mtok) FILTER (WHERE h.metric = '{k}')")},
            {_each("coalesce(bool_or(h.metric = '{k}'), false)", CACHE_KINDS)}
     FROM offer_history o JOIN u ON u.at IS NOT NULL AND {_held("o")}
@@ -164,7 +171,8 @@ chosen AS (
 # buckets, whether the bucket has a price row at all ("listed"), per kind.
 _PRICES = f"""
 prices AS (
-    SELECT w.model_id, NULL::VARCHAR AS provider, NULL::VARCHAR AS region,
+    SELECT w.model_id, NULL::VARCHAR AS provider, '{ServiceTier.STANDARD}' AS service_tier,
+           NULL::VARCHAR AS region,
            CASE WHEN c.ok THEN c.tier_label END AS tier_label,
            CASE WHEN c.ok THEN c.tier_min_tokens END AS tier_min_tokens,
            CASE WHEN c.ok THEN c.tier_max_tokens END AS tier_max_tokens,
@@ -180,7 +188,7 @@ prices AS (
      AND o.tier_min_tokens = c.tier_min_tokens
     GROUP BY ALL
     UNION ALL
-    SELECT f.model_id, f.provider, f.region, NULL, NULL, NULL,
+    SELECT f.model_id, f.provider, f.service_tier, f.region, NULL, NULL, NULL,
            {_each("f.{k}_price")}, {_each("f.{k}_listed", CACHE_KINDS)},
            coalesce(f.context_window_tokens, w.context_window_tokens), NULL
     FROM offers f LEFT JOIN model_windows w ON w.model_id = f.model_id
@@ -205,6 +213,7 @@ billed AS (
            {_each(_CACHED + " AS {k}_billed", CACHE_KINDS)},
            {_each(f"u.{{k}} > 0 AND NOT {_LISTED} AS {{k}}_folded", CACHE_KINDS)}
     FROM prices p, u
+    WHERE u.tier IS NULL OR p.service_tier = u.tier
 ),
 costs AS (
     SELECT b.*,
@@ -219,7 +228,8 @@ judged AS (
                AS billed_as_input
     FROM costs c
 )
-SELECT j.model_id, j.provider, j.region, j.tier_label, j.tier_min_tokens, j.tier_max_tokens,
+SELECT j.model_id, j.provider, j.service_tier, j.region,
+       j.tier_label, j.tier_min_tokens, j.tier_max_tokens,
        j.times AS requests, {_each("j.{k}_usd")},
        CASE WHEN j.problem IS NULL  -- and NULL, as a sum, when a used kind is unpriced
             THEN {_each("j.{k}_usd", separator=" + ")} END AS total_usd,
@@ -232,7 +242,7 @@ FROM judged j"""
 
 WORKLOAD_COSTS = f"""CREATE MACRO workload_costs(
     input_tokens, output_tokens := 0, cache_read_tokens := 0, cache_write_tokens := 0,
-    requests := 1, as_of := NULL
+    requests := 1, as_of := NULL, service_tier := 'standard'
 ) AS TABLE
 WITH {_USAGE},{_SOURCES},{_TIERS},{_PRICES},{_COSTS}"""
 
@@ -242,7 +252,8 @@ REQUEST_COST = """CREATE MACRO request_cost(
 ) AS TABLE
 SELECT w.* FROM workload_costs(
     input_tokens, output_tokens := output_tokens, cache_read_tokens := cache_read_tokens,
-    cache_write_tokens := cache_write_tokens, requests := requests, as_of := as_of
+    cache_write_tokens := cache_write_tokens, requests := requests, as_of := as_of,
+    service_tier := NULL
 ) w
 WHERE w.model_id = model_id
   AND CASE WHEN provider IS NULL THEN w.provider IS NULL

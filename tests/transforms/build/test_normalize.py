@@ -376,6 +376,47 @@ def test_slug_of_nothing_is_null(raw: str | None) -> None:
     assert pd.isna(one(n.slug, raw))
 
 
+# --- service_tier ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("provider", "tier"),
+    [
+        ("OpenAI", "standard"),
+        ("OpenAI Batch", "batch"),  # the demo's label
+        ("Vertex Ai-Language-Models Batch", "batch"),  # the demo's label
+        ("OpenAI Batch (Global)", "batch"),  # a trailing parenthesised part is skipped
+        ("OpenAI Flex", "flex"),
+        ("OpenAI Priority", "priority"),
+        ("openai BATCH", "batch"),  # any case
+        ("Batch", "batch"),  # the word alone
+        ("  OpenAI   Flex  ", "flex"),
+        ("Batch Systems Inc", "standard"),  # the word elsewhere is part of the name
+        ("OpenAI-Batch", "standard"),  # words split at spaces only
+        ("OpenAI Batched", "standard"),
+        ("OpenAI Turbo", "standard"),  # an unknown word is never guessed a tier
+        ("OpenAI Scale Tier", "standard"),
+        ("OpenAI (Batch)", "standard"),  # the skipped part is not read
+        ("Acme [eu]", "standard"),
+        ("", "standard"),
+    ],
+)
+def test_service_tier_is_the_labels_last_word(provider: str, tier: str) -> None:
+    assert one(n.service_tier, provider) == tier
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20),
+    word=st.sampled_from(["Batch", "Flex", "Priority", "batch", "PRIORITY"]),
+)
+def test_service_tier_reads_only_an_appended_tier_word(name: str, word: str) -> None:
+    """Appending a tier word as a word of its own makes that tier; the name before it
+    alone is standard unless its own last word is a tier word."""
+    tiers = n.service_tier(pd.Series([f"{name} {word}", f"{name} {word}x"], dtype=object))
+    assert tiers.tolist() == [word.lower(), "standard"]
+
+
 # --- metric ----------------------------------------------------------------------------------
 
 

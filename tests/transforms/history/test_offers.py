@@ -45,3 +45,14 @@ def test_offer_history_from_before_provider_key_reports_no_change() -> None:
     history, changes = advance_offers(old, seen, RUN2)
     assert changes.empty
     assert history["provider_key"].tolist() == ["vertex-ai-batch"]
+
+
+def test_offer_history_from_before_service_tier_reports_no_change() -> None:
+    """An upgraded history derives the tier by the offers table's rule: a batch offer
+    published before the column is not reported as changed when it appears."""
+    first = [offer("a", "Vertex Ai Batch", "us", service_tier="batch"), offer("a", "OpenAI")]
+    history, _ = advance_offers(empty(TABLES["offer_history"]), observed(offers=first), RUN1)
+    old = history.drop(columns="service_tier")
+    history, changes = advance_offers(old, observed(offers=first), RUN2)
+    assert changes.empty
+    assert sorted(history["service_tier"].tolist()) == ["batch", "standard"]
