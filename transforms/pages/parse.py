@@ -22,6 +22,8 @@ from urllib.parse import urldefrag, urljoin
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.rules_block.state_block import StateBlock
+from markdown_it.rules_block.table import table as markdown_it_table
 from markdown_it.token import Token
 
 MODEL_CONTENT_TYPE = "model-detail-page"
@@ -47,7 +49,61 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 _MAX_NESTING = 50
 # The block structure only: values are kept as written, so inline Markdown is not parsed
 # (but for a label in emphasis, below). About half the cost of a full parse.
-_BLOCKS = MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).enable("table").disable("inline")
+_BLOCKS = MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).disable("inline")
+# GFM opens a table only where a paragraph could stand (its header row is a paragraph's
+# line): markdown-it tries it before any block, so "> | a | b |" over a delimiter row
+# would be a table, not a quote. Tried after headings and before underlined headings.
+
+
+def _gfm_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's table rule, read as cmark-gfm reads tables: a "delimiter row" of dashes
+    alone underlines a heading (``| a |`` over ``---``), and a header line without a pipe
+    over a one-column delimiter row (``Note`` over ``|---|``) opens a one-column table,
+    which markdown-it would not open (its rows would then be read as a table of their own)."""
+    line = start + 1
+    if line >= end:
+        return False
+    delimiter = _line(state, line)
+    if _SETEXT_DASHES.fullmatch(delimiter):
+        return False
+    header = _line(state, start)
+    if "|" in header or not _ONE_COLUMN.fullmatch(delimiter) or state.is_code_block(start):
+        return markdown_it_table(state, start, end, silent)
+    if state.is_code_block(line) or state.sCount[line] < state.blkIndent:
+        return False
+    if silent:
+        return True
+    rows = [start]
+    line += 1
+    terminators = state.md.block.ruler.getRules("blockquote")
+    while line < end and state.sCount[line] >= state.blkIndent and _line(state, line):
+        if state.is_code_block(line) or any(rule(state, line, end, True) for rule in terminators):
+            break
+        rows.append(line)
+        line += 1
+    state.push("table_open", "table", 1).map = [start, line]
+    for i, row in enumerate(rows):
+        state.push("tr_open", "tr", 1).map = [row, row + 1]
+        state.push("td_open", "td", 1)
+        # The first cell, as GFM keeps it: the cells after it are dropped from the table.
+        cell = state.push("inline", "", 0)
+        cell.content = header.strip() if i == 0 else _split_row(_line(state, row))[0]
+        cell.map = [row, row + 1]
+        cell.children = []
+        state.push("td_close", "td", -1)
+        state.push("tr_close", "tr", -1)
+    state.push("table_close", "table", -1)
+    state.line = line
+    return True
+
+
+def _line(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
+
+
+_SETEXT_DASHES = re.compile(r"-+[ \t]*")
+_ONE_COLUMN = re.compile(r"(?:\|[ \t]*:?-+:?[ \t]*\|?|:?-+:?[ \t]*\||:-+:?|-+:)[ \t]*")
+_BLOCKS.block.ruler.after("heading", "gfm_table", _gfm_table, {"alt": ["paragraph", "reference"]})
 _INLINE = MarkdownIt("commonmark")
 _NOT_DATA = {"fence": "code block", "code_block": "code block", "html_block": "HTML block"}
 # A line of a code or HTML block that would be a value outside it: a table row, a bullet,
@@ -230,7 +286,8 @@ class _Reader:
             token = tokens[i]
             kind = token.type
             if kind == "heading_open":
-                self.heading(int(token.tag[1]), tokens[i + 1].content.strip())
+                lines = tokens[i + 1].content.split("\n")  # an underlined heading's lines
+                self.heading(int(token.tag[1]), " ".join(line.strip() for line in lines))
                 i += 3
                 continue
             if kind == "table_open":

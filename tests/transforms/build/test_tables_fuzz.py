@@ -21,18 +21,16 @@ import os
 import random
 import re
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 
-import cmarkgfm
 import pandas as pd
 import pytest
-from cmarkgfm.cmark import Options
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from modelcat.demo import DEMO_MIRROR
 from tests.support import SEED_PAGE
+from tests.support.commonmark import sections
 from tests.support.staging import BASE, build_site
 
 SEED = SEED_PAGE.read_text(encoding="utf-8")
@@ -203,108 +201,19 @@ def tokens(cell: str) -> int | None:
     return int(count) if count == int(count) else None
 
 
-class _Blocks(HTMLParser):
-    """cmark-gfm's HTML of a page body, as (heading, bullets, tables) per heading."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines = lines
-        self.found: list[tuple[str, list[str], list[tuple[list[str], list[list[str]]]]]] = []
-        self.text: list[str] | None = None  # the text being collected, if any
-        self.heading: list[str] | None = None
-        self.items: list[list[str]] = []  # open list items, innermost last
-        self.row: list[str] | None = None
-        self.row_fits = True
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
-            self.heading = []
-        elif tag == "li":
-            self.items.append([])
-        elif tag == "table" and self.found:
-            self.found[-1][2].append(([], []))
-        elif tag == "tr":
-            self.row = []
-            # A row whose source line has another number of cells than the header is no
-            # row to read: GFM pads or cuts it, the catalog refuses it.
-            line = int(dict(attrs)["data-sourcepos"].split(":")[0]) - 1
-            self.row_fits = self.found and (
-                not self.found[-1][2]
-                or not self.found[-1][2][-1][0]
-                or len(_cells(self.lines[line])) == len(self.found[-1][2][-1][0])
-            )
-        elif tag in {"td", "th"}:
-            self.text = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"} and self.heading is not None:
-            self.found.append((_spaces("".join(self.heading)), [], []))
-            self.heading = None
-        elif tag == "li" and self.items:
-            text = _spaces("".join(self.items.pop()))
-            if self.found:
-                self.found[-1][1].append(text)
-        elif tag in {"td", "th"} and self.row is not None and self.text is not None:
-            self.row.append(_spaces("".join(self.text)))
-            self.text = None
-        elif tag == "tr" and self.row is not None and self.found and self.found[-1][2]:
-            header, rows = self.found[-1][2][-1]
-            if not header:
-                header.extend(self.row)
-            elif self.row_fits:
-                rows.append(self.row)
-            self.row = None
-
-    def handle_data(self, data: str) -> None:
-        if self.heading is not None:
-            self.heading.append(data)
-        elif self.text is not None:
-            self.text.append(data)
-        elif self.items:
-            self.items[-1].append(data)
-
-
-def _spaces(text: str) -> str:
-    """CommonMark's whitespace (space, tab, line end) as one space; no other character."""
-    return re.sub(r"[ \t\r\n]+", " ", text).strip(" ")
-
-
-def _cells(line: str) -> list[str]:
-    """A GFM table row's cells as written: split at each pipe no backslash escapes."""
-    row = line.strip(" \t")
-    row = row.lstrip(">").strip(" \t") if row.startswith(">") else row
-    row = row[1:] if row.startswith("|") else row
-    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
-    return re.split(r"(?<!\\)\|", row)
-
-
-def split_front_matter(text: str) -> str:
-    """The body after a YAML front matter between two ``---`` lines (any CommonMark line end)."""
-    lines = re.split(r"\r\n|\r|\n", text.removeprefix("\ufeff"))
-    if len(lines) > 1 and lines[0].strip(" \t") == "---":
-        for i, line in enumerate(lines[1:], 1):
-            if line.rstrip(" \t") == "---":
-                return "\n".join(lines[i + 1 :])
-    return "\n".join(lines)
-
-
-def sections(text: str) -> list[tuple[str, list[str], list[tuple[list[str], list[list[str]]]]]]:
-    """Each heading of the page with its list items' text and its tables, as cmark-gfm reads
-    the page: code and HTML blocks hold none (raw HTML is omitted from its output)."""
-    body = split_front_matter(text)
-    html = cmarkgfm.markdown_to_html_with_extensions(
-        body, options=Options.CMARK_OPT_SOURCEPOS, extensions=["table"]
-    )
-    reader = _Blocks(re.split(r"\r\n|\r|\n", body))
-    reader.feed(html)
-    reader.close()
-    return reader.found
-
-
 def unit_of(text: str, name: str) -> bool | None:
-    """True: per 1M USD; False: another unit; None: names no unit. Unknown text: False."""
-    rest = text[len(name) :].strip() if text.startswith(name) else None
-    return UNITS.get(rest, False) if rest is not None else False
+    """True: per 1M USD; False: another unit; None: names no unit. Unknown text: False.
+    A unit written twice (the fuzzer may write it again) says what each copy says."""
+    if not text.startswith(name):
+        return False
+    rest, said = text[len(name) :].strip(), set()
+    while rest:
+        unit = max((u for u in UNITS if u and rest.startswith(u)), key=len, default=None)
+        if unit is None:
+            return False
+        said.add(UNITS[unit])
+        rest = rest[len(unit) :].strip()
+    return said == {True} if said else None
 
 
 def read_page(text: str) -> dict:

@@ -956,3 +956,103 @@ def test_front_matter_is_not_closed_by_another_separator(separator: str) -> None
     page = parse_page(f"---\na: b\n---{separator}\n# T\n", URL)
     assert page.front_matter == {}
     assert page.problems == ["front matter is not closed by a '---' line"]
+
+
+# --- Against an independent CommonMark reader (cmark-gfm) ---------------------------------------
+
+# Words without inline Markdown (emphasis, code, links, entities, escapes, HTML): there the
+# text as written and the text cmark-gfm renders are one.
+_WORD = st.text(st.sampled_from("abcxyz019$.—-,/:"), min_size=1, max_size=6)
+
+
+def _row(cells: list[str], lead: str, trail: str) -> str:
+    return lead + " | ".join(cells) + trail
+
+
+_EDGES = st.tuples(st.sampled_from(["| ", ""]), st.sampled_from([" |", ""]))
+# A table as one piece: header, delimiter row, rows of any width (a stray delimiter row is
+# where cmark-gfm and markdown-it part, on no rule the GFM spec writes).
+_TABLE = st.builds(
+    lambda n, rows, edges, quote, align: "\n".join(
+        quote + line
+        for line in [
+            _row([f"h{i}" for i in range(n)], *edges),
+            _row([align] * n, "| ", " |"),
+            *(_row(row, *edges) for row in rows),
+        ]
+    ),
+    st.integers(2, 4),
+    st.lists(st.lists(_WORD, min_size=1, max_size=5), max_size=4),
+    _EDGES,
+    st.sampled_from(["", "", "> ", "  "]),
+    st.sampled_from(["---", ":---", "---:", ":-:"]),
+)
+_LINE = st.one_of(
+    st.builds(lambda n, w: "#" * n + " " + w, st.integers(1, 7), _WORD),
+    st.builds(lambda w, c: f"## {w} {c}", _WORD, st.sampled_from(["#", "##", "\t##", "#x"])),
+    st.builds(lambda w: f"{w}", _WORD),
+    st.builds(
+        lambda m, w: f"{m}{w}: {w}", st.sampled_from(["- ", "-\t", "* ", "1. ", "2) "]), _WORD
+    ),
+    st.builds(
+        lambda cells, edges: _row(cells, *edges), st.lists(_WORD, min_size=1, max_size=4), _EDGES
+    ),
+    _TABLE,
+    st.sampled_from(["", "", "```", "~~~", "    | a | b |", "<!--", "-->", "<div>", "</div>"]),
+    st.sampled_from(["---", "===", "> quote", "  - nested: x", "\t| a |"]),
+)
+_BODY = st.tuples(st.lists(_LINE, max_size=25), st.sampled_from(["\n", "\r\n", "\r"])).map(
+    lambda parts: parts[1].join(parts[0]) + parts[1]
+)
+
+
+def _tables(tables: list) -> list[tuple[list[str], list[list[str]]]]:
+    """Tables with values, each with its rows that fit the header. Left out: a one-column
+    table (it has no values; markdown-it also wants a pipe in its header line, cmark-gfm
+    does not) and one headed by a delimiter row (``|---|`` twice: the two readers differ)."""
+    return [
+        (header, [row for row in rows if len(row) == len(header)])
+        for header, rows in tables
+        if len(header) > 1 and not all(re.fullmatch(r":?-+:?", cell) for cell in header)
+    ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(body=_BODY)
+@example(body="## A ##\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 |\n")
+@example(body="## A\n```\n| a | b |\n|---|---|\n```\n| c | d |\n| --- | --- |\n| 1 | 2 |\n")
+@example(body="## A\r| a | b |\r|---|---|\r1 | 2\r")
+def test_headings_and_tables_are_those_cmark_gfm_reads(body: str) -> None:
+    """Our parser and GitHub's CommonMark reader agree on the page's headings and on every
+    table row that fits its header (rows that do not are refused by ours, not read)."""
+    from tests.support.commonmark import read
+
+    page = parse_page(body, URL)
+    theirs = read(body)
+    ours_headings = ([page.title] if page.title is not None else []) + [
+        section.heading for section in page.sections
+    ]
+    assert ours_headings == [heading for heading, _, _ in theirs.found]
+    ours = [(t.header, t.rows) for s in (page.preamble, *page.sections) for t in s.tables]
+    assert _tables(ours) == _tables(theirs.tables)
+
+
+def test_a_quote_line_over_a_delimiter_row_is_a_quote_not_a_table() -> None:
+    page = parse_page("## S\n> | Input Price | $9.9 |\n|---|---|\n", URL)
+    assert page.sections[0].tables == []
+
+
+def test_a_pipe_row_underlined_by_dashes_is_a_heading() -> None:
+    page = parse_page("## S\n| Official Pricing |\n---\n", URL)
+    assert [s.heading for s in page.sections] == ["S", "| Official Pricing |"]
+
+
+def test_a_header_without_pipes_opens_a_one_column_table_as_in_gfm() -> None:
+    """GFM: ``Note`` over ``|---|`` is a one-column table, and the rows under it are its
+    rows (cut to one cell), not a table of their own: nothing there is a price."""
+    text = f"## Official Pricing (per 1M tokens)\nNote\n|---|\n{PRICE_TABLE}"
+    page = parse_page(text, URL)
+    (table,) = page.sections[0].tables
+    assert table.header == ["Note"]
+    assert [c for c in page.cells() if c.row_label == "Input Price"] == []
+    assert len(page.problems) == 3  # three rows wider than the table, kept whole
