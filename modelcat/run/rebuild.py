@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from modelcat.run.interrupts import Interrupted, stop_signals
 from modelcat.run.lock import locked
@@ -44,12 +44,17 @@ def rebuild(
         if start and previous is None:
             raise ValueError(f"the snapshot before {first} was pruned; rebuild from an earlier run")
         archive = PageArchive(data_dir.archive)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = _stamp(data_dir)
         summaries = []
         try:
             for original in published[start:]:
                 run_id = original["run_id"]
-                summary = RunSummary(run_id, original["started_at"], original["start_urls"])
+                summary = RunSummary(
+                    run_id,
+                    original["started_at"],
+                    original["start_urls"],
+                    clock_started_at=original.get("clock_started_at"),
+                )
                 summary.recovered, recovered = recovered, []
                 summary.finished_at = original.get("finished_at")
                 summary.crawl_finish_reason = original.get("crawl_finish_reason")
@@ -78,3 +83,18 @@ def rebuild(
                 discard(data_dir, f"*{REBUILT}{stamp}")
             raise
         return summaries
+
+
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def _stamp(data_dir: DataDir) -> str:
+    """A rebuild's stamp: now, or a second after the latest rebuild's if the clock is behind
+    it (``DataDir.snapshot_of`` takes the latest stamp as a run's newest snapshot)."""
+    moment = datetime.now(UTC).replace(microsecond=0)
+    for snapshot in data_dir.published_snapshots():
+        _, rebuilt, stamp = snapshot.publication.partition(REBUILT)
+        if rebuilt:
+            earlier = datetime.strptime(stamp, STAMP).replace(tzinfo=UTC)
+            moment = max(moment, earlier + timedelta(seconds=1))
+    return moment.strftime(STAMP)
