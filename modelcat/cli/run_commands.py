@@ -125,8 +125,17 @@ def _run_errors(command: str, data_dir: Path) -> Iterator[None]:
     except Exception as error:
         # Raised by modules the run has imported already.
         from modelcat.run.lock import RefreshLocked
+        from modelcat.run.records import RunSummary
         from transforms.publish.catalog_file import CatalogInUse
         from transforms.publish.repair import BrokenState
+        from transforms.publish.snapshot import PublishFailed
+
+        if isinstance(error, PublishFailed):  # a full disk: recorded, the catalog unchanged
+            if isinstance(error.summary, RunSummary):
+                _print_summary(error.summary, data_dir)
+            else:
+                err.print(f"[red]{command} failed:[/] {escape(str(error))}")
+            raise typer.Exit(ExitCode.NOT_DONE) from None
 
         if isinstance(error, RefreshLocked | CatalogInUse):
             err.print(f"[red]{command} refused:[/] {escape(str(error))}")

@@ -14,7 +14,7 @@ from transforms.build.plan import plan_build
 from transforms.contract.layout import REBUILT, DataDir
 from transforms.contract.vocabulary import RunStatus, Step
 from transforms.pages.archive import PageArchive
-from transforms.publish.snapshot import discard
+from transforms.publish.snapshot import PublishFailed, discard
 
 
 def rebuild(
@@ -27,7 +27,8 @@ def rebuild(
     Starts at ``first_run_id`` (default: the latest published run) and replays every later
     published run in order, on top of the history published before it, so a parser fix
     reaches the runs it concerns and everything that follows from them. No network.
-    Interrupted, it removes the snapshots it wrote and leaves the catalog as it was.
+    Interrupted, or unable to write a file (``PublishFailed``), it removes the snapshots it
+    wrote and leaves the catalog as it was.
     """
     return_freed_memory()
     with stop_signals() as stop, locked(data_dir):
@@ -78,7 +79,7 @@ def rebuild(
                 )
                 previous = snapshot
                 summaries.append(summary)
-        except Interrupted:
+        except (Interrupted, PublishFailed):
             with stop.held():
                 discard(data_dir, f"*{REBUILT}{stamp}")
             raise

@@ -24,6 +24,7 @@ from transforms.contract.layout import DataDir
 from transforms.contract.vocabulary import RunStatus, Step
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
+from transforms.publish.snapshot import PublishFailed
 
 
 def refresh(
@@ -40,8 +41,10 @@ def refresh(
     ``on_page`` sees every page as the crawl stages it; ``on_step`` is told when each step
     (crawl, build, history, publish) begins.
 
-    Raises ``RefreshLocked``, ``BrokenState`` (local state past repair) and ``Interrupted``
-    (SIGINT or SIGTERM before the run began to commit: nothing published, run recorded).
+    Raises ``RefreshLocked``, ``BrokenState`` (local state past repair), ``Interrupted``
+    (SIGINT or SIGTERM before the run began to commit: nothing published, run recorded) and
+    ``PublishFailed`` (a file could not be written: nothing published, run recorded as
+    failed with the reason; its ``summary`` attribute is the run's).
     """
     return_freed_memory()
     with stop_signals() as stop, locked(data_dir):
@@ -72,6 +75,10 @@ def refresh(
                 "(the pages it saw are archived, and the validator store kept what it knew)"
             )
             interrupt.summary = summary
+            raise
+        except PublishFailed as failed:  # a full disk: the old catalog stands, whole
+            summary.status, summary.message = RunStatus.FAILED, str(failed)
+            failed.summary = summary
             raise
         except Exception as error:
             summary.status, summary.message = RunStatus.FAILED, f"{type(error).__name__}: {error}"
