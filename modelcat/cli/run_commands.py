@@ -183,12 +183,16 @@ def rebuild_command(
     """Re-run the transforms on archived pages, without the network; republish.
 
     Re-derives RUN and every later published run, in order, so a parser fix reaches them.
+    Exits 2, naming the oldest run it can start from, when --keep pruned what RUN needs.
     """
     with _run_errors("rebuild", data_dir):
-        from modelcat.run.rebuild import rebuild
+        from modelcat.run.rebuild import NotRebuildable, rebuild
 
         try:
             summaries = rebuild(DataDir(data_dir), run)
+        except NotRebuildable as error:  # asked for a start it no longer has: bad usage
+            err.print(f"[red]rebuild refused:[/] {escape(str(error))}")
+            raise typer.Exit(ExitCode.USAGE) from None
         except ValueError as error:
             err.print(f"[red]rebuild refused:[/] {escape(str(error))}")
             raise typer.Exit(ExitCode.NOT_DONE) from None

@@ -12,8 +12,11 @@ from modelcat.run.records import RunSummary, read_summaries
 from modelcat.run.recovery import recover
 from transforms.build.plan import plan_build
 from transforms.contract.layout import REBUILT, DataDir
-from transforms.contract.vocabulary import RunStatus, Step
+from transforms.contract.vocabulary import PageOutcome, RunStatus, Step
 from transforms.pages.archive import PageArchive
+from transforms.pages.log import read_page_log
+from transforms.pages.parse import MODEL_CONTENT_TYPE
+from transforms.pages.values import keys_held, page_key
 from transforms.publish.snapshot import PublishFailed, discard
 
 
@@ -41,10 +44,9 @@ def rebuild(
         if first not in ids:
             raise ValueError(f"run {first} was not published; published runs: {', '.join(ids)}")
         start = ids.index(first)
-        previous = data_dir.snapshot_of(ids[start - 1]) if start else None
-        if start and previous is None:
-            raise ValueError(f"the snapshot before {first} was pruned; rebuild from an earlier run")
         archive = PageArchive(data_dir.archive)
+        _check_rebuildable(data_dir, ids, start, archive)
+        previous = data_dir.snapshot_of(ids[start - 1]) if start else None
         stamp = _stamp(data_dir)
         summaries = []
         try:
@@ -84,6 +86,65 @@ def rebuild(
                 discard(data_dir, f"*{REBUILT}{stamp}")
             raise
         return summaries
+
+
+class NotRebuildable(ValueError):
+    """What a rebuild from the run asked for needs is gone (``--keep`` pruned it): names the
+    oldest run a rebuild can start from."""
+
+
+def _check_rebuildable(data_dir: DataDir, ids: list[str], start: int, archive: PageArchive) -> None:
+    """Refuse a rebuild from ``ids[start]`` unless everything it needs is there: the snapshot
+    before it (the history it builds on) and, for it and every later run, each model page's
+    body in the archive or its values in the run's own snapshot. A rebuild without them
+    would publish pages as gone and lose the history they held."""
+    lacking = {run_id: _lost_pages(data_dir, run_id, archive) for run_id in ids[start:]}
+
+    def why(index: int) -> str | None:
+        if index and data_dir.snapshot_of(ids[index - 1]) is None:
+            return f"the snapshot of the run before it ({ids[index - 1]}) was pruned"
+        for run_id in ids[index:]:
+            if run_id not in lacking:
+                lacking[run_id] = _lost_pages(data_dir, run_id, archive)
+            if lacking[run_id]:
+                return (
+                    f"the archive no longer holds {lacking[run_id]} page bodies run {run_id} "
+                    "read, and no snapshot holds their values (pruned by --keep?)"
+                )
+        return None
+
+    problem = why(start)
+    if problem is None:
+        return
+    later = (ids[i] for i in range(start + 1, len(ids)) if why(i) is None)
+    oldest = next(later, None)
+    where = (
+        f"the oldest run that can be rebuilt is {oldest} (modelcat rebuild --run {oldest})"
+        if oldest is not None
+        else "no published run can be rebuilt"
+    )
+    raise NotRebuildable(f"cannot rebuild from {ids[start]}: {problem}; {where}")
+
+
+def _lost_pages(data_dir: DataDir, run_id: str, archive: PageArchive) -> int:
+    """How many model pages of a run a rebuild could not read: their body is not in the
+    archive and the run's own snapshot does not hold their values."""
+    pages, _ = read_page_log(data_dir.run(run_id))
+    model = pages[
+        pages["outcome"].isin([PageOutcome.MODEL, PageOutcome.NOT_MODIFIED])
+        & (pages["content_type"] == MODEL_CONTENT_TYPE)
+    ]
+    url_column = model["final_url"].fillna(model["url"])
+    lost = [
+        page_key(url, sha)
+        for url, sha in zip(url_column, model["content_sha256"], strict=True)
+        if not isinstance(sha, str) or not archive.path(sha).exists()
+    ]
+    own = data_dir.snapshot_of(run_id)
+    if lost and own is not None and own.has("page_values"):
+        held = keys_held(own.table("page_values"))
+        lost = [key for key in lost if key not in held]
+    return len(lost)
 
 
 STAMP = "%Y%m%dT%H%M%SZ"
