@@ -165,8 +165,17 @@ def _run_errors(command: str, data_dir: Path) -> Iterator[None]:
     except Exception as error:
         # Raised by modules the run has imported already.
         from modelcat.run.lock import RefreshLocked
+        from modelcat.run.records import RunSummary
         from transforms.publish.catalog_file import CatalogInUse
         from transforms.publish.repair import BrokenState
+        from transforms.publish.snapshot import PublishFailed
+
+        if isinstance(error, PublishFailed):  # a full disk: recorded, the catalog unchanged
+            if isinstance(error.summary, RunSummary):
+                _print_summary(error.summary, data_dir)
+            else:
+                err.print(f"[red]{command} failed:[/] {escape(str(error))}")
+            raise typer.Exit(ExitCode.NOT_DONE) from None
 
         if isinstance(error, RefreshLocked | CatalogInUse):
             err.print(f"[red]{command} refused:[/] {escape(str(error))}")
@@ -214,12 +223,16 @@ def rebuild_command(
     """Re-run the transforms on archived pages, without the network; republish.
 
     Re-derives RUN and every later published run, in order, so a parser fix reaches them.
+    Exits 2, naming the oldest run it can start from, when --keep pruned what RUN needs.
     """
     with _run_errors("rebuild", data_dir):
-        from modelcat.run.rebuild import rebuild
+        from modelcat.run.rebuild import NotRebuildable, rebuild
 
         try:
             summaries = rebuild(DataDir(data_dir), run)
+        except NotRebuildable as error:  # asked for a start it no longer has: bad usage
+            err.print(f"[red]rebuild refused:[/] {escape(str(error))}")
+            raise typer.Exit(ExitCode.USAGE) from None
         except ValueError as error:
             err.print(f"[red]rebuild refused:[/] {escape(str(error))}")
             raise typer.Exit(ExitCode.NOT_DONE) from None

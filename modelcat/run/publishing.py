@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from modelcat.run.guards import refusal
 from modelcat.run.interrupts import StopSignals
-from modelcat.run.records import RunSummary, now, runs_table, timestamp
+from modelcat.run.records import RunSummary, finish_time, now, runs_table, timestamp
 from transforms.build.issues import Issues
 from transforms.build.plan import BuildPlan
 from transforms.build.tables import build_tables
@@ -104,7 +104,7 @@ def build_and_publish(
         summary.status = RunStatus.PUBLISHED
         summary.models_published = len(built.models)
         # The catalog carries its run's row: the record is committed with it, and is the same.
-        summary.finished_at = summary.finished_at or now()
+        summary.finished_at = summary.finished_at or finish_time(summary)
         tables[TableName.RUNS] = runs_table(data_dir, summary)
         if commit and stop is not None:
             stop.settle()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from modelcat.run.interrupts import Interrupted, stop_signals
 from modelcat.run.lock import locked
@@ -12,9 +12,12 @@ from modelcat.run.records import RunSummary, read_summaries
 from modelcat.run.recovery import recover
 from transforms.build.plan import plan_build
 from transforms.contract.layout import REBUILT, DataDir
-from transforms.contract.vocabulary import RunStatus, Step
+from transforms.contract.vocabulary import PageOutcome, RunStatus, Step
 from transforms.pages.archive import PageArchive
-from transforms.publish.snapshot import discard
+from transforms.pages.log import read_page_log
+from transforms.pages.parse import MODEL_CONTENT_TYPE
+from transforms.pages.values import keys_held, page_key
+from transforms.publish.snapshot import PublishFailed, discard
 
 
 def rebuild(
@@ -27,7 +30,8 @@ def rebuild(
     Starts at ``first_run_id`` (default: the latest published run) and replays every later
     published run in order, on top of the history published before it, so a parser fix
     reaches the runs it concerns and everything that follows from them. No network.
-    Interrupted, it removes the snapshots it wrote and leaves the catalog as it was.
+    Interrupted, or unable to write a file (``PublishFailed``), it removes the snapshots it
+    wrote and leaves the catalog as it was.
     """
     return_freed_memory()
     with stop_signals() as stop, locked(data_dir):
@@ -40,16 +44,20 @@ def rebuild(
         if first not in ids:
             raise ValueError(f"run {first} was not published; published runs: {', '.join(ids)}")
         start = ids.index(first)
-        previous = data_dir.snapshot_of(ids[start - 1]) if start else None
-        if start and previous is None:
-            raise ValueError(f"the snapshot before {first} was pruned; rebuild from an earlier run")
         archive = PageArchive(data_dir.archive)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        _check_rebuildable(data_dir, ids, start, archive)
+        previous = data_dir.snapshot_of(ids[start - 1]) if start else None
+        stamp = _stamp(data_dir)
         summaries = []
         try:
             for original in published[start:]:
                 run_id = original["run_id"]
-                summary = RunSummary(run_id, original["started_at"], original["start_urls"])
+                summary = RunSummary(
+                    run_id,
+                    original["started_at"],
+                    original["start_urls"],
+                    clock_started_at=original.get("clock_started_at"),
+                )
                 summary.recovered, recovered = recovered, []
                 summary.finished_at = original.get("finished_at")
                 summary.crawl_finish_reason = original.get("crawl_finish_reason")
@@ -73,8 +81,82 @@ def rebuild(
                 )
                 previous = snapshot
                 summaries.append(summary)
-        except Interrupted:
+        except (Interrupted, PublishFailed):
             with stop.held():
                 discard(data_dir, f"*{REBUILT}{stamp}")
             raise
         return summaries
+
+
+class NotRebuildable(ValueError):
+    """What a rebuild from the run asked for needs is gone (``--keep`` pruned it): names the
+    oldest run a rebuild can start from."""
+
+
+def _check_rebuildable(data_dir: DataDir, ids: list[str], start: int, archive: PageArchive) -> None:
+    """Refuse a rebuild from ``ids[start]`` unless everything it needs is there: the snapshot
+    before it (the history it builds on) and, for it and every later run, each model page's
+    body in the archive or its values in the run's own snapshot. A rebuild without them
+    would publish pages as gone and lose the history they held."""
+    lacking = {run_id: _lost_pages(data_dir, run_id, archive) for run_id in ids[start:]}
+
+    def why(index: int) -> str | None:
+        if index and data_dir.snapshot_of(ids[index - 1]) is None:
+            return f"the snapshot of the run before it ({ids[index - 1]}) was pruned"
+        for run_id in ids[index:]:
+            if run_id not in lacking:
+                lacking[run_id] = _lost_pages(data_dir, run_id, archive)
+            if lacking[run_id]:
+                return (
+                    f"the archive no longer holds {lacking[run_id]} page bodies run {run_id} "
+                    "read, and no snapshot holds their values (pruned by --keep?)"
+                )
+        return None
+
+    problem = why(start)
+    if problem is None:
+        return
+    later = (ids[i] for i in range(start + 1, len(ids)) if why(i) is None)
+    oldest = next(later, None)
+    where = (
+        f"the oldest run that can be rebuilt is {oldest} (modelcat rebuild --run {oldest})"
+        if oldest is not None
+        else "no published run can be rebuilt"
+    )
+    raise NotRebuildable(f"cannot rebuild from {ids[start]}: {problem}; {where}")
+
+
+def _lost_pages(data_dir: DataDir, run_id: str, archive: PageArchive) -> int:
+    """How many model pages of a run a rebuild could not read: their body is not in the
+    archive and the run's own snapshot does not hold their values."""
+    pages, _ = read_page_log(data_dir.run(run_id))
+    model = pages[
+        pages["outcome"].isin([PageOutcome.MODEL, PageOutcome.NOT_MODIFIED])
+        & (pages["content_type"] == MODEL_CONTENT_TYPE)
+    ]
+    url_column = model["final_url"].fillna(model["url"])
+    lost = [
+        page_key(url, sha)
+        for url, sha in zip(url_column, model["content_sha256"], strict=True)
+        if not isinstance(sha, str) or not archive.path(sha).exists()
+    ]
+    own = data_dir.snapshot_of(run_id)
+    if lost and own is not None and own.has("page_values"):
+        held = keys_held(own.table("page_values"))
+        lost = [key for key in lost if key not in held]
+    return len(lost)
+
+
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def _stamp(data_dir: DataDir) -> str:
+    """A rebuild's stamp: now, or a second after the latest rebuild's if the clock is behind
+    it (``DataDir.snapshot_of`` takes the latest stamp as a run's newest snapshot)."""
+    moment = datetime.now(UTC).replace(microsecond=0)
+    for snapshot in data_dir.published_snapshots():
+        _, rebuilt, stamp = snapshot.publication.partition(REBUILT)
+        if rebuilt:
+            earlier = datetime.strptime(stamp, STAMP).replace(tzinfo=UTC)
+            moment = max(moment, earlier + timedelta(seconds=1))
+    return moment.strftime(STAMP)

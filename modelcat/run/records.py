@@ -13,10 +13,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
@@ -48,6 +47,9 @@ class RunSummary:
     run_id: str
     started_at: str
     start_urls: list[str] | None
+    # The system clock when the run started, as read; ``started_at`` is the run id's time,
+    # which never goes back (see ``new_run_id``). They differ only when the clock was behind.
+    clock_started_at: str | None = None
     status: str = RunStatus.FAILED
     message: str | None = None
     finished_at: str | None = None
@@ -112,13 +114,38 @@ class RunSummary:
 
 
 def new_run_id(data_dir: DataDir) -> str:
-    """A UTC timestamp, sortable and unique within the data directory."""
+    """A UTC timestamp, sortable, unique within the data directory and later than every run
+    before it: the system clock's time, or, when the clock is behind the last run (an NTP
+    step back, a VM restored from a snapshot), the last run's time plus a millisecond. So
+    runs keep their order and no history interval ends before it starts, whatever the
+    clock says; the clock's own reading is kept as the run's ``clock_started_at``."""
+    moment = datetime.now(UTC)
+    last = max((run_dir.run_id for run_dir in run_dirs(data_dir)), default=None)
+    if last is not None:
+        moment = max(moment, run_time(last) + timedelta(milliseconds=1))
     while True:
-        moment = datetime.now(UTC)
         run_id = moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}Z"
         if not data_dir.run(run_id).path.exists():
             return run_id
-        time.sleep(0.001)
+        moment += timedelta(milliseconds=1)
+
+
+def run_time(run_id: str) -> datetime:
+    """The time a run id names (UTC, milliseconds)."""
+    return datetime.strptime(run_id, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+
+
+def start(data_dir: DataDir, start_urls: list[str] | None) -> RunSummary:
+    """The summary of a run starting now: its id and start time, which never go back, and
+    the clock's reading."""
+    clock = now()
+    run_id = new_run_id(data_dir)
+    return RunSummary(run_id, iso_time(run_time(run_id)), start_urls, clock_started_at=clock)
+
+
+def finish_time(summary: RunSummary) -> str:
+    """Now, or the run's start if the clock reads earlier: a run never ends before it starts."""
+    return max(now(), summary.started_at)
 
 
 def read_summaries(data_dir: DataDir) -> list[dict[str, Any]]:
@@ -183,12 +210,16 @@ def reconcile(data_dir: DataDir) -> list[str]:
 def runs_table(data_dir: DataDir, this_run: RunSummary) -> pd.DataFrame:
     """Every run's summary, this one included, as the ``runs`` table."""
     rows = [s for s in read_summaries(data_dir) if s["run_id"] != this_run.run_id]
-    rows.append({**asdict(this_run), "finished_at": this_run.finished_at or now()})
+    rows.append({**asdict(this_run), "finished_at": this_run.finished_at or finish_time(this_run)})
     rows.sort(key=lambda row: row["run_id"])
     frame = pd.DataFrame(
         {
             "run_id": [r["run_id"] for r in rows],
             "started_at": [timestamp(r["started_at"]) for r in rows],
+            # Before runs recorded the clock apart, the start was the clock's reading.
+            "clock_started_at": [
+                timestamp(r.get("clock_started_at") or r["started_at"]) for r in rows
+            ],
             "finished_at": [timestamp(r.get("finished_at")) for r in rows],
             "start_urls": [r["start_urls"] for r in rows],
             "pages_seen": [r.get("pages_seen", 0) for r in rows],
@@ -218,6 +249,7 @@ def _from_row(row: dict[str, Any]) -> RunSummary:
         run_id=row["run_id"],
         started_at=iso_time(row["started_at"]),
         start_urls=row["start_urls"],
+        clock_started_at=iso_time(row["clock_started_at"]) if row.get("clock_started_at") else None,
         status=row["status"],
         message=row["message"],
         finished_at=iso_time(row["finished_at"]) if row["finished_at"] else None,
@@ -237,8 +269,7 @@ def _from_row(row: dict[str, Any]) -> RunSummary:
 
 def _killed(run_dir: RunDir) -> RunSummary:
     """The record of a run that died without writing one: what its page log shows."""
-    started = datetime.strptime(run_dir.run_id, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-    summary = RunSummary(run_dir.run_id, iso_time(started), None)
+    summary = RunSummary(run_dir.run_id, iso_time(run_time(run_dir.run_id)), None)
     summary.message = "the run ended without recording how (killed?); nothing was published"
     summary.count_staged_pages(run_dir)
     return summary

@@ -14,6 +14,7 @@ from transforms.contract.layout import DataDir, RunDir
 from transforms.contract.vocabulary import RunStatus
 from transforms.pages.archive import Validators
 from transforms.publish.repair import BrokenState, repair
+from transforms.publish.snapshot import discard
 
 
 def recover(data_dir: DataDir, *, catalog_needed: bool = True) -> list[str]:
@@ -32,7 +33,27 @@ def recover(data_dir: DataDir, *, catalog_needed: bool = True) -> list[str]:
         if catalog_needed:
             raise
         recovered = [f"{broken.problem}: this rebuild writes a new catalog"]
-    return recovered + reconcile(data_dir)
+    recovered += reconcile(data_dir)
+    return recovered + remove_orphans(data_dir)
+
+
+def remove_orphans(data_dir: DataDir) -> list[str]:
+    """Remove the snapshots of runs that were not published (a full disk or a kill between
+    writing a snapshot and committing it): nothing points at them, and they hold space."""
+    statuses = {s["run_id"]: s["status"] for s in read_summaries(data_dir)}
+    current = data_dir.published_snapshot()
+    removed = []
+    for snapshot in list(data_dir.published_snapshots()):
+        status = statuses.get(snapshot.run_id)
+        is_current = current is not None and snapshot.path.resolve() == current.path
+        if status in (None, RunStatus.PUBLISHED) or is_current:
+            continue
+        discard(data_dir, snapshot.publication)
+        removed.append(
+            f"snapshots/{snapshot.publication} was written by a run that was not published "
+            f"({status}): removed"
+        )
+    return removed
 
 
 def check_validators(data_dir: DataDir, run_dir: RunDir) -> list[str]:

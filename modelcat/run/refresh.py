@@ -16,7 +16,7 @@ from modelcat.run.crawl import crawl
 from modelcat.run.interrupts import Interrupted, stop_signals
 from modelcat.run.lock import locked
 from modelcat.run.publishing import build_and_publish, return_freed_memory
-from modelcat.run.records import RunSummary, new_run_id, now
+from modelcat.run.records import RunSummary, finish_time, start
 from modelcat.run.recovery import check_validators, recover
 from modelcat.run.retention import prune
 from transforms.build.plan import plan_build
@@ -24,6 +24,7 @@ from transforms.contract.layout import DataDir
 from transforms.contract.vocabulary import RunStatus, Step
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
+from transforms.publish.snapshot import PublishFailed
 
 
 def refresh(
@@ -40,15 +41,17 @@ def refresh(
     ``on_page`` sees every page as the crawl stages it; ``on_step`` is told when each step
     (crawl, build, history, publish) begins.
 
-    Raises ``RefreshLocked``, ``BrokenState`` (local state past repair) and ``Interrupted``
-    (SIGINT or SIGTERM before the run began to commit: nothing published, run recorded).
+    Raises ``RefreshLocked``, ``BrokenState`` (local state past repair), ``Interrupted``
+    (SIGINT or SIGTERM before the run began to commit: nothing published, run recorded) and
+    ``PublishFailed`` (a file could not be written: nothing published, run recorded as
+    failed with the reason; its ``summary`` attribute is the run's).
     """
     return_freed_memory()
     with stop_signals() as stop, locked(data_dir):
         recovered = recover(data_dir)
-        run_id = new_run_id(data_dir)
-        run_dir = data_dir.run(run_id)
-        summary = RunSummary(run_id, now(), list(options.start_urls), recovered=recovered)
+        summary = start(data_dir, list(options.start_urls))
+        summary.recovered = recovered
+        run_dir = data_dir.run(summary.run_id)
         step = "checking the validator store"
         try:
             with stop.held():
@@ -73,6 +76,10 @@ def refresh(
             )
             interrupt.summary = summary
             raise
+        except PublishFailed as failed:  # a full disk: the old catalog stands, whole
+            summary.status, summary.message = RunStatus.FAILED, str(failed)
+            failed.summary = summary
+            raise
         except Exception as error:
             summary.status, summary.message = RunStatus.FAILED, f"{type(error).__name__}: {error}"
             raise
@@ -80,7 +87,7 @@ def refresh(
             stop.settle()  # the run's record is written whole, whatever arrives now
             if not summary.pages_by_outcome:
                 summary.count_staged_pages(run_dir)
-            summary.finished_at = summary.finished_at or now()
+            summary.finished_at = summary.finished_at or finish_time(summary)
             summary.write(run_dir)
         # A stop signal that came while the run committed waits no longer than that.
         if keep is not None and summary.status == RunStatus.PUBLISHED and stop.received is None:

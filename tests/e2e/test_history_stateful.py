@@ -53,9 +53,7 @@ MODEL_FIELDS = (
     "supports_computer_use",
     "supports_cache_control",
     "overview",
-    "page_url",
-    "canonical_url",
-)
+)  # page_url and canonical_url are provenance: not versioned, never a change
 OFFER_FIELDS = ("provider_key", "context_window_tokens", "max_output_tokens")
 FEED = "kind, model_id, provider, region, field, tier_label, tier_min_tokens, old_value, new_value"
 
@@ -110,7 +108,7 @@ class Expected:
     def advance(self, published: dict[str, Published], carried: set[str]) -> Expected:
         after = Expected()
         for model_id, seen in published.items():
-            after.models[model_id] = seen.model[:15]
+            after.models[model_id] = seen.model[: 1 + len(MODEL_FIELDS)]
             if model_id in carried:
                 after.prices |= {k: v for k, v in self.prices.items() if k[0] == model_id}
                 after.offers |= {k: v for k, v in self.offers.items() if k[0] == model_id}

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from modelcat.run.publishing import build_and_publish
-from modelcat.run.records import RunSummary, new_run_id, now
+from modelcat.run.records import RunSummary, finish_time, start
 from tests.support.mirror import INPUT_PRICE
 from tests.support.staging import demo_pages, failed, fetched, not_modified, stage
 from transforms.build.plan import plan_build
@@ -55,10 +55,9 @@ def crawl_items(data_dir: DataDir, site: Mapping[str, Answer]) -> list[PageItem]
 
 def stage_run(data_dir: DataDir, site: Mapping[str, Answer]) -> RunSummary:
     """A run that crawled ``site`` and staged it, not built yet: its summary so far."""
-    run_id = new_run_id(data_dir)
-    summary = RunSummary(run_id, now(), [INDEX_URL])
+    summary = start(data_dir, [INDEX_URL])
     items = crawl_items(data_dir, site)
-    stage(data_dir.run(run_id), items, PageArchive(data_dir.archive), data_dir.validators)
+    stage(data_dir.run(summary.run_id), items, PageArchive(data_dir.archive), data_dir.validators)
     summary.crawl_finish_reason = "finished"
     return summary
 
@@ -71,7 +70,7 @@ def publish_run(
     run_dir = data_dir.run(summary.run_id)
     plan = plan_build(run_dir, data_dir.published_snapshot(), PageArchive(data_dir.archive))
     build_and_publish(data_dir, plan, summary, lambda _step: None, allow_shrink=allow_shrink)
-    summary.finished_at = summary.finished_at or now()
+    summary.finished_at = summary.finished_at or finish_time(summary)
     summary.write(run_dir)
     return summary
 

@@ -132,8 +132,10 @@ PROVIDER_OFFERS = Table(
 # Where a value came from rather than what it is. History does not version these and the
 # as-of macros do not return them; every other column of a current table is part of its
 # history's key or tracked by it, so as-of at the current time returns the current tables.
+# A page's URLs are provenance too: a mirror moving host (www to apex, a CDN, a new port)
+# changes where the values come from, not what they are.
 PROVENANCE: dict[str, tuple[str, ...]] = {
-    "models": ("page_generated_at", "fetched_at", "content_sha256"),
+    "models": ("page_url", "canonical_url", "page_generated_at", "fetched_at", "content_sha256"),
     "official_prices": ("raw_value",),
     "reference_models": ("fetched_at",),
     "reference_prices": ("raw_value",),

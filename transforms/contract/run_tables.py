@@ -101,7 +101,20 @@ RUNS = Table(
     "One row per refresh or rebuild, published or not.",
     (
         Column("run_id", pa.string(), "The run; sortable by time.", nullable=False),
-        Column("started_at", TS, "UTC.", nullable=False),
+        Column(
+            "started_at",
+            TS,
+            "When the run started, UTC: the run id's time, never before an earlier run's (the "
+            "system clock's, or 1 ms after the last run's when the clock was behind it).",
+            nullable=False,
+        ),
+        Column(
+            "clock_started_at",
+            TS,
+            "The system clock when the run started, as read, UTC: before started_at only when "
+            "the clock had been set back.",
+            nullable=False,
+        ),
         Column("finished_at", TS, "UTC."),
         Column("start_urls", TEXT_LIST, "The index URLs the crawl started from."),
         Column("pages_seen", pa.int64(), "URLs touched.", nullable=False),

@@ -36,9 +36,25 @@ class CatalogInUse(RuntimeError):
 
 def commit(data_dir: DataDir, snapshot: Snapshot) -> None:
     """Make ``snapshot`` the catalog: write its catalog file aside, then rename it over."""
+    swap(data_dir, write_aside(data_dir, snapshot))
+
+
+def write_aside(data_dir: DataDir, snapshot: Snapshot) -> Path:
+    """The catalog file of ``snapshot``, written beside the live one; nothing is left of it
+    if writing fails (raises ``OSError`` or ``duckdb.Error``)."""
     writing = data_dir.root / f".catalog-{snapshot.publication}.duckdb"
-    write_catalog_file(writing, snapshot)
-    os.replace(writing, data_dir.catalog_file)  # the commit
+    try:
+        write_catalog_file(writing, snapshot)
+    except BaseException:
+        for path in data_dir.root.glob(f"{writing.name}*"):  # the file and its WAL
+            path.unlink(missing_ok=True)
+        raise
+    return writing
+
+
+def swap(data_dir: DataDir, writing: Path) -> None:
+    """Rename a catalog file written aside over the live one: the commit."""
+    os.replace(writing, data_dir.catalog_file)
     fsync_dir(data_dir.root)
 
 

@@ -8,11 +8,13 @@ points at it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -25,6 +27,14 @@ from transforms.publish import catalog_file
 from transforms.publish.files import fsync_tree, point
 
 
+class PublishFailed(RuntimeError):
+    """The snapshot or the catalog file could not be written (a full disk, a file too large
+    for the process's limit): nothing was committed, the catalog is as it was, and what was
+    written of the new one has been removed (or is left for the next run's recovery)."""
+
+    summary: object = None  # the run's record, for the command to print (set by the run)
+
+
 def publish(
     tables: Mapping[str, pd.DataFrame | Path],
     data_dir: DataDir,
@@ -35,13 +45,42 @@ def publish(
     """Write every table as a Parquet snapshot and, with ``commit``, make it the catalog.
 
     Returns the snapshot. ``publication`` names it: the run id, or for a rebuild the run id
-    with a suffix. A table may be given as a Parquet file already written.
+    with a suffix. A table may be given as a Parquet file already written. Raises
+    ``PublishFailed`` when a file cannot be written, before anything is committed.
     """
     missing = set(TABLES) - set(tables)
     if missing:
         raise ValueError(f"cannot publish without tables {sorted(map(str, missing))}")
-    data_dir.snapshots.mkdir(parents=True, exist_ok=True)
     snapshot = data_dir.snapshot(publication)
+    try:
+        _write(tables, data_dir, snapshot)
+        writing = catalog_file.write_aside(data_dir, snapshot) if commit else None
+    except (OSError, duckdb.Error) as error:
+        # Free what this publication took: the space, and a snapshot nothing points at.
+        with contextlib.suppress(OSError):
+            discard(data_dir, publication)
+        raise PublishFailed(
+            f"the catalog could not be written ({_reason(error)}); nothing was published"
+        ) from error
+    if writing is not None:
+        catalog_file.swap(data_dir, writing)
+        point(data_dir.current, Path("snapshots") / publication)
+    return snapshot
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror}{where}"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _write(
+    tables: Mapping[str, pd.DataFrame | Path], data_dir: DataDir, snapshot: Snapshot
+) -> None:
+    """The snapshot's files, written whole under a temporary name and renamed into place."""
+    publication = snapshot.publication
+    data_dir.snapshots.mkdir(parents=True, exist_ok=True)
     partial = Snapshot(snapshot.path.with_name(f"{publication}{PARTIAL}"))
     if partial.path.exists():
         shutil.rmtree(partial.path)
@@ -57,10 +96,6 @@ def publish(
     )
     fsync_tree(partial.path)
     partial.path.rename(snapshot.path)
-    if commit:
-        catalog_file.commit(data_dir, snapshot)
-        point(data_dir.current, Path("snapshots") / publication)
-    return snapshot
 
 
 def readable(snapshot: Snapshot) -> bool:

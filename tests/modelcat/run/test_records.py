@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +248,27 @@ def test_runs_that_agree_with_the_catalog_are_left_alone(own_copy: DataDir) -> N
     untouched = files(own_copy)
     assert reconcile(own_copy) == []
     assert files(own_copy) == untouched
+
+
+def test_a_run_never_starts_before_the_last_one_whatever_the_clock_says(tmp_path: Path) -> None:
+    """A clock behind the last run (here: a run from 2999) gives the last run's time plus a
+    millisecond; the clock's reading is kept apart, and the run ends no earlier than it starts."""
+    data_dir = DataDir(tmp_path)
+    data_dir.run("29990101T000000999Z").path.mkdir(parents=True)
+    data_dir.run("29990101T000001000Z").path.mkdir(parents=True)  # taken: the next one
+    summary = records.start(data_dir, None)
+    assert summary.run_id == "29990101T000001001Z"
+    assert summary.started_at == "2999-01-01T00:00:01.001+00:00"
+    assert summary.clock_started_at is not None
+    assert summary.clock_started_at < "2999"
+    assert records.finish_time(summary) == summary.started_at
+
+
+def test_a_run_on_a_clock_that_is_right_starts_at_the_clock(tmp_path: Path) -> None:
+    data_dir = DataDir(tmp_path)
+    data_dir.run("20000101T000000000Z").path.mkdir(parents=True)
+    summary = records.start(data_dir, None)
+    assert summary.started_at == records.iso_time(records.run_time(summary.run_id))
+    started = records.timestamp(summary.started_at)
+    assert abs(started - records.timestamp(summary.clock_started_at)) < timedelta(seconds=1)
+    assert records.finish_time(summary) >= summary.started_at

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
+from modelcat.run.records import RunSummary
 from modelcat.run.recovery import check_validators, recover
 from tests.support.runs import publish_run
 from tests.support.staging import BASE
@@ -122,3 +123,31 @@ def test_a_validator_store_that_cannot_be_read_whole_is_set_aside(
 def test_no_validator_store_is_nothing_to_set_aside(tmp_path) -> None:
     data_dir = DataDir(tmp_path / "data")
     assert check_validators(data_dir, data_dir.run("29990101T000000000Z")) == []
+
+
+@pytest.mark.parametrize("status", ["failed", "interrupted", "refused"])
+def test_a_snapshot_of_a_run_that_was_not_published_is_removed(
+    own_copy: DataDir, status: str
+) -> None:
+    """What a run killed between its snapshot and its commit leaves: nothing points at it."""
+    first, last = runs(own_copy)
+    orphan = "29990101T000000000Z"
+    shutil.copytree(own_copy.snapshot(last).path, own_copy.snapshot(orphan).path)
+    RunSummary(orphan, "2999-01-01T00:00:00.000+00:00", None, status=status).write(
+        own_copy.run(orphan)
+    )
+    assert recover(own_copy) == [
+        f"snapshots/{orphan} was written by a run that was not published ({status}): removed"
+    ]
+    assert [s.publication for s in own_copy.published_snapshots()] == [first, last]
+    assert recover(own_copy) == []
+
+
+def test_a_snapshot_without_a_run_record_or_of_a_published_run_stays(
+    own_copy: DataDir,
+) -> None:
+    first, last = runs(own_copy)
+    shutil.copytree(own_copy.snapshot(last).path, own_copy.snapshot("29990101T000000000Z").path)
+    shutil.copytree(own_copy.snapshot(last).path, own_copy.snapshot(f"{first}.rebuilt-x").path)
+    assert recover(own_copy) == []
+    assert len(list(own_copy.published_snapshots())) == 4

@@ -74,7 +74,6 @@ def test_a_model_keeps_its_listing_across_versions_and_a_relisting_starts_anew()
         ("supports_tool_use", True, None, "true", None),
         ("provider_family_key", None, "openai", None, "openai"),
         ("overview", "Fast.", "Fast and cheap.", "Fast.", "Fast and cheap."),
-        ("page_url", "http://127.0.0.1:1/a.md", "http://127.0.0.1:2/a.md", None, None),
     ],
 )
 def test_each_attribute_change_is_one_event(field, old, new, old_text, new_text) -> None:
@@ -83,19 +82,32 @@ def test_each_attribute_change_is_one_event(field, old, new, old_text, new_text)
     catalog = Catalog()
     catalog.run(observed([model("a", **{field: old}), *others]))
     changes = catalog.run(observed([model("a", **{field: new}), *others]))
-    if field == "page_url":
-        old_text, new_text = old, new
     assert changes == [change(K.ATTRIBUTE_CHANGED, "a", field, old_text, new_text)]
 
 
-def test_every_model_moving_at_once_with_every_other_attribute_null() -> None:
+@pytest.mark.parametrize(
+    "moved",
+    [
+        {"page_url": "http://127.0.0.1:2/{}.md"},  # a new port
+        {"page_url": "https://cdn.example/{}.md", "canonical_url": "https://cdn.example/{}"},
+        {"canonical_url": "https://apex.example/{}"},  # www to apex
+    ],
+)
+def test_a_host_move_is_provenance_not_a_change(moved: dict[str, str]) -> None:
+    """Every model moving at once (the other attributes NULL): the versions continue,
+    confirmed by the run, and the feed is silent."""
     catalog = Catalog()
     catalog.run(observed([model(i) for i in "abc"]))
-    moved = [model(i, page_url=f"http://127.0.0.1:2/{i}.md") for i in "abc"]
-    changes = catalog.run(observed(moved))
-    assert [(c[0], c[1], c[4]) for c in changes] == [
-        ("attribute_changed", i, "page_url") for i in "abc"
-    ]
+    before = catalog.tables["model_history"].copy()
+    at = [model(i, **{k: v.format(i) for k, v in moved.items()}) for i in "abc"]
+    assert catalog.run(observed(at)) == []
+    after = catalog.tables["model_history"]
+    assert "page_url" not in after
+    assert "canonical_url" not in after
+    pd.testing.assert_frame_equal(
+        after.drop(columns="last_run_id"), before.drop(columns="last_run_id")
+    )
+    assert set(after["last_run_id"]) == {RUN2.run_id}
 
 
 def test_a_model_carried_forward_is_left_exactly_as_it_was() -> None:

@@ -17,11 +17,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from tests.support.limits import file_size_limit
 from transforms.contract.casting import to_frame
 from transforms.contract.layout import DataDir, Snapshot
 from transforms.contract.tables import LATER_TABLES, TABLES
 from transforms.publish import catalog_file
-from transforms.publish.snapshot import discard, publish, readable
+from transforms.publish.snapshot import PublishFailed, discard, publish, readable
 
 
 def tables_of(data_dir: DataDir) -> dict[str, pd.DataFrame]:
@@ -147,3 +148,29 @@ def test_discarding_removes_whole_snapshots_and_half_written_ones(
     assert discard(data_dir, "C") == 0
     assert discard(data_dir, "A") == 1
     assert [p.name for p in data_dir.snapshots.iterdir()] == ["B"]
+
+
+@pytest.mark.parametrize(
+    ("limit_bytes", "failing"),
+    [(1_000, "a snapshot's table"), (1_000_000, "the catalog file")],
+)
+def test_a_full_disk_publishes_nothing_and_leaves_nothing(
+    own_copy: DataDir, tables: dict[str, pd.DataFrame], limit_bytes: int, failing: str
+) -> None:
+    """Writing fails (EFBIG past a file size limit, as ENOSPC on a full disk): the catalog,
+    ``current`` and the snapshots are as they were, and no part of the new one is left."""
+    catalog = own_copy.catalog_file.read_bytes()
+    current = own_copy.published_snapshot()
+    before = sorted(own_copy.snapshots.iterdir())
+    with file_size_limit(limit_bytes), pytest.raises(PublishFailed) as failed:
+        publish(tables, own_copy, "29990101T000000000Z")
+    assert str(failed.value).startswith("the catalog could not be written (")
+    assert "File too large" in str(failed.value), failing
+    assert str(failed.value).endswith("; nothing was published")
+    assert own_copy.catalog_file.read_bytes() == catalog
+    assert own_copy.published_snapshot() == current
+    assert sorted(own_copy.snapshots.iterdir()) == before
+    assert sorted(p.name for p in own_copy.root.iterdir() if p.name.startswith(".")) == []
+    # With room again, the same tables publish.
+    publish(tables, own_copy, "29990101T000000000Z")
+    assert own_copy.published_snapshot() == own_copy.snapshot("29990101T000000000Z")
