@@ -287,3 +287,12 @@ def test_a_reference_edited_between_two_runs(tmp_path: Path) -> None:
         [first],
     )
     assert [Decimal(v) for (v,) in prices_then] == [Decimal(2)]
+
+
+def test_rebuild_rederives_the_reference_tables_from_the_archive(demo: Path) -> None:
+    tables = ("reference_models", "reference_prices", "discrepancies")
+    before = {t: query(demo, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    result = modelcat("rebuild", "--data-dir", str(demo))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "references: genai-prices 12 entries" in result.stdout
+    assert {t: query(demo, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == before

@@ -396,22 +396,27 @@ def _genai_prices(document: Any, out: ParsedReference, today: date) -> None:
 
 
 def _prices_in_force(prices: Any, today: date) -> dict:
-    """A model's prices, or of its dated entries the one in force ``today`` (the latest
-    ``constraint.start_date`` not after it; an entry without a date is in force from the
-    start)."""
+    """A model's prices, or of its dated entries the one in force ``today``.
+
+    genai-prices tries them last to first: the last whose constraint holds wins, else the
+    first. A date constraint (``start_date``, or ``start`` in older files) holds from that
+    day; an entry constrained otherwise (a time-of-day window) is not the list price.
+    """
     if isinstance(prices, dict):
         return prices
     if not isinstance(prices, list):
         return {}
-    in_force: tuple[str, dict] | None = None
-    for dated in prices:
-        if not isinstance(dated, dict) or not isinstance(dated.get("prices"), dict):
-            continue
-        constraint = _member(dated, "constraint")
-        start = _text(constraint.get("start_date")) or ""
-        if start <= today.isoformat() and (in_force is None or start >= in_force[0]):
-            in_force = (start, dated["prices"])
-    return in_force[1] if in_force else {}
+    dated = [p for p in prices if isinstance(p, dict) and isinstance(p.get("prices"), dict)]
+    for entry in reversed(dated):
+        constraint = _member(entry, "constraint")
+        start = _text(constraint.get("start_date") or constraint.get("start"))
+        if not constraint or (
+            start is not None
+            and set(constraint) <= {"start_date", "start"}
+            and start[:10] <= today.isoformat()
+        ):
+            return entry["prices"]
+    return dated[0]["prices"] if dated else {}
 
 
 def _genai_price(read: _Reader, key: str, metric: str, raw: Any) -> Iterator[ReferencePrice]:

@@ -201,6 +201,17 @@ def test_genai_prices_dated_entries_pick_the_one_in_force_and_tiers() -> None:
     assert [(p.metric, p.usd_per_mtok) for p in early.prices] == [("input", Decimal("5"))]
 
 
+def test_genai_prices_older_start_key_and_a_time_of_day_window_is_not_the_list_price() -> None:
+    body = b"""[{"id": "deepseek", "models": [{"id": "deepseek-chat", "match": {"equals": "x"},
+        "prices": [
+          {"prices": {"input_mtok": 0.27}},
+          {"constraint": {"start": "2025-09-05T16:00:00Z"}, "prices": {"input_mtok": 0.28}},
+          {"constraint": {"start_time": "16:30:00Z", "end_time": "00:30:00Z"},
+           "prices": {"input_mtok": 0.135}}]}]}]"""
+    (entry,) = parse_reference(ReferenceSource.GENAI_PRICES, body, TODAY).entries
+    assert [(p.metric, p.usd_per_mtok) for p in entry.prices] == [("input", Decimal("0.28"))]
+
+
 @pytest.mark.parametrize(
     ("source", "body"),
     [
