@@ -103,8 +103,40 @@ def parse_reference(source: ReferenceSource, body: bytes, today: date) -> Parsed
         ReferenceSource.GENAI_PRICES: lambda doc, out: _genai_prices(doc, out, today),
     }
     out = ParsedReference([], [])
-    parsers[source](document, out)
-    return out
+    try:
+        parsers[source](document, out)
+    except UnreadableReference:
+        raise
+    except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as error:
+        # Whatever a file does, it is an unreadable catalog, never a failed run.
+        raise UnreadableReference(f"a shape not known ({type(error).__name__}: {error})") from None
+    return _once(out)
+
+
+def _once(parsed: ParsedReference) -> ParsedReference:
+    """Each entry once, and each of its prices once per metric and tier: the first as
+    written wins, a repeat is a problem (a catalog is a key-value list; two values for one
+    key are never merged)."""
+    entries: dict[str, ReferenceEntry] = {}
+    for entry in parsed.entries:
+        if entry.source_model in entries:
+            parsed.problems.append(
+                Problem(entry.source_model, "id", None, "repeated entry; the first is kept")
+            )
+            continue
+        prices: dict[tuple[str, int], ReferencePrice] = {}
+        for price in entry.prices:
+            tier = (price.metric, price.tier_min_tokens)
+            if tier in prices:
+                why = f"a second {price.metric} price from {price.tier_min_tokens} tokens; ignored"
+                parsed.problems.append(
+                    Problem(entry.source_model, price.metric, price.raw_value, why)
+                )
+                continue
+            prices[tier] = price
+        entry.prices = list(prices.values())
+        entries[entry.source_model] = entry
+    return ParsedReference(list(entries.values()), parsed.problems)
 
 
 def exact_text(value: Decimal | int) -> str:
@@ -425,7 +457,11 @@ def _genai_price(read: _Reader, key: str, metric: str, raw: Any) -> Iterator[Ref
         yield ReferencePrice(metric, 0, None, read.price(key, raw, per_token=False), _raw(raw))
         return
     tiers: list[tuple[int, str, Any]] = [(0, f"{key}.base", raw.get("base"))]
-    for index, tier in enumerate(raw.get("tiers") or []):
+    listed = raw.get("tiers")
+    for index, tier in enumerate(listed if isinstance(listed, list) else []):
+        if not isinstance(tier, dict):
+            read.problem(f"{key}.tiers[{index}]", tier, "a tier is not an object")
+            continue
         start = read.limit(f"{key}.tiers[{index}].start", tier.get("start"))
         if start is not None:
             tiers.append((start, f"{key}.tiers[{index}].price", tier.get("price")))
