@@ -78,11 +78,16 @@ class PipeLLMSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source, url in self.references.items():
+            known = self.known.get(url)
+            # Revalidated only when the archive gives the body back, as for pages.
+            headers = known.request_headers() if known and self.intact(known.content_sha256) else {}
             yield scrapy.Request(
                 url,
+                headers=headers,
                 callback=self.reference,
                 errback=self.reference_failed,
                 cb_kwargs={"source": source},
+                meta={"handle_httpstatus_list": [304] if headers else []},
                 dont_filter=True,
             )
         for url in self.start_urls:
@@ -90,16 +95,25 @@ class PipeLLMSpider(scrapy.Spider):
 
     def reference(self, response: Response, source: str) -> Iterator[ReferenceItem]:
         request = response.request
-        yield ReferenceItem(
+        url = request.url if request is not None else response.url
+        item = ReferenceItem(
             source=source,
-            url=response.url,
+            url=url,
             fetched_at=datetime.now(UTC),
             http_status=response.status,
             error=None,
             body=response.body,
             content_sha256=hashlib.sha256(response.body).hexdigest(),
             retries=request.meta.get("retry_times", 0) if request is not None else 0,
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
         )
+        known = self.known.get(url)
+        if response.status == 304 and known is not None:  # the archived body still holds
+            item.body, item.content_sha256 = None, known.content_sha256
+            item.etag = item.etag or known.etag
+            item.last_modified = item.last_modified or known.last_modified
+        yield item
 
     def reference_failed(self, failure: Failure) -> Iterator[ReferenceItem]:
         request = failure.request  # type: ignore[attr-defined]

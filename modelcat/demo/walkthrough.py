@@ -1,5 +1,6 @@
 """``make demo``: serve the bundled mirror on 127.0.0.1, build a catalog from it, edit a few
-pages, refresh again, and query the change feed and the catalog as it stood before.
+pages, refresh again, and query the change feed, the catalog as it stood before and where
+the public catalogs disagree with the pages.
 
 Everything stays on this machine: ``site/`` (shipped in the package) is a copy of 189
 real-format pages; the demo serves a temporary copy of it with ``mirror`` (this room's
@@ -7,6 +8,11 @@ loopback server, which the tests and the bench serve from too) on port 8738 when
 free (so page URLs stay the same from one demo to the next), edits the copy between the two
 refreshes and deletes it at the end. Run it again into the same data directory: the first
 refresh then sees the pages as bundled again, which is a change too.
+
+``site/references/`` holds small reference files in the four public catalogs' formats
+(LiteLLM, OpenRouter, models.dev, genai-prices), written for the demo: a few dozen entries
+agreeing with the pages, a few disagreements planted, and the seed page's GPT-4.1 Mini
+($0.8 / $3.2 on the page, $0.40 / $1.60 in every catalog). Each refresh cross-checks them.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ WHERE p.metric = 'input' AND p.tier_min_tokens = 0
 ORDER BY p.usd_per_mtok, m.model_id
 LIMIT 5
 """.strip()
+REFERENCE_SOURCES = ("litellm", "openrouter", "models.dev", "genai-prices")
 PRICE_QUERY = (
     "SELECT model_id, tier_label, metric, usd_per_mtok FROM official_prices "
     f"WHERE model_id = '{PRICED_MODEL}' AND metric = 'input'"
@@ -80,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("what refresh 2 found different:", ["changes", "--since", before, *data]),
         ("the price now:", ["sql", PRICE_QUERY, *data]),
         ("and as the catalog stood at refresh 1:", at_refresh_1),
+        (
+            "where the public catalogs disagree with the pages by 10% or more:",
+            ["discrepancies", "--min-difference", "10", "--field", "input", *data],
+        ),
     ]
     for title, command in steps:
         _say(title)
@@ -108,8 +119,21 @@ def _edit(mirror: Path) -> None:
 
 def _refresh(server: MirrorServer, data_dir: Path) -> int:
     fast = ["--delay", "0", "--concurrency", "16"]
+    references = [
+        option
+        for source in REFERENCE_SOURCES
+        for option in ("--reference", f"{source}={server.url(f'/references/{source}.json')}")
+    ]
     return _modelcat(
-        ["refresh", "--start-url", server.url("/llms.txt"), "--data-dir", str(data_dir), *fast]
+        [
+            "refresh",
+            "--start-url",
+            server.url("/llms.txt"),
+            "--data-dir",
+            str(data_dir),
+            *fast,
+            *references,
+        ]
     )
 
 

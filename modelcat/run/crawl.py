@@ -21,7 +21,7 @@ from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
 from transforms.pages.staging import Stager
 from transforms.references.items import ReferenceItem
-from transforms.references.log import stage_reference
+from transforms.references.log import reference_validator, stage_reference
 
 CHILD_GRACE_SECONDS = 5  # how long a crawl being stopped may take to close before it is killed
 
@@ -72,6 +72,8 @@ def crawl(
             with stop.held():  # a page is staged whole, or not at all
                 if isinstance(item, ReferenceItem):
                     stage_reference(item, run_dir.reference_log, archive)
+                    if item.error is None and item.content_sha256:
+                        stager.keep_validator(item.url, reference_validator(item))
                     continue
                 stager.add(item)
                 on_page(item)

@@ -138,7 +138,8 @@ def test_changes_of_a_first_run_are_all_additions(published: Path) -> None:
     assert {r["kind"] for r in rows} == {"model_added"}
     later = modelcat("changes", "--since", "2999-01-01", "--data-dir", str(published), "-f", "csv")
     assert later.stdout.strip().splitlines() == [
-        "observed_at,run_id,kind,model_id,provider,region,field,tier_label,tier_min_tokens,old_value,new_value"
+        "observed_at,run_id,kind,model_id,provider,region,field,tier_label,tier_min_tokens,"
+        "old_value,new_value,source"
     ]
 
 

@@ -245,6 +245,17 @@ def test_a_reference_edited_between_two_runs(tmp_path: Path) -> None:
         litellm.write_text(json.dumps(entries))
         published(data_dir, mirror, server)
     (second,) = query(data_dir, "SELECT max(started_at)::VARCHAR FROM runs")[0]
+    # the catalogs not edited were revalidated (304) and read again from the archive
+    (last_run,) = sorted((data_dir / "runs").iterdir())[-1:]
+    fetched = [
+        json.loads(line) for line in (last_run / "references.jsonl").read_text().splitlines()
+    ]
+    assert {line["source"]: line["http_status"] for line in fetched} == {
+        "litellm": 200,
+        "openrouter": 304,
+        "models.dev": 304,
+        "genai-prices": 304,
+    }
     feed = query(
         data_dir,
         "SELECT kind, model_id, field, old_value, new_value FROM changes "
@@ -276,3 +287,12 @@ def test_a_reference_edited_between_two_runs(tmp_path: Path) -> None:
         [first],
     )
     assert [Decimal(v) for (v,) in prices_then] == [Decimal(2)]
+
+
+def test_rebuild_rederives_the_reference_tables_from_the_archive(demo: Path) -> None:
+    tables = ("reference_models", "reference_prices", "discrepancies")
+    before = {t: query(demo, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    result = modelcat("rebuild", "--data-dir", str(demo))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "references: genai-prices 12 entries" in result.stdout
+    assert {t: query(demo, f"SELECT * FROM {t} ORDER BY ALL") for t in tables} == before

@@ -77,6 +77,11 @@ class Stager:
                 problems=item.problems,
             )
 
+    def keep_validator(self, url: str, validator: Validator) -> None:
+        """What a URL fetched beside the pages (a reference catalog) was served, for the
+        store: its body is archived by the caller."""
+        self.seen[url] = validator
+
     def flush(self) -> None:
         if self.batch:
             self.values.write(values_table(self.batch))

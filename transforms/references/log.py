@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING
 from transforms.references.items import ReferenceItem
 
 if TYPE_CHECKING:
-    from transforms.pages.archive import PageArchive
+    from transforms.pages.archive import PageArchive, Validator
+
+# The content type a reference catalog's validator records (pages record their front matter's).
+REFERENCE_CONTENT = "reference-catalog"
 
 # Why a catalog of the last snapshot has no record: the run was not asked to fetch it.
 NOT_ASKED = "not fetched by this run"
@@ -30,7 +33,8 @@ class FetchRecord:
 
 
 def stage_reference(item: ReferenceItem, log: Path, archive: PageArchive) -> None:
-    """Archive the body and append the item's line to the log."""
+    """Archive the body and append the item's line to the log (a 304 names the archived
+    body it revalidated)."""
     if item.body is not None and item.content_sha256 is not None:
         archive.put(item.content_sha256, item.body)
     line = {
@@ -39,10 +43,23 @@ def stage_reference(item: ReferenceItem, log: Path, archive: PageArchive) -> Non
         "fetched_at": item.fetched_at.isoformat(),
         "http_status": item.http_status,
         "error": item.error,
-        "content_sha256": item.content_sha256 if item.body is not None else None,
+        "content_sha256": item.content_sha256 if item.error is None else None,
     }
     with log.open("a", encoding="utf-8") as file:
         file.write(json.dumps(line) + "\n")
+
+
+def reference_validator(item: ReferenceItem) -> Validator:
+    """What the validator store keeps of a catalog fetched (or revalidated) by a run."""
+    from transforms.pages.archive import Validator
+
+    assert item.content_sha256 is not None
+    return Validator(
+        etag=item.etag,
+        last_modified=item.last_modified,
+        content_sha256=item.content_sha256,
+        content_type=REFERENCE_CONTENT,
+    )
 
 
 def read_reference_log(log: Path) -> list[FetchRecord]:

@@ -103,8 +103,40 @@ def parse_reference(source: ReferenceSource, body: bytes, today: date) -> Parsed
         ReferenceSource.GENAI_PRICES: lambda doc, out: _genai_prices(doc, out, today),
     }
     out = ParsedReference([], [])
-    parsers[source](document, out)
-    return out
+    try:
+        parsers[source](document, out)
+    except UnreadableReference:
+        raise
+    except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as error:
+        # Whatever a file does, it is an unreadable catalog, never a failed run.
+        raise UnreadableReference(f"a shape not known ({type(error).__name__}: {error})") from None
+    return _once(out)
+
+
+def _once(parsed: ParsedReference) -> ParsedReference:
+    """Each entry once, and each of its prices once per metric and tier: the first as
+    written wins, a repeat is a problem (a catalog is a key-value list; two values for one
+    key are never merged)."""
+    entries: dict[str, ReferenceEntry] = {}
+    for entry in parsed.entries:
+        if entry.source_model in entries:
+            parsed.problems.append(
+                Problem(entry.source_model, "id", None, "repeated entry; the first is kept")
+            )
+            continue
+        prices: dict[tuple[str, int], ReferencePrice] = {}
+        for price in entry.prices:
+            tier = (price.metric, price.tier_min_tokens)
+            if tier in prices:
+                why = f"a second {price.metric} price from {price.tier_min_tokens} tokens; ignored"
+                parsed.problems.append(
+                    Problem(entry.source_model, price.metric, price.raw_value, why)
+                )
+                continue
+            prices[tier] = price
+        entry.prices = list(prices.values())
+        entries[entry.source_model] = entry
+    return ParsedReference(list(entries.values()), parsed.problems)
 
 
 def exact_text(value: Decimal | int) -> str:
@@ -396,22 +428,27 @@ def _genai_prices(document: Any, out: ParsedReference, today: date) -> None:
 
 
 def _prices_in_force(prices: Any, today: date) -> dict:
-    """A model's prices, or of its dated entries the one in force ``today`` (the latest
-    ``constraint.start_date`` not after it; an entry without a date is in force from the
-    start)."""
+    """A model's prices, or of its dated entries the one in force ``today``.
+
+    genai-prices tries them last to first: the last whose constraint holds wins, else the
+    first. A date constraint (``start_date``, or ``start`` in older files) holds from that
+    day; an entry constrained otherwise (a time-of-day window) is not the list price.
+    """
     if isinstance(prices, dict):
         return prices
     if not isinstance(prices, list):
         return {}
-    in_force: tuple[str, dict] | None = None
-    for dated in prices:
-        if not isinstance(dated, dict) or not isinstance(dated.get("prices"), dict):
-            continue
-        constraint = _member(dated, "constraint")
-        start = _text(constraint.get("start_date")) or ""
-        if start <= today.isoformat() and (in_force is None or start >= in_force[0]):
-            in_force = (start, dated["prices"])
-    return in_force[1] if in_force else {}
+    dated = [p for p in prices if isinstance(p, dict) and isinstance(p.get("prices"), dict)]
+    for entry in reversed(dated):
+        constraint = _member(entry, "constraint")
+        start = _text(constraint.get("start_date") or constraint.get("start"))
+        if not constraint or (
+            start is not None
+            and set(constraint) <= {"start_date", "start"}
+            and start[:10] <= today.isoformat()
+        ):
+            return entry["prices"]
+    return dated[0]["prices"] if dated else {}
 
 
 def _genai_price(read: _Reader, key: str, metric: str, raw: Any) -> Iterator[ReferencePrice]:
@@ -420,7 +457,11 @@ def _genai_price(read: _Reader, key: str, metric: str, raw: Any) -> Iterator[Ref
         yield ReferencePrice(metric, 0, None, read.price(key, raw, per_token=False), _raw(raw))
         return
     tiers: list[tuple[int, str, Any]] = [(0, f"{key}.base", raw.get("base"))]
-    for index, tier in enumerate(raw.get("tiers") or []):
+    listed = raw.get("tiers")
+    for index, tier in enumerate(listed if isinstance(listed, list) else []):
+        if not isinstance(tier, dict):
+            read.problem(f"{key}.tiers[{index}]", tier, "a tier is not an object")
+            continue
         start = read.limit(f"{key}.tiers[{index}].start", tier.get("start"))
         if start is not None:
             tiers.append((start, f"{key}.tiers[{index}].price", tier.get("price")))

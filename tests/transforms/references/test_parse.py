@@ -201,6 +201,17 @@ def test_genai_prices_dated_entries_pick_the_one_in_force_and_tiers() -> None:
     assert [(p.metric, p.usd_per_mtok) for p in early.prices] == [("input", Decimal("5"))]
 
 
+def test_genai_prices_older_start_key_and_a_time_of_day_window_is_not_the_list_price() -> None:
+    body = b"""[{"id": "deepseek", "models": [{"id": "deepseek-chat", "match": {"equals": "x"},
+        "prices": [
+          {"prices": {"input_mtok": 0.27}},
+          {"constraint": {"start": "2025-09-05T16:00:00Z"}, "prices": {"input_mtok": 0.28}},
+          {"constraint": {"start_time": "16:30:00Z", "end_time": "00:30:00Z"},
+           "prices": {"input_mtok": 0.135}}]}]}]"""
+    (entry,) = parse_reference(ReferenceSource.GENAI_PRICES, body, TODAY).entries
+    assert [(p.metric, p.usd_per_mtok) for p in entry.prices] == [("input", Decimal("0.28"))]
+
+
 @pytest.mark.parametrize(
     ("source", "body"),
     [
@@ -213,6 +224,12 @@ def test_genai_prices_dated_entries_pick_the_one_in_force_and_tiers() -> None:
         (ReferenceSource.GENAI_PRICES, b"\xff\xfe not text"),
         (ReferenceSource.LITELLM, b"[" * 100_000),
         (ReferenceSource.LITELLM, b'{"a": NaN}'),
+        (ReferenceSource.GENAI_PRICES, b'[{"id": "p", "models": 3}]'),
+        (ReferenceSource.GENAI_PRICES, b'[{"id": "p", "models": []}, "x"]'),
+        (
+            ReferenceSource.MODELS_DEV,
+            b'{"p": {"models": {"m": {"cost": {"context_over_200k": 3}}}}, "q": []}',
+        ),
     ],
 )
 def test_a_file_that_is_not_the_format_is_unreadable(source: ReferenceSource, body: bytes) -> None:
@@ -231,3 +248,33 @@ def test_a_file_that_is_not_the_format_is_unreadable(source: ReferenceSource, bo
 )
 def test_exact_text_has_no_trailing_zeros_and_no_exponent(value: Decimal | int, text: str) -> None:
     assert exact_text(value) == text
+
+
+def test_a_repeated_entry_or_tier_keeps_the_first_and_says_so() -> None:
+    body = {
+        "data": [
+            {"id": "a/m", "pricing": {"prompt": "0.000001"}},
+            {"id": "a/m", "pricing": {"prompt": "0.000002"}},
+        ]
+    }
+    parsed = parse_reference(ReferenceSource.OPENROUTER, json.dumps(body).encode(), TODAY)
+    assert [e.source_model for e in parsed.entries] == ["a/m"]
+    assert input_price(parsed).usd_per_mtok == Decimal(1)
+    assert [p.problem for p in parsed.problems] == ["repeated entry; the first is kept"]
+    tiers = litellm(
+        '{"input_cost_per_token_above_1m_tokens": 1e-06, '
+        '"input_cost_per_token_above_1000k_tokens": 2e-06}'
+    )
+    assert [(p.tier_min_tokens, p.usd_per_mtok) for p in tiers.entries[0].prices] == [
+        (1_000_000, Decimal(1))
+    ]
+    assert len(tiers.problems) == 1
+
+
+def test_a_tier_that_is_not_an_object_is_a_problem_not_a_failure() -> None:
+    body = b"""[{"id": "p", "models": [{"id": "m", "match": {"equals": "m"},
+        "prices": {"input_mtok": {"base": 1, "tiers": [3, {"start": 200000, "price": 2}]}}}]}]"""
+    parsed = parse_reference(ReferenceSource.GENAI_PRICES, body, TODAY)
+    prices = [(p.tier_min_tokens, p.usd_per_mtok) for p in parsed.entries[0].prices]
+    assert prices == [(0, Decimal(1)), (200_000, Decimal(2))]
+    assert [p.key for p in parsed.problems] == ["prices.input_mtok.tiers[0]"]
