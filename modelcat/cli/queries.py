@@ -266,7 +266,11 @@ def changes(
         list[str] | None, typer.Option("--model", help="Only this model id (repeatable).")
     ] = None,
     kind: Annotated[
-        list[ChangeKind] | None, typer.Option("--kind", help="Only this kind (repeatable).")
+        list[ChangeKind] | None,
+        typer.Option(
+            "--kind",
+            help="Only this kind (repeatable): " + ", ".join(ChangeKind) + ".",
+        ),
     ] = None,
     provider: Annotated[
         list[str] | None,
