@@ -10,6 +10,7 @@ Importing it loads DuckDB only: no Scrapy, and pandas when a table is read.
 
 from modelcat.api.catalog import BeforeHistory, CatalogNotFound, open, read
 from modelcat.api.cost import Cost, UnknownModel, cost, rank_costs
+from modelcat.api.usage import cost_from_response
 
 __all__ = [
     "BeforeHistory",
@@ -17,6 +18,7 @@ __all__ = [
     "Cost",
     "UnknownModel",
     "cost",
+    "cost_from_response",
     "open",
     "rank_costs",
     "read",

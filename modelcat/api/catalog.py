@@ -19,7 +19,7 @@ import os
 import warnings
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
 
@@ -96,6 +96,7 @@ def read(
     *,
     data_dir: str | os.PathLike[str] | None = None,
     as_of: str | date | datetime | None = None,
+    decimals: Literal["exact", "float"] = "exact",
 ) -> pd.DataFrame:
     """One table as a pandas DataFrame in exact types: decimals stay Arrow decimals
     (``Decimal`` values), never floats; integers and booleans nullable.
@@ -103,7 +104,11 @@ def read(
     ``as_of`` (models, official_prices, provider_offers, reference_models,
     reference_prices, discrepancies): the table as the catalog stood at that time, from the
     history tables. A time without an offset is UTC.
+    ``decimals="float"``: money as ``float64`` instead, for exploring (``describe()``, plots)
+    where the nearest binary float will do; never for sums that must add up to the cent.
     """
+    if decimals not in ("exact", "float"):
+        raise ValueError(f"decimals must be 'exact' or 'float', not {decimals!r}")
     with open(data_dir) as con:
         known = tables(con)
         if table not in known:
@@ -123,7 +128,14 @@ def read(
         arrow = relation.to_arrow_table()
     from transforms.contract.casting import to_frame  # pandas loads only when a table is read
 
-    return to_frame(arrow)
+    frame = to_frame(arrow)
+    if decimals == "float":
+        import pyarrow as pa
+
+        for field in arrow.schema:
+            if pa.types.is_decimal(field.type):
+                frame[field.name] = frame[field.name].astype("float64")
+    return frame
 
 
 def history_begins(con: duckdb.DuckDBPyConnection) -> datetime | None:

@@ -51,14 +51,75 @@ def _root(
     """modelcat: a crawled, exact catalog of LLM models, prices and provider offers."""
 
 
-app.command(name="refresh")(refresh_command)
-app.command(name="rebuild")(rebuild_command)
-app.command(name="sql")(queries.sql)
-app.command(name="export")(queries.export)
-app.command(name="quality")(queries.quality)
-app.command(name="changes")(queries.changes)
-app.command(name="discrepancies")(queries.discrepancies)
-app.command(name="cost")(cost_command)
+# A line each in `modelcat --help`, short enough to be shown whole at 80 columns.
+app.command(name="refresh", short_help="Crawl the mirror, build the catalog, publish it.")(
+    refresh_command
+)
+app.command(name="rebuild", short_help="Rebuild runs from the page archive, offline.")(
+    rebuild_command
+)
+app.command(name="sql", short_help="Run read-only SQL against the catalog.")(queries.sql)
+app.command(name="export", short_help="Export one table to CSV, JSON Lines or Parquet.")(
+    queries.export
+)
+app.command(name="quality", short_help="The quality issues of the published run.")(queries.quality)
+app.command(name="changes", short_help="What changed between runs, one change a line.")(
+    queries.changes
+)
+app.command(name="discrepancies", short_help="Where the public catalogs disagree with the pages.")(
+    queries.discrepancies
+)
+app.command(name="cost", short_help="What a request or a month of them costs, exactly.")(
+    cost_command
+)
+
+# What to give an option, where typer would show a Python type (<str>, <list[str]>, <int>).
+METAVARS = {
+    "start_url": "URL",
+    "setting": "NAME=VALUE",
+    "data_dir": "DIR",
+    "kind": "KIND",
+    "delay": "SECONDS",
+    "heartbeat": "SECONDS",
+    "concurrency": "N",
+    "keep": "N",
+    "run": "RUN_ID",
+    "query": "SQL",
+    "table": "TABLE",
+    "as_of": "TIME",
+    "since": "last|RUN_ID|TIME",
+    "model": "MODEL_ID",
+    "model_id": "MODEL_ID",
+    "provider": "NAME",
+    "region": "REGION",
+    "field": "FIELD",
+    "input_tokens": "N",
+    "output_tokens": "N",
+    "cache_read_tokens": "N",
+    "cache_write_tokens": "N",
+    "requests_per_month": "N",
+    "top": "K",
+    "reference": "NAME=URL",
+    "source": "SOURCE",
+    "min_difference": "PCT",
+}
+
+
+def command() -> Any:  # typer's click command
+    """The command line as click runs it, with help that reads the same off a terminal:
+    plain text there (rich's panels cut long values short to fit), named metavars, and no
+    metavar for a flag."""
+    app.rich_markup_mode = "rich" if sys.stdout.isatty() else None
+    root = typer.main.get_command(app)
+    for sub in getattr(root, "commands", {}).values():
+        for param in sub.params:
+            if getattr(param, "is_flag", False):
+                param.metavar = ""
+            elif param.name in METAVARS:
+                param.metavar = METAVARS[param.name]
+                if param.param_type_name == "argument":  # its name says it: no <str> after it
+                    setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010
+    return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     past repair, 130 / 143 interrupted by SIGINT / SIGTERM.
     """
     try:
-        return app(args=argv, prog_name="modelcat", standalone_mode=False) or 0
+        return command()(args=argv, prog_name="modelcat", standalone_mode=False) or 0
     except typer.TyperException as error:  # the option parser's: unknown option, bad value
         return _usage_error(error)
     except UsageProblem as problem:
@@ -96,7 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _usage_error(error: Any) -> int:
     context = getattr(error, "ctx", None)
     command = context.command_path if context is not None else "modelcat"
-    if type(error).__name__ == "NoArgsIsHelpError":  # typer printed the help making it
+    if type(error).__name__ == "NoArgsIsHelpError":  # the error is the help
+        if app.rich_markup_mode is None:  # rich printed it already while making it
+            results.print(error.format_message(), markup=False, highlight=False)
         return ExitCode.DONE
     err.print(
         f"{command}: {printable(error.format_message())} (see {command} --help)",

@@ -19,7 +19,7 @@ import duckdb
 import typer
 
 from modelcat.api import catalog as api
-from modelcat.cli import change_lines, formats
+from modelcat.cli import change_lines, formats, xlsx
 from modelcat.cli.terminal import (
     DataDirOption,
     OutputFormat,
@@ -45,6 +45,7 @@ class ExportFormat(StrEnum):
     csv_excel = "csv-excel"
     jsonl = "jsonl"
     parquet = "parquet"
+    xlsx = "xlsx"  # an Excel workbook, a sheet per table (the optional openpyxl)
 
 
 def sql(
@@ -121,7 +122,13 @@ def _sql_text(query: str | None, file: Path | None) -> str:
 
 
 def export(
-    table: Annotated[str, typer.Argument(help="Table to export, e.g. models.")],
+    table: Annotated[
+        list[str],
+        typer.Argument(
+            help="Table to export, e.g. models; with --format xlsx, several (a sheet each).",
+            show_default=False,
+        ),
+    ],
     output: Annotated[ExportFormat, typer.Option("--format", "-f")],
     out: Annotated[
         Path,
@@ -131,36 +138,70 @@ def export(
     ],
     data_dir: DataDirOption = Path("data"),
 ) -> None:
-    """Export one table to CSV, JSON Lines or Parquet. Prices stay exact in every format.
+    """Export one table to CSV, JSON Lines or Parquet, or tables to an Excel workbook.
+    Prices stay exact in every format.
 
     The file is written whole or not at all (a temporary file beside it, renamed over it).
     Refuses a path inside the data directory, or one that exists and is not a regular file.
     """
+    names = list(dict.fromkeys(table))
+    if len(names) > 1 and output is not ExportFormat.xlsx:
+        raise UsageProblem(
+            f"export: --format {output} writes one table (got {len(names)}); "
+            "--format xlsx writes several, a sheet each"
+        )
+    if output is ExportFormat.xlsx and (problem := xlsx.missing_openpyxl()):
+        raise UsageProblem(f"export: {problem}")
     to_stdout = str(out) == "-"
     target = None if to_stdout else _export_target(out, data_dir)
-    if to_stdout and output is ExportFormat.parquet and sys.stdout.isatty():
-        raise UsageProblem("export: Parquet is binary: redirect standard output, or use --out FILE")
+    binary = output in (ExportFormat.parquet, ExportFormat.xlsx)
+    if to_stdout and binary and sys.stdout.isatty():
+        raise UsageProblem(
+            f"export: {output} is binary: redirect standard output, or use --out FILE"
+        )
     with open_catalog(data_dir, external_access=True) as con:
         tables = api.tables(con)
-        if table not in tables:
-            err.print(f"[red]no table {table!r}[/]; tables: {', '.join(tables)}")
+        unknown = [name for name in names if name not in tables]
+        if unknown:
+            err.print(f"[red]no table {unknown[0]!r}[/]; tables: {', '.join(tables)}")
             raise typer.Exit(ExitCode.USAGE)
         # A private directory beside the target (or a temporary one for standard output):
         # nobody else can plant a file or a link where the export is written.
         where = target.parent if target is not None else None
         with tempfile.TemporaryDirectory(dir=where, prefix=".modelcat-export-") as scratch:
-            partial = Path(scratch) / f"{table}.{output}"
-            if output is ExportFormat.parquet:
+            partial = Path(scratch) / f"export.{output}"
+            if output is ExportFormat.xlsx:
+                counts = _write_workbook(con, names, partial)
+            elif output is ExportFormat.parquet:
                 literal = str(partial).replace("'", "''")
-                con.execute(f"COPY \"{table}\" TO '{literal}' (FORMAT parquet, COMPRESSION zstd)")
+                con.execute(
+                    f"COPY \"{names[0]}\" TO '{literal}' (FORMAT parquet, COMPRESSION zstd)"
+                )
             else:
-                _write_text_export(con, table, output, partial)
+                _write_text_export(con, names[0], output, partial)
+            if output is not ExportFormat.xlsx:
+                (count,) = one_row(con, f'SELECT count(*) FROM "{names[0]}"')
+                counts = {names[0]: count}
             if target is not None:
                 os.replace(partial, target)
             else:
                 _to_stdout(partial)
-        (count,) = one_row(con, f'SELECT count(*) FROM "{table}"')
-    err.print(f"wrote {count} rows of {table} to {target or 'standard output'}")
+    wrote = ", ".join(f"{n} rows of {name}" for name, n in counts.items())
+    err.print(f"wrote {wrote} to {target or 'standard output'}", markup=False)
+
+
+def _write_workbook(con: duckdb.DuckDBPyConnection, names: list[str], path: Path) -> dict[str, int]:
+    def sheets():  # one table at a time, its rows a batch at a time
+        for name in names:
+            cursor = con.execute(f'SELECT * FROM "{name}"')
+            columns = [d[0] for d in cursor.description]
+            types = [str(d[1]) for d in cursor.description]
+            yield name, columns, types, result_rows(cursor)
+
+    try:
+        return xlsx.write_workbook(sheets(), path)
+    except xlsx.CannotWrite as problem:
+        fail(f"export: {problem}")
 
 
 def _export_target(out: Path, data_dir: Path) -> Path:
@@ -267,7 +308,11 @@ def changes(
         list[str] | None, typer.Option("--model", help="Only this model id (repeatable).")
     ] = None,
     kind: Annotated[
-        list[ChangeKind] | None, typer.Option("--kind", help="Only this kind (repeatable).")
+        list[ChangeKind] | None,
+        typer.Option(
+            "--kind",
+            help="Only this kind (repeatable): " + ", ".join(ChangeKind) + ".",
+        ),
     ] = None,
     provider: Annotated[
         list[str] | None,

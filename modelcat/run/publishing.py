@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from modelcat.run.guards import refusal
 from modelcat.run.interrupts import StopSignals
-from modelcat.run.records import RunSummary, finish_time, now, runs_table, timestamp
+from modelcat.run.records import RunSummary, finish_time, runs_table, timestamp
 from transforms.build.issues import Issues
 from transforms.build.plan import BuildPlan
 from transforms.build.tables import build_tables

@@ -166,3 +166,17 @@ def test_the_readme_example_runs(published: Path) -> None:
     exec(example.replace('"data/demo"', repr(str(published))), namespace)
     assert namespace["prices"]["usd_per_mtok"].dtype == pd.ArrowDtype(USD)
     assert len(namespace["models"]) == 189
+
+
+def test_read_floats_only_when_asked(published: Path) -> None:
+    exact = modelcat.read("official_prices", data_dir=published)
+    floats = modelcat.read("official_prices", data_dir=published, decimals="float")
+    assert exact["usd_per_mtok"].dtype == pd.ArrowDtype(USD)
+    assert floats["usd_per_mtok"].dtype == "float64"
+    summary = floats["usd_per_mtok"].describe()  # what exact decimals cannot do in pandas
+    assert summary["count"] == exact["usd_per_mtok"].count()
+    for value, approx in zip(exact["usd_per_mtok"], floats["usd_per_mtok"], strict=True):
+        assert (value is pd.NA and pd.isna(approx)) or float(value) == approx
+    assert floats["tier_min_tokens"].dtype == exact["tier_min_tokens"].dtype  # only decimals
+    with pytest.raises(ValueError, match="decimals must be"):
+        modelcat.read("models", data_dir=published, decimals="approximate")  # type: ignore[arg-type]

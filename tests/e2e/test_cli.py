@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -158,3 +161,26 @@ def test_the_catalog_describes_its_columns(published: Path) -> None:
         )
     )
     assert "1,000,000 tokens" in comments["official_prices.usd_per_mtok"]
+
+
+COMMANDS = ("refresh", "rebuild", "sql", "export", "quality", "changes", "cost")
+
+
+@pytest.mark.parametrize("args", [[], *([c] for c in COMMANDS)])
+def test_help_off_a_terminal_is_whole_and_plain(args: list[str]) -> None:
+    """Off a terminal at its default 80 columns nothing is cut short (no '…' or '...'),
+    no option shows a Python type or <bool>, and no line is wider than 80 columns."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "modelcat.cli", *args, "--help"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "Usage: modelcat" in text
+    for cut in ("…", "...", "<bool>", "<str>", "<int>", "<float>", "list[", "╭"):
+        assert cut not in text.replace("COMMAND [ARGS]...", ""), cut
+    assert max(len(line) for line in text.splitlines()) <= 80
+    if args == ["changes"]:
+        assert "--kind KIND" in text
+        assert "attribute_changed" in text

@@ -1,5 +1,6 @@
 """``modelcat export`` never destroys what it would write over: not the catalog, not a
-snapshot, not a device or a pipe; ``--out -`` writes to standard output."""
+snapshot, not a device or a pipe; ``--out -`` writes to standard output; ``--format xlsx``
+writes a workbook, a sheet per table, exact."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -127,3 +129,46 @@ def test_export_to_standard_output(data_dir: Path, tmp_path: Path, output: str) 
     if output == "jsonl":
         rows = [json.loads(line) for line in io.StringIO(streamed.stdout.decode())]
         assert all(isinstance(row["usd_per_mtok"], str) for row in rows)
+
+
+def test_xlsx_is_a_sheet_per_table_with_exact_values(published: Path, tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    out = tmp_path / "catalog.xlsx"
+    tables = ["models", "official_prices", "provider_offers"]
+    result = modelcat(
+        "export", *tables, "--format", "xlsx", "--out", str(out), "--data-dir", str(published)
+    )
+    assert result.returncode == 0, result.stderr
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == tables
+    sheet = book["official_prices"]
+    header, *rows = sheet.iter_rows()
+    names = [c.value for c in header]
+    assert names == ["model_id", "tier_label", "tier_min_tokens", "tier_max_tokens", "metric",
+                     "usd_per_mtok", "raw_value"]  # fmt: skip
+    want = {
+        (m, t, k): p
+        for m, t, k, p in query(
+            published, "SELECT model_id, tier_label, metric, usd_per_mtok FROM official_prices"
+        )
+    }
+    got = {}
+    for row in rows:
+        cells = dict(zip(names, row, strict=True))
+        assert cells["model_id"].data_type == "s"
+        price = cells["usd_per_mtok"]
+        if price.value is not None:
+            assert price.number_format == "0.000000000"
+        key = (cells["model_id"].value, cells["tier_label"].value, cells["metric"].value)
+        got[key] = None if price.value is None else Decimal(repr(price.value))
+    assert got == want  # every price, to the last digit
+    assert book["models"].max_row == 1 + query(published, "SELECT count(*) FROM models")[0][0]
+
+
+def test_several_tables_need_xlsx(published: Path, tmp_path: Path) -> None:
+    result = modelcat(
+        "export", "models", "runs", "--format", "csv", "--out", str(tmp_path / "x.csv"),
+        "--data-dir", str(published),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--format xlsx writes several" in result.stderr
