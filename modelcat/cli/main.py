@@ -2,7 +2,7 @@
 documented exit code (``main``), never a traceback.
 
 The commands live beside it: ``queries`` (``sql``, ``export``, ``quality``, ``changes``),
-``cost``, ``run_commands`` (``refresh``, ``rebuild``). Results go to standard output,
+``cost``, ``report``, ``run_commands`` (``refresh``, ``rebuild``). Results go to standard output,
 written by the one rule of ``modelcat.cli.formats``; progress, messages and errors go to
 standard error (``modelcat.cli.terminal``).
 """
@@ -20,6 +20,7 @@ import typer
 from modelcat import __version__
 from modelcat.cli import queries
 from modelcat.cli.cost import cost_command
+from modelcat.cli.report import report_command
 from modelcat.cli.run_commands import rebuild_command, refresh_command
 from modelcat.cli.terminal import UsageProblem, err, results, to_devnull
 from transforms.contract.vocabulary import ExitCode
@@ -57,6 +58,7 @@ app.command(name="export")(queries.export)
 app.command(name="quality")(queries.quality)
 app.command(name="changes")(queries.changes)
 app.command(name="cost")(cost_command)
+app.command(name="report")(report_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
