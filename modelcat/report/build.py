@@ -82,8 +82,8 @@ def data_script(catalog: Catalog) -> str:
         "history": _history(catalog),
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    # "</" never closes a script element here, whatever a model's id holds.
-    return "window.MODELCAT = " + text.replace("</", "<\\/") + ";\n"
+    # No "<" at all: the text stays inert even if a page ever inlines it.
+    return "window.MODELCAT = " + text.replace("<", "\\u003c") + ";\n"
 
 
 def _model(m: Row) -> dict[str, Any]:
