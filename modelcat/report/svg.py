@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from modelcat.report.text import day, esc, number
+from modelcat.report.text import day, esc, number, when
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 28
@@ -42,6 +42,7 @@ def step_chart(chart_id: str, title: str, series: list[Series], until: datetime)
     top = max(s.value for s in steps) or Decimal(1)
     span = (end - start).total_seconds() or 1.0
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    stamp = day if span > 2 * 86400 else when  # days, or the time when runs are close
 
     def x(moment: datetime) -> float:
         return LEFT + inner_w * (moment - start).total_seconds() / span
@@ -75,8 +76,8 @@ def step_chart(chart_id: str, title: str, series: list[Series], until: datetime)
         f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{axis_y}"/>'
         f'<text x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end">${number(top)}</text>'
         f'<text x="{LEFT - 6}" y="{axis_y}" text-anchor="end">$0</text>'
-        f'<text x="{LEFT}" y="{HEIGHT - 8}">{day(start)}</text>'
-        f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" text-anchor="end">{day(end)}</text>'
+        f'<text x="{LEFT}" y="{HEIGHT - 8}">{stamp(start)}</text>'
+        f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" text-anchor="end">{stamp(end)}</text>'
         f"{''.join(paths)}</svg>"
         f'<figcaption>{esc(title)} <span class="legend">{legend}</span></figcaption></figure>'
     )
