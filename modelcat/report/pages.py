@@ -717,7 +717,7 @@ class Site:
         )
         body = (
             '<p id="cost-help">What a month of requests costs on every model and offer, '
-            "cheapest first, with exact arithmetic (integers in units of 10⁻⁹ dollars) and "
+            "cheapest first, in exact integer arithmetic (prices in units of 10⁻⁹ dollars per 1M tokens) by "
             "the rule of the catalog's <code>workload_costs</code> macro: the prompt counts "
             "every input token, cached ones included; its size picks the official tier; a "
             "cache kind without a price is billed as input; a total that cannot be known "
