@@ -75,10 +75,23 @@ class Site:
         self.offers: dict[str, list[Row]] = defaultdict(list)
         for row in catalog.offers:
             self.offers[row["model_id"]].append(row)
+        # Each model's rows, indexed once: a page per model must not scan every row.
+        self.history = _by_model(catalog.history)
+        self.changes = _by_model(catalog.changes)
+        self.issues = _by_model(catalog.issues)
+        self.unread = _by_model(catalog.unread)
+        self.references = {
+            table: _by_model(rows)
+            for table, (columns, rows) in catalog.references.items()
+            if "model_id" in columns
+        }
         self.last_price_change: dict[str, Row] = {}
         for change in catalog.changes:  # newest first
             if change["kind"] == "price_changed":
                 self.last_price_change.setdefault(change["model_id"], change)
+        self.unread_offer_cells = {
+            (u["model_id"], u["provider"], u["region"], u["metric"]) for u in catalog.unread
+        }
         self.cli_as_of = "" if catalog.as_of is None else f" --as-of {catalog.as_of.isoformat()}Z"
 
     # -- the frame every page shares ------------------------------------------------------
@@ -371,7 +384,7 @@ class Site:
             f'<p><a href="../compare.html#m={esc(_fragment(mid))}">Compare with other models</a></p>'
         )
         body.append("<h2>Official prices</h2>" + self.tier_table(mid))
-        unread = [u for u in self.c.unread if u["model_id"] == mid]
+        unread = self.unread.get(mid, [])
         if unread:
             body.append(
                 "<h3>Prices the run could not read</h3>"
@@ -405,7 +418,7 @@ class Site:
             )
         )
         body.append("<h2>Price history</h2>" + self.history_charts(mid))
-        changes = [ch for ch in self.c.changes if ch["model_id"] == mid]
+        changes = self.changes.get(mid, [])
         body.append(
             "<h2>Changes</h2>"
             + (
@@ -414,7 +427,7 @@ class Site:
                 else "<p>No change since it was first seen.</p>"
             )
         )
-        issues = [i for i in self.c.issues if i["model_id"] == mid and i["run_id"] == self.c.run_id]
+        issues = [i for i in self.issues.get(mid, []) if i["run_id"] == self.c.run_id]
         body.append(
             "<h2>Quality issues</h2>"
             + (
@@ -423,10 +436,9 @@ class Site:
                 else "<p>None in the published run.</p>"
             )
         )
-        for table, (columns, rows) in self.c.references.items():
-            if "model_id" not in columns:
-                continue
-            mine = [r for r in rows if r["model_id"] == mid]
+        for table, by_model in self.references.items():
+            columns = self.c.references[table][0]
+            mine = by_model.get(mid, [])
             title = table.replace("_", " ").capitalize()
             body.append(
                 f"<h2>{esc(title)}</h2>"
@@ -486,7 +498,7 @@ class Site:
         )
 
     def history_charts(self, model_id: str) -> str:
-        rows = [h for h in self.c.history if h["model_id"] == model_id]
+        rows = list(self.history.get(model_id, []))
         if not rows:
             return "<p>No price history.</p>"
         out = []
@@ -543,7 +555,7 @@ class Site:
         headers += [("Region", "text"), ("Context", "num"), ("Max output", "num")]
         headers += [(f"{k.replace('_', ' ').capitalize()} $/M", "num") for k in KINDS]
         rows = []
-        unread = {(u["model_id"], u["provider"], u["region"], u["metric"]) for u in self.c.unread}
+        unread = self.unread_offer_cells
         for o in offers:
             first = (
                 f'<th scope="row"><a href="{model_href(o["model_id"], up)}">{esc(o["model_id"])}</a></th>'
@@ -985,6 +997,13 @@ def _select(
         f'<label>{esc(label)} <select name="{name or key}" data-match="{match}">'
         f'<option value="">{esc(any_label)}</option>{options}</select></label>'
     )
+
+
+def _by_model(rows: list[Row]) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        out[row["model_id"]].append(row)
+    return out
 
 
 def _num_cell(value: int | None) -> str:
