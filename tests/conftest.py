@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import runs
+from tests.support.report import odd_catalog
 from transforms.contract.layout import DataDir
 
 E2E = Path(__file__).resolve().parent / "e2e"
@@ -39,3 +40,12 @@ def own_copy(two_runs: DataDir, tmp_path: Path) -> DataDir:
     copy = tmp_path / "data"
     shutil.copytree(two_runs.root, copy, symlinks=True)
     return DataDir(copy)
+
+
+@pytest.fixture(scope="session")
+def odd_data(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    """Two published runs with hostile pages and odd model ids (``tests.support.report``);
+    read-only."""
+    data_dir = DataDir(tmp_path_factory.mktemp("odd") / "data")
+    odd_catalog(data_dir)
+    return data_dir

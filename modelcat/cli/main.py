@@ -2,7 +2,7 @@
 documented exit code (``main``), never a traceback.
 
 The commands live beside it: ``queries`` (``sql``, ``export``, ``quality``, ``changes``),
-``cost``, ``run_commands`` (``refresh``, ``rebuild``). Results go to standard output,
+``cost``, ``report``, ``run_commands`` (``refresh``, ``rebuild``). Results go to standard output,
 written by the one rule of ``modelcat.cli.formats``; progress, messages and errors go to
 standard error (``modelcat.cli.terminal``).
 """
@@ -21,6 +21,7 @@ from modelcat import __version__
 from modelcat.cli import queries
 from modelcat.cli.cost import cost_command
 from modelcat.cli.formats import printable
+from modelcat.cli.report import report_command
 from modelcat.cli.run_commands import rebuild_command, refresh_command
 from modelcat.cli.terminal import UsageProblem, err, results, to_devnull
 from transforms.contract.vocabulary import ExitCode
@@ -69,6 +70,7 @@ app.command(name="changes", short_help="What changed between runs, one change a 
 app.command(name="discrepancies", short_help="Where the public catalogs disagree with the pages.")(
     queries.discrepancies
 )
+app.command(name="report", short_help="Write a static site of the catalog.")(report_command)
 app.command(name="cost", short_help="What a request or a month of them costs, exactly.")(
     cost_command
 )

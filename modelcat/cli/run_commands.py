@@ -87,6 +87,12 @@ def refresh_command(
     no_references: Annotated[
         bool, typer.Option("--no-references", help="Cross-check no public catalog.")
     ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="After a published run, rebuild the static site in this directory."
+        ),
+    ] = None,
 ) -> None:
     """Crawl the mirror, build the catalog and publish it (Parquet + DuckDB).
 
@@ -117,6 +123,10 @@ def refresh_command(
         )
     code = ExitCode.DONE if summary.status == RunStatus.PUBLISHED else ExitCode.NOT_DONE
     _print_summary(summary, data_dir)
+    if report is not None and code == ExitCode.DONE:
+        from modelcat.cli.report import write_report
+
+        write_report(report, data_dir)
     raise typer.Exit(code)
 
 

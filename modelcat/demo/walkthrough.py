@@ -6,7 +6,8 @@ Everything stays on this machine: ``site/`` (shipped in the package) is a copy o
 real-format pages; the demo serves a temporary copy of it with ``mirror`` (this room's
 loopback server, which the tests and the bench serve from too) on port 8738 when that is
 free (so page URLs stay the same from one demo to the next), edits the copy between the two
-refreshes and deletes it at the end. Run it again into the same data directory: the first
+refreshes and deletes it at the end; last it writes the report (``modelcat report``) beside
+the data directory and prints its path. Run it again into the same data directory: the first
 refresh then sees the pages as bundled again, which is a change too.
 
 ``site/references/`` holds small reference files in the four public catalogs' formats
@@ -60,7 +61,11 @@ PRICE_QUERY = (
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path("data/demo"))
+    parser.add_argument(
+        "--report", type=Path, help="Where to write the site (default: DATA_DIR-report)."
+    )
     args = parser.parse_args(argv)
+    report = args.report or args.data_dir.with_name(args.data_dir.name + "-report")
     with tempfile.TemporaryDirectory(prefix="modelcat-demo-") as work:
         mirror = Path(work) / "mirror"
         shutil.copytree(DEMO_MIRROR, mirror)
@@ -98,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"$ modelcat {' '.join(shown.split())}\n", flush=True)
         if code := _modelcat(command):
             return code
-    return 0
+    _say("the report: every model, its price history, changes, a cost calculator")
+    print(f"$ modelcat report --out {report} --data-dir {args.data_dir}\n", flush=True)
+    return _modelcat(["report", "--out", str(report), "--data-dir", str(args.data_dir)])
 
 
 def _serve(mirror: Path) -> MirrorServer:

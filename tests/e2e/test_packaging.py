@@ -100,4 +100,8 @@ def test_the_installed_demo_shows_history_and_runs_again(installed: Path, tmp_pa
         first = "189 model_added" if attempt == 1 else "1 model_added, 2 price_changed"
         assert first in summaries[0], summaries
         assert "1 model_removed, 2 price_changed" in summaries[1]
+        report = tmp_path / "demo-data-report"
+        assert f"report: {report / 'index.html'}" in out
+        for shipped in ("index.html", "assets/style.css", "assets/cost.js", "changes.xml"):
+            assert (report / shipped).is_file(), shipped
     assert not list(elsewhere.iterdir())  # the demo wrote nothing where it was run
