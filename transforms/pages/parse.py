@@ -50,9 +50,6 @@ _MAX_NESTING = 50
 # The block structure only: values are kept as written, so inline Markdown is not parsed
 # (but for a label in emphasis, below). About half the cost of a full parse.
 _BLOCKS = MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).disable("inline")
-# GFM opens a table only where a paragraph could stand (its header row is a paragraph's
-# line): markdown-it tries it before any block, so "> | a | b |" over a delimiter row
-# would be a table, not a quote. Tried after headings and before underlined headings.
 
 
 def _gfm_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
@@ -103,12 +100,17 @@ def _line(state: StateBlock, line: int) -> str:
 
 _SETEXT_DASHES = re.compile(r"-+[ \t]*")
 _ONE_COLUMN = re.compile(r"(?:\|[ \t]*:?-+:?[ \t]*\|?|:?-+:?[ \t]*\||:-+:?|-+:)[ \t]*")
+# GFM opens a table only where a paragraph could stand (its header row is a paragraph's
+# line); markdown-it's own rule comes before every block ("> | a | b |" over a delimiter
+# row would be a table, not a quote). Ours: after headings, before underlined headings.
 _BLOCKS.block.ruler.after("heading", "gfm_table", _gfm_table, {"alt": ["paragraph", "reference"]})
 _INLINE = MarkdownIt("commonmark")
 _NOT_DATA = {"fence": "code block", "code_block": "code block", "html_block": "HTML block"}
 # A line of a code or HTML block that would be a value outside it: a table row, a bullet,
 # a heading or a "Label: value" line.
 _LOOKS_LIKE_DATA = re.compile(r"\s*(?:\||[-*+][ \t]|[0-9]{1,9}[.)][ \t]|#{1,6}[ \t]|[^:]+:[ \t])")
+# A "Content type: ..." line of the page's preamble (the site writes one under the title).
+_BODY_CONTENT_TYPE = re.compile(r"(?:^|[\r\n])[ \t]*content[ _-]?type[ \t]*:[ \t]*([^\r\n]*)", re.I)
 _LABEL = re.compile(r"(.*?):[ \t]+(.*)", re.DOTALL)
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -225,18 +227,23 @@ def peek_page(text: str, url: str) -> Peek:
     """
     front_matter, body, problems = _split_front_matter(text)
     content_type = front_matter.get("content_type")
-    doubt = _doubt(content_type, front_matter, problems)
+    doubt = _doubt(content_type, front_matter, problems, body)
     return Peek(content_type, _links(body, url)[0], doubt)
 
 
 def _doubt(
-    content_type: str | None, front_matter: dict[str, str], problems: list[str]
+    content_type: str | None, front_matter: dict[str, str], problems: list[str], body: str
 ) -> str | None:
     """A model page must say so exactly; one that may have meant to is no page to skip."""
     if content_type is None and problems:
         return f"the front matter could not be read ({problems[0]})"
+    if content_type is None and front_matter:
+        return "the front matter has no content_type"
     if content_type is None:
-        return "the front matter has no content_type" if front_matter else None
+        said = _BODY_CONTENT_TYPE.search(body)
+        if said and lookalike(said[1]) == MODEL_CONTENT_TYPE:
+            return f"no front matter, but the page says {said[0].strip()!r}"
+        return None
     if content_type != MODEL_CONTENT_TYPE and lookalike(content_type) == MODEL_CONTENT_TYPE:
         return f"content_type {content_type!r} is not written {MODEL_CONTENT_TYPE!r}"
     return None

@@ -1056,3 +1056,35 @@ def test_a_header_without_pipes_opens_a_one_column_table_as_in_gfm() -> None:
     assert table.header == ["Note"]
     assert [c for c in page.cells() if c.row_label == "Input Price"] == []
     assert len(page.problems) == 3  # three rows wider than the table, kept whole
+
+
+# --- Pages that may be model pages (issue 18 item 2) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "doubt"),
+    [
+        ('---\ncontent_type: "model-detail-page"\n---\n', None),
+        ('---\ncontent_type: "provider-page"\n---\n', None),
+        ("# PipeLLM\n- [a](/a.md)\n", None),  # an index: no front matter, no content type
+        ('---\ncontent_type: "model\u2011detail\u2011page"\n---\n', "is not written"),
+        ('---\ncontent_type: "model-detail\u200b-page"\n---\n', "is not written"),
+        ('---\ncontent_type: "\u202emodel-detail-page"\n---\n', "is not written"),
+        ('---\ncontent_type: "MODEL_DETAIL_PAGE"\n---\n', "is not written"),
+        ('---\ncontent_type: "ｍｏｄｅｌ-detail-page"\n---\n', "is not written"),
+        ('---\ncontent_type: "model – detail – page"\n---\n', "is not written"),
+        ('---\ntitle: "X"\n---\n# X\n', "the front matter has no content_type"),
+        ("# X\nContent type: model-detail-page\n", "no front matter, but the page says"),
+        ("# X\rContent-Type:  Model-Detail-Page\r", "no front matter, but the page says"),
+        ("---\ncontent_type: [model-detail-page]\n---\n", "could not be read"),
+    ],
+)
+def test_a_page_that_may_be_a_model_page_is_in_doubt(text: str, doubt: str | None) -> None:
+    from transforms.pages.parse import peek_page
+
+    found = peek_page(text, URL).doubt
+    if doubt is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert doubt in found
