@@ -67,7 +67,11 @@ def build_and_publish(
     with timed(summary, Step.HISTORY):
         observation = Observation(summary.run_id, timestamp(summary.started_at))
         tables = built.tables() | advance_catalog(
-            _history(plan.previous), built.current_tables(), observation, built.carried_forward
+            _history(plan.previous),
+            built.current_tables(),
+            observation,
+            built.carried_forward,
+            built.unread_attributes,
         )
         changes = tables[TableName.CHANGES]
         assert isinstance(changes, pd.DataFrame)
