@@ -88,7 +88,8 @@ def build_and_publish(
                 built.current_tables() | references.tables(),
                 observation,
                 built.carried_forward,
-                [r.source for r in references.reports if r.unavailable],
+                unread_attributes=built.unread_attributes,
+                unavailable_references=[r.source for r in references.reports if r.unavailable],
             )
         )
         tables[TableName.QUALITY_ISSUES] = _with_issues(

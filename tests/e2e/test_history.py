@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -358,3 +360,71 @@ def test_as_of_reads_a_time_with_a_zone_as_that_instant(published: Path, zone, m
         assert rows(f"TIMESTAMPTZ '{just_before}+00:00'") == 0
         assert rows(f"'{just_after}Z'") == held
         assert rows(f"'{(just_after + timedelta(hours=5)).isoformat()}+05:00'") == held
+
+
+def test_an_attribute_the_run_cannot_read_leaves_history_untouched(
+    mirror: Path, server: MirrorServer, data_dir: Path
+) -> None:
+    """Issue 18 item 11: an unparseable value, or two values for one field, is NULL in
+    ``models`` with its quality issue; its model's version is neither confirmed nor closed,
+    and the feed says nothing, neither when the page breaks nor when it is fixed."""
+    models_dir = mirror / "llms" / "models"
+    pages = {"o3": models_dir / "o3.md", "deepseek-chat": models_dir / "deepseek-chat.md"}
+    originals = {model_id: page.read_text() for model_id, page in pages.items()}
+    assert refresh(server, data_dir).returncode == 0
+    first = run_id(data_dir)
+    window = "SELECT context_window_tokens FROM models WHERE model_id = ?"
+    read_before = {m: query(data_dir, window, [m])[0][0] for m in pages}
+    assert all(read_before.values())
+
+    def edit(model_id: str, text: str) -> None:
+        pages[model_id].write_text(text)
+        stat = pages[model_id].stat()
+        os.utime(pages[model_id], (stat.st_atime, stat.st_mtime + 5))
+
+    o3 = re.sub(r"- Context window: .*", "- Context window: about 1M", originals["o3"])
+    line = re.search(r"- Context window: .*\n", originals["deepseek-chat"])
+    assert line is not None
+    twice = originals["deepseek-chat"].replace(line[0], line[0] + "- Context window: 999K\n", 1)
+    edit("o3", o3)
+    edit("deepseek-chat", twice)
+    assert refresh(server, data_dir).returncode == 0
+    second = run_id(data_dir)
+    assert changes(data_dir) == []
+    for model_id in pages:
+        assert query(data_dir, window, [model_id]) == [(None,)]
+        versions = query(
+            data_dir,
+            "SELECT context_window_tokens, valid_to, first_run_id, last_run_id "
+            "FROM model_history WHERE model_id = ?",
+            [model_id],
+        )
+        assert versions == [(read_before[model_id], None, first, first)]  # not confirmed
+    issues = query(
+        data_dir,
+        "SELECT model_id, kind FROM quality_issues WHERE run_id = ? "
+        "AND field = 'models.context_window_tokens' ORDER BY 1",
+        [second],
+    )
+    assert issues == [("deepseek-chat", "conflicting_values"), ("o3", "unreadable_value")]
+    # As of now, history answers with the last value read (as for an unread price).
+    as_of = query(
+        data_dir,
+        "SELECT context_window_tokens FROM models_as_of(?) WHERE model_id = 'o3'",
+        [now()],
+    )
+    assert as_of == [(read_before["o3"],)]
+
+    for model_id, text in originals.items():
+        edit(model_id, text)
+    assert refresh(server, data_dir).returncode == 0
+    third = run_id(data_dir)
+    assert changes(data_dir) == []
+    for model_id in pages:
+        versions = query(
+            data_dir,
+            "SELECT context_window_tokens, valid_to, last_run_id FROM model_history "
+            "WHERE model_id = ?",
+            [model_id],
+        )
+        assert versions == [(read_before[model_id], None, third)]

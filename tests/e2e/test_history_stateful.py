@@ -94,6 +94,7 @@ class Published:
     official: list[tuple]
     offers: list[tuple]
     unread: list[tuple]
+    unread_attributes: frozenset[str] = frozenset()  # shown, but no one can read them
 
 
 @dataclass
@@ -108,7 +109,7 @@ class Expected:
     def advance(self, published: dict[str, Published], carried: set[str]) -> Expected:
         after = Expected()
         for model_id, seen in published.items():
-            after.models[model_id] = seen.model[: 1 + len(MODEL_FIELDS)]
+            after.models[model_id] = self.last_read(model_id, seen)
             if model_id in carried:
                 after.prices |= {k: v for k, v in self.prices.items() if k[0] == model_id}
                 after.offers |= {k: v for k, v in self.offers.items() if k[0] == model_id}
@@ -124,6 +125,19 @@ class Expected:
             unread = {(m, p, r, label, metric) for m, p, r, label, metric, _ in seen.unread}
             after.prices |= {k: v for k, v in self.prices.items() if (*k[:4], k[6]) in unread}
         return after
+
+    def last_read(self, model_id: str, seen: Published) -> tuple:
+        """The model's version after the run: what it read, but for an attribute it could
+        not read, which keeps the last value read; unchanged if nothing read differs."""
+        row = list(seen.model[: 1 + len(MODEL_FIELDS)])
+        before = self.models.get(model_id)
+        if before is None or not seen.unread_attributes:
+            return tuple(row)
+        for position, name in enumerate(MODEL_FIELDS, start=1):
+            family_key = name == "provider_family_key" and "provider_family"
+            if name in seen.unread_attributes or family_key in seen.unread_attributes:
+                row[position] = before[position]
+        return tuple(row)
 
     def changes(self, after: Expected) -> Counter:
         """The change feed from this state to ``after``."""
@@ -475,6 +489,7 @@ class SiteLife(RuleBasedStateMachine):
                     site.official_rows(page),
                     site.offer_rows(page),
                     site.unread_rows(page),
+                    frozenset(c for c, cell in page.attributes.items() if not cell.readable),
                 )
             )
             for model_id, page in self.pages.items()

@@ -83,7 +83,9 @@ def unread(model_id: str, metric: str, *, label=None, provider=None, region=None
     }
 
 
-def observed(models=(), official=(), offers=(), unread_prices=(), carried=()) -> Observed:
+def observed(
+    models=(), official=(), offers=(), unread_prices=(), carried=(), unread_attributes=()
+) -> Observed:
     ids = {m["model_id"] for m in models} | {
         r["model_id"] for r in [*official, *offers] if r["model_id"] not in carried
     }
@@ -94,7 +96,7 @@ def observed(models=(), official=(), offers=(), unread_prices=(), carried=()) ->
         "provider_offers": frame(PROVIDER_OFFERS, offers),
         "unread_prices": frame(UNREAD_PRICES, unread_prices),
     }
-    return Observed.of(tables, carried)
+    return Observed.of(tables, carried, unread_attributes)
 
 
 class Catalog:
@@ -107,7 +109,8 @@ class Catalog:
     def run(self, seen: Observed) -> list[tuple]:
         """Advance one run; returns that run's changes, sorted."""
         at = next(self.runs)
-        self.tables = advance_catalog(self.tables, seen_tables(seen), at, carried(seen))
+        unread = seen.unread_attributes.itertuples(index=False, name=None)
+        self.tables = advance_catalog(self.tables, seen_tables(seen), at, carried(seen), unread)
         changes = self.tables["changes"]
         return feed(changes[changes["run_id"] == at.run_id])
 

@@ -62,6 +62,19 @@ class BuiltTables:
         }
 
     @property
+    def unread_attributes(self) -> list[tuple[str, str]]:
+        """(model_id, models column) of every attribute a page shows but the run could not
+        read: unparseable, or given two different values. History leaves them untouched."""
+        issues = self.quality_issues
+        unread = issues[
+            issues["kind"].isin([IssueKind.UNREADABLE_VALUE, IssueKind.CONFLICTING_VALUES])
+            & issues["field"].str.startswith("models.").fillna(False).astype(bool)
+            & issues["model_id"].notna()
+        ]
+        fields = unread["field"].str.removeprefix("models.")
+        return sorted(set(zip(unread["model_id"], fields, strict=True)))
+
+    @property
     def quality_issues_by_kind(self) -> dict[str, int]:
         return dict(Counter(self.quality_issues["kind"].astype(str)))
 

@@ -9,8 +9,8 @@ A run advances the history tables of the previous snapshot with what it observed
 - ``feed``: the change feed of the run;
 - ``observed``: the typed input, the run's current tables and what it could not observe.
 
-Values a run could not observe (a model carried forward, a price cell it could not read)
-keep their intervals untouched.
+Values a run could not observe (a model carried forward, a price cell or a model attribute
+it could not read) keep their intervals untouched.
 """
 
 from __future__ import annotations
@@ -35,15 +35,18 @@ def advance_catalog(
     tables: Mapping[str, pd.DataFrame],
     run: Observation,
     carried_models: Iterable[str],
+    unread_attributes: Iterable[tuple[str, str]] = (),
     unavailable_references: Iterable[str] = (),
 ) -> dict[str, pd.DataFrame]:
     """Every history table and the change feed after ``run``.
 
     ``previous`` holds the last snapshot's history tables (empty on the first run; any
     version this project published loads), ``tables`` the run's validated current tables
-    and its reference tables; ``unavailable_references`` the catalogs it could not read.
+    and its reference tables, ``unread_attributes`` the (model_id, models column) the pages
+    show but the run could not read, ``unavailable_references`` the catalogs it could not
+    read.
     """
-    observed = Observed.of(tables, carried_models)
+    observed = Observed.of(tables, carried_models, unread_attributes)
     model_history, model_changes = advance_models(previous["model_history"], observed, run)
     price_history, price_changes = advance_prices(previous["price_history"], observed, run)
     offer_history, offer_changes = advance_offers(previous["offer_history"], observed, run)

@@ -2,8 +2,9 @@
 
 An offer is keyed by model, provider and region; a new key is ``offer_added``, a key gone is
 ``offer_removed`` and a changed attribute ``attribute_changed`` (with the provider and
-region). As for models, an attribute the run could not read versions as NULL, and the
-offers of a model carried forward are left as they were.
+region). Unlike a model's, an offer attribute the run could not read still versions as NULL
+(its quality issue does not name the offer); the offers of a model carried forward are left
+as they were.
 """
 
 from __future__ import annotations

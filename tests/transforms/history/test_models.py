@@ -124,3 +124,57 @@ def test_a_model_carried_forward_is_left_exactly_as_it_was() -> None:
     assert catalog.run(seen) == []
     pd.testing.assert_frame_equal(catalog.tables["model_history"], before)
     pd.testing.assert_frame_equal(catalog.tables["price_history"], prices)
+
+
+def unread_run(catalog: Catalog, models: list[dict], unread: list[tuple[str, str]]) -> list:
+    return catalog.run(observed(models, unread_attributes=unread))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("release_date", date(2025, 4, 14)),
+        ("context_window_tokens", 128_000),
+        ("input_modalities", ["text", "image"]),
+        ("supports_tool_use", True),
+        ("provider_family", "OpenAI"),
+    ],
+)
+def test_an_unread_attribute_leaves_the_version_untouched(field: str, value: object) -> None:
+    """The page shows a value the run cannot read: NULL in the run's models row, but its
+    version is neither confirmed nor closed, and nothing is reported, either way."""
+    catalog = Catalog()
+    family = {"provider_family_key": "openai"} if field == "provider_family" else {}
+    read = model("a", **{field: value}, **family)
+    catalog.run(observed([read, model("b")]))
+    before = catalog.tables["model_history"].copy()
+    assert unread_run(catalog, [model("a"), model("b")], [("a", field)]) == []
+    after = catalog.tables["model_history"]
+    pd.testing.assert_frame_equal(
+        after[after["model_id"] == "a"], before[before["model_id"] == "a"]
+    )
+    assert set(after.loc[after["model_id"] == "b", "last_run_id"]) == {RUN2.run_id}
+    # The page fixed, the value read again: still the same version, confirmed.
+    assert catalog.run(observed([read, model("b")])) == []
+    assert len(catalog.tables["model_history"]) == 2
+    assert set(catalog.tables["model_history"]["last_run_id"]) == {RUN3.run_id}
+
+
+def test_with_another_attribute_changed_the_new_version_keeps_the_last_read() -> None:
+    catalog = Catalog()
+    catalog.run(observed([model("a", release_date=date(2025, 4, 14), display_name="A")]))
+    changes = unread_run(catalog, [model("a", display_name="A2")], [("a", "release_date")])
+    assert changes == [change(K.ATTRIBUTE_CHANGED, "a", "display_name", "A", "A2")]
+    history = catalog.tables["model_history"]
+    assert rows_of(history, ["display_name", "release_date", "valid_to"]) == [
+        ("A", date(2025, 4, 14), RUN2.observed_at),
+        ("A2", date(2025, 4, 14), None),
+    ]
+
+
+def test_an_unread_attribute_of_a_new_model_is_null() -> None:
+    catalog = Catalog()
+    assert unread_run(catalog, [model("a")], [("a", "release_date")]) == [
+        change(K.MODEL_ADDED, "a")
+    ]
+    assert rows_of(catalog.tables["model_history"], ["model_id", "release_date"]) == [("a", None)]
