@@ -11,7 +11,7 @@ from transforms.contract.vocabulary import TableName
 
 # Wide enough for every digit a catalog writes: LiteLLM's per-token literals times 10^6.
 REFERENCE_USD = pa.decimal128(38, 20)
-PERCENT = pa.decimal128(18, 4)
+PERCENT = pa.decimal128(38, 4)  # wide: a price of 1e-9 against one of 1e18 still fits
 
 _SOURCE = Column(
     "source", pa.string(), "litellm, openrouter, models.dev or genai-prices.", nullable=False

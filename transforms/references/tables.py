@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import pandas as pd
@@ -345,11 +345,10 @@ def _differ(
     ours_value, their_value = Decimal(ours), Decimal(theirs)
     if ours_value == their_value:
         return
-    difference = (
-        ((their_value - ours_value) / ours_value * 100).quantize(PERCENT_PLACES)
-        if ours_value
-        else None
-    )
+    difference = None
+    if ours_value:
+        with localcontext(prec=80):  # exact before the one rounding, to 4 places
+            difference = ((their_value - ours_value) / ours_value * 100).quantize(PERCENT_PLACES)
     yield {
         "model_id": entry["model_id"],
         "source": entry["source"],
