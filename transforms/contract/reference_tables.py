@@ -116,8 +116,8 @@ DISCREPANCIES = Table(
         Column(
             "field",
             pa.string(),
-            "input, output, cache_read, cache_write (prices), context_window_tokens or "
-            "max_output_tokens.",
+            "A price's metric (input, output, cache_read, cache_write, audio_input, "
+            "audio_output), or context_window_tokens or max_output_tokens.",
             nullable=False,
         ),
         Column("tier_min_tokens", pa.int64(), "The price's tier (as in official_prices)."),
