@@ -35,7 +35,7 @@ from modelcat.cli.terminal import (
     utc_time_option,
     writing_results,
 )
-from transforms.contract.vocabulary import ChangeKind, ExitCode, RunStatus
+from transforms.contract.vocabulary import ChangeKind, ExitCode, ReferenceSource, RunStatus
 
 RUN_ID = re.compile(r"^\d{8}T\d{9}Z$")  # 20261126T053411123Z: UTC, sorts in run order
 
@@ -442,6 +442,9 @@ def discrepancies(
 ) -> None:
     """Where the public catalogs (LiteLLM, OpenRouter, models.dev, genai-prices) disagree
     with the pages: our value, theirs, and by how much."""
+    if source is not None and source not in set(ReferenceSource):
+        known = ", ".join(ReferenceSource)
+        raise UsageProblem(f"discrepancies: no catalog {source!r}; catalogs: {known}")
     conditions: list[str] = []
     params: list[object] = []
     for column, value in (("source", source), ("field", field), ("model_id", model)):

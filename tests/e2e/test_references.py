@@ -109,6 +109,9 @@ def test_filters(demo: Path) -> None:
     assert all(abs(Decimal(r["difference_pct"])) >= 10 for r in big)
     only = discrepancies(demo, "--source", "models.dev", "--field", "cache_read")
     assert {(r["source"], r["field"]) for r in only} == {("models.dev", "cache_read")}
+    typo = modelcat("discrepancies", "--data-dir", str(demo), "--source", "litelm")
+    assert typo.returncode == 2
+    assert "no catalog 'litelm'; catalogs: litellm, openrouter" in typo.stderr
 
 
 def test_every_rule_links_and_unmatched_entries_stay(demo: Path) -> None:

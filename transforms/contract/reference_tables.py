@@ -11,7 +11,7 @@ from transforms.contract.vocabulary import TableName
 
 # Wide enough for every digit a catalog writes: LiteLLM's per-token literals times 10^6.
 REFERENCE_USD = pa.decimal128(38, 20)
-PERCENT = pa.decimal128(18, 4)
+PERCENT = pa.decimal128(38, 4)  # wide: a price of 1e-9 against one of 1e18 still fits
 
 _SOURCE = Column(
     "source", pa.string(), "litellm, openrouter, models.dev or genai-prices.", nullable=False
@@ -116,8 +116,8 @@ DISCREPANCIES = Table(
         Column(
             "field",
             pa.string(),
-            "input, output, cache_read, cache_write (prices), context_window_tokens or "
-            "max_output_tokens.",
+            "A price's metric (input, output, cache_read, cache_write, audio_input, "
+            "audio_output), or context_window_tokens or max_output_tokens.",
             nullable=False,
         ),
         Column("tier_min_tokens", pa.int64(), "The price's tier (as in official_prices)."),

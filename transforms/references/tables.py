@@ -10,10 +10,11 @@ or fresh, against this run's tables.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import pandas as pd
@@ -267,12 +268,14 @@ def discrepancies(
     for model in _records(models, ["model_id", "provider_family_key", *LIMIT_FIELDS]):
         family[model["model_id"]] = model["provider_family_key"]
         limits[model["model_id"]] = model
-    official: dict[tuple[str, str, int], Any] = {}
+    prices: dict[tuple[str, str, int], set[Decimal]] = defaultdict(set)
     for row in _records(ours[TableName.OFFICIAL_PRICES]):
         if _known(row["usd_per_mtok"]) and _known(row["tier_min_tokens"]):
-            official[(row["model_id"], row["metric"], int(row["tier_min_tokens"]))] = row[
-                "usd_per_mtok"
-            ]
+            cell = (row["model_id"], row["metric"], int(row["tier_min_tokens"]))
+            prices[cell].add(row["usd_per_mtok"])
+    # Two tiers from the same bound (Standard | Batch columns) with two prices: which one
+    # the catalog means is not known, so neither is compared.
+    official = {cell: next(iter(found)) for cell, found in prices.items() if len(found) == 1}
     offers: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in _records(ours[TableName.PROVIDER_OFFERS]):
         offers.setdefault((row["model_id"], row["provider_key"]), []).append(row)
@@ -345,11 +348,10 @@ def _differ(
     ours_value, their_value = Decimal(ours), Decimal(theirs)
     if ours_value == their_value:
         return
-    difference = (
-        ((their_value - ours_value) / ours_value * 100).quantize(PERCENT_PLACES)
-        if ours_value
-        else None
-    )
+    difference = None
+    if ours_value:
+        with localcontext(prec=80):  # exact before the one rounding, to 4 places
+            difference = ((their_value - ours_value) / ours_value * 100).quantize(PERCENT_PLACES)
     yield {
         "model_id": entry["model_id"],
         "source": entry["source"],

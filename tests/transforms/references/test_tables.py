@@ -46,6 +46,9 @@ def ours() -> dict[str, pd.DataFrame]:
             ("gpt-x", "t", 0, 200_000, "cache_read", None),
             ("claude-y", "a", 0, 200_000, "input", Decimal("3")),
             ("claude-y", "b", 200_000, None, "input", Decimal("6")),
+            # two columns from one bound with two prices: not compared
+            ("claude-y", "a", 0, 200_000, "output", Decimal("15")),
+            ("claude-y", "batch", 0, 200_000, "output", Decimal("7.5")),
         ],
         columns=[
             "model_id",
@@ -103,6 +106,7 @@ LITELLM = {
     # second tier differs, first agrees; max_output missing on ours
     "claude-y": {
         "input_cost_per_token": 3e-06,
+        "output_cost_per_token": 1e-05,
         "input_cost_per_token_above_200k_tokens": 7.5e-06,
         "max_output_tokens": 64000,
     },
