@@ -375,7 +375,9 @@ class Site:
         ]
         facts += [(label.capitalize(), _yes_no(m[col])) for col, label in CAPABILITIES]
         source = m["canonical_url"] or m["page_url"]
-        facts.append(("Source", f'<a href="{esc(source)}">{esc(source)}</a>'))
+        facts.append(
+            ("Source", f'<a href="{esc(source)}">{esc(source)}</a>' if source else "unknown")
+        )
         dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
         body = [f'<dl class="facts">{dl}</dl>']
         if m["overview"]:

@@ -32,9 +32,9 @@ PRESETS = (
 MODEL_COLUMNS = (
     "model_id, display_name, provider_family, provider_family_key, release_date, "
     "context_window_tokens, max_output_tokens, input_modalities, output_modalities, "
-    "supports_tool_use, supports_computer_use, supports_cache_control, overview, page_url, "
-    "canonical_url"
+    "supports_tool_use, supports_computer_use, supports_cache_control, overview"
 )
+URL_COLUMNS = "page_url, canonical_url"  # provenance: current tables only
 
 
 @dataclass
@@ -80,12 +80,18 @@ def read_catalog(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> Cata
     cut = "" if at is None else f" WHERE observed_at <= {at}"
     held = "" if at is None else f" WHERE valid_from <= {at}"
     if at is None:
-        models = _rows(con, f"SELECT {MODEL_COLUMNS} FROM models ORDER BY model_id")
+        models = _rows(con, f"SELECT {MODEL_COLUMNS}, {URL_COLUMNS} FROM models ORDER BY model_id")
         official = _rows(con, "SELECT * EXCLUDE (raw_value) FROM official_prices ORDER BY ALL")
         offers = _rows(con, "SELECT * FROM provider_offers ORDER BY ALL")
         unread = _rows(con, "SELECT * FROM unread_prices ORDER BY ALL")
     else:
-        models = _rows(con, f"SELECT {MODEL_COLUMNS} FROM models_as_of({at}) ORDER BY model_id")
+        # History keeps no URLs: link the page the model is read from now, if any.
+        models = _rows(
+            con,
+            f"SELECT {MODEL_COLUMNS}, {URL_COLUMNS} FROM models_as_of({at}) "
+            f"LEFT JOIN (SELECT model_id, {URL_COLUMNS} FROM models) USING (model_id) "
+            "ORDER BY model_id",
+        )
         official = _rows(con, f"SELECT * FROM prices_as_of({at}) ORDER BY ALL")
         offers = _rows(con, f"SELECT * FROM offers_as_of({at}) ORDER BY ALL")
         unread = []  # history keeps the last price read: the past has no unread cells

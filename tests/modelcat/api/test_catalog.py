@@ -11,7 +11,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from modelcat.api.catalog import CatalogNotFound, TimeOutOfRange, open, read, utc_time
+from modelcat.api.catalog import (
+    BeforeHistory,
+    CatalogNotFound,
+    TimeOutOfRange,
+    open,
+    read,
+    utc_time,
+)
 from transforms.contract.columns import USD
 from transforms.contract.layout import DataDir
 from transforms.contract.tables import TABLES
@@ -70,7 +77,8 @@ def test_as_of_reads_the_catalog_as_it_stood(two_runs: DataDir) -> None:
     assert len(now) == len(then)
     changed = {(r[0], r[1], r[2]) for r in set(now) ^ set(then)}
     assert len(changed) == 2  # the two input prices raised before the second run
-    assert read("models", data_dir=two_runs.root, as_of=first - timedelta(days=1)).empty
+    with pytest.warns(BeforeHistory):
+        assert read("models", data_dir=two_runs.root, as_of=first - timedelta(days=1)).empty
     # An offset is an instant: the second run's start, written as a time in +02:00.
     shifted = (second + timedelta(hours=2)).isoformat() + "+02:00"
     assert official(shifted) == now

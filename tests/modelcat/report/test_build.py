@@ -173,11 +173,12 @@ def test_a_build_replaces_a_report_whole_and_nothing_else(
 def test_reference_tables_are_shown_once_the_catalog_has_them(
     own_copy: DataDir, tmp_path: Path
 ) -> None:
-    """A catalog without them builds (every other test); one with them shows them."""
+    """Empty reference tables build (every other test); a row in one is shown."""
     with duckdb.connect(str(own_copy.catalog_file)) as con:
         con.execute(
-            "CREATE TABLE reference_prices AS SELECT 'o3' AS model_id, 'elsewhere' AS source, "
-            "'input' AS metric, 2.5::DECIMAL(18,9) AS usd_per_mtok"
+            "INSERT INTO reference_prices (source, source_model, model_id, metric, "
+            "tier_min_tokens, usd_per_mtok, raw_value) "
+            "VALUES ('litellm', 'o3', 'o3', 'input', 0, 2.5, '2.5e-06')"
         )
     build_report(tmp_path / "site", own_copy.root)
     page = (tmp_path / "site" / "models" / "o3.html").read_text(encoding="utf-8")
