@@ -5,6 +5,7 @@ terminal (``modelcat changes --format lines``)::
       gpt-4.1-mini-2025-04-14 · OpenAI · input 0.8 → 0.7 (-12.5%)
       gpt-4.1-mini-2025-04-14 · official <=200K Context · input 0.8 → 0.7 (-12.5%)
       gpt-4.1-mini-2025-04-14 · display_name GPT-4.1 Mini → GPT-4.1 mini
+      gpt-4.1-mini-2025-04-14 · litellm · input differs: ours 0.7, theirs 0.4
 
 The values are the feed's own text (exact decimals without trailing zeros); the percentage
 of a price change is computed from them in ``Decimal`` and shown to one decimal place.
@@ -30,6 +31,7 @@ COLUMNS = (
     "tier_label",
     "old_value",
     "new_value",
+    "source",
 )
 
 
@@ -59,18 +61,28 @@ def line(change: dict[str, Any]) -> str:
     """One change, as a line: the model, who sells it (or which official tier), what."""
     kind = change["kind"]
     parts = [change["model_id"]]
+    if change["source"] is not None:  # what a public catalog says, not the pages
+        parts.append(change["source"])
     if change["provider"] is not None:
         region = f" ({change['region']})" if change["region"] else ""
         parts.append(change["provider"] + region)
     elif change["tier_label"] is not None:
         parts.append(f"official {change['tier_label']}")
     old, new = change["old_value"], change["new_value"]
-    if kind in (ChangeKind.PRICE_CHANGED, ChangeKind.ATTRIBUTE_CHANGED):
+    if kind in (
+        ChangeKind.PRICE_CHANGED,
+        ChangeKind.ATTRIBUTE_CHANGED,
+        ChangeKind.REFERENCE_CHANGED,
+    ):
         parts.append(f"{change['field']} {_text(old)} → {_text(new)}{_percent(old, new)}")
     elif kind == ChangeKind.PRICE_ADDED:
         parts.append(f"{change['field']} added: {_text(new)}")
     elif kind == ChangeKind.PRICE_REMOVED:
         parts.append(f"{change['field']} removed (was {_text(old)})")
+    elif kind == ChangeKind.DISCREPANCY_OPENED:
+        parts.append(f"{change['field']} differs: ours {_text(old)}, theirs {_text(new)}")
+    elif kind == ChangeKind.DISCREPANCY_CLOSED:
+        parts.append(f"{change['field']} agrees again (was ours {_text(old)}, theirs {_text(new)})")
     else:  # a model or an offer added or removed
         parts.append(kind.replace("_", " "))
     return " · ".join(parts)

@@ -82,6 +82,8 @@ def sql(
     """Run read-only SQL against the catalog. Several statements: each result in turn
     (table format only)."""
     query = _sql_text(query, file)
+    if not query.strip():
+        raise UsageProblem("sql: no statement given")
     with open_catalog(data_dir) as con:
         if as_of is not None:
             _travel(con, as_of)
@@ -354,12 +356,13 @@ def changes(
         if _format(output) is ChangesFormat.lines:
             cursor = con.execute(
                 f"SELECT {', '.join(change_lines.COLUMNS)} FROM changes {clause} "
-                "ORDER BY run_id, kind, model_id, provider NULLS FIRST, region, field, tier_label",
+                "ORDER BY run_id, kind, model_id, provider NULLS FIRST, region, field, tier_label, "
+                "source",
                 params,
             )
             with writing_results():
                 for text in change_lines.lines(result_rows(cursor)):
-                    results.print(text, markup=False, highlight=False)
+                    results.print(formats.printable(text), markup=False, highlight=False)
             return
         cursor = con.execute(
             "SELECT observed_at, run_id, kind, model_id, provider, region, field, tier_label, "

@@ -24,6 +24,7 @@ from modelcat.report.atom import feed
 from modelcat.report.pages import Site
 from modelcat.report.read import CACHE_KINDS, KINDS, Catalog, Row, price_units, read_catalog
 from modelcat.report.text import number, page_name
+from transforms.contract.vocabulary import ServiceTier
 
 MARKER = ".modelcat-report"  # marks a directory as a site this module wrote
 ASSETS = ("style.css", "table.js", "cost.js", "compare.js")
@@ -80,6 +81,7 @@ def data_script(catalog: Catalog) -> str:
         "official": _official(catalog),
         "offers": _offers(catalog),
         "history": _history(catalog),
+        "service_tiers": [str(t) for t in ServiceTier],
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     # No "<" at all: the text stays inert even if a page ever inlines it.
@@ -142,6 +144,7 @@ def _offers(catalog: Catalog) -> list[dict[str, Any]]:
                 "model": o["model_id"],
                 "provider": o["provider"],
                 "region": o["region"],
+                "tier": o["service_tier"],
                 "context": o["context_window_tokens"]
                 if o["context_window_tokens"] is not None
                 else windows.get(o["model_id"]),

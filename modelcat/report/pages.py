@@ -27,6 +27,7 @@ from modelcat.report.text import (
     usd,
     when,
 )
+from transforms.contract.vocabulary import ServiceTier
 
 NAV = (
     ("index.html", "Overview"),
@@ -720,6 +721,11 @@ class Site:
             '<label>Requests per month <input name="requests" type="number" min="0" step="1" value="1" inputmode="numeric"></label>'
             '<label><input name="fit" type="checkbox" checked> must fit the context window</label>'
             + _select("family", "Family", families, name="family")
+            # Standard first, so the default: batch, flex and priority prices are compared
+            # among themselves, as `modelcat cost --rank --service-tier` does.
+            + '<label>Service tier <select name="service_tier">'
+            + "".join(f'<option value="{t}">{t}</option>' for t in ServiceTier)
+            + '<option value="">every tier</option></select></label>'
             + _select(
                 "provider",
                 "Prices",
@@ -731,7 +737,8 @@ class Site:
         )
         body = (
             '<p id="cost-help">What a month of requests costs on every model and offer, '
-            "cheapest first, in exact integer arithmetic (prices in units of 10⁻⁹ dollars per 1M tokens) by "
+            "cheapest first, one service tier at a time (standard unless you pick another), "
+            "in exact integer arithmetic (prices in units of 10⁻⁹ dollars per 1M tokens) by "
             "the rule of the catalog's <code>workload_costs</code> macro: the prompt counts "
             "every input token, cached ones included; its size picks the official tier; a "
             "cache kind without a price is billed as input; a total that cannot be known "

@@ -3,7 +3,6 @@ view of the catalog after every publish even in a process that holds an old conn
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -18,8 +17,8 @@ import pytest
 
 import modelcat
 from modelcat.demo.mirror import MirrorServer
-from tests.support import README, query, refresh
 from tests.support import modelcat as run_cli
+from tests.support import query, refresh
 from tests.support.mirror import change_input_prices
 from transforms.contract.columns import USD
 from transforms.contract.tables import TABLES
@@ -156,16 +155,6 @@ def test_a_new_open_sees_a_new_publish_while_an_old_connection_is_held(
     finally:
         held.close()
         plain.close()
-
-
-def test_the_readme_example_runs(published: Path) -> None:
-    readme = README.read_text(encoding="utf-8")
-    section = readme.split("## Python API", 1)[1].split("\n## ", 1)[0]
-    (example,) = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
-    namespace: dict = {}
-    exec(example.replace('"data/demo"', repr(str(published))), namespace)
-    assert namespace["prices"]["usd_per_mtok"].dtype == pd.ArrowDtype(USD)
-    assert len(namespace["models"]) == 189
 
 
 def test_read_floats_only_when_asked(published: Path) -> None:

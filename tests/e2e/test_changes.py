@@ -35,10 +35,14 @@ def test_since_last_is_what_the_last_run_found_one_a_line(demo_clone: Path) -> N
 
 def test_filters_narrow_the_feed(demo_clone: Path) -> None:
     everything = json.loads(changes(demo_clone, "--format", "json"))
-    assert len(everything) == 189 + 4  # the first run's models, then the edits
+    from_pages = [c for c in everything if c["source"] is None]
+    assert len(from_pages) == 189 + 4  # the first run's models, then the edits
+    # The rest is what the demo's reference catalogs disagree with, found by the first run.
+    assert {c["kind"] for c in everything if c["source"] is not None} == {"discrepancy_opened"}
     priced = json.loads(changes(demo_clone, "--format", "json", "--model", PRICED))
     assert {c["model_id"] for c in priced} == {PRICED}
-    assert len(priced) == 4  # added, then display name and two input prices
+    # added, then display name and two input prices
+    assert len([c for c in priced if c["source"] is None]) == 4
     kinds = json.loads(
         changes(demo_clone, "-f", "json", "--kind", "model_removed", "--kind", "price_changed")
     )

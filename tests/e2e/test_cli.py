@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -179,7 +180,8 @@ def test_help_off_a_terminal_is_whole_and_plain(args: list[str]) -> None:
     text = result.stdout
     assert "Usage: modelcat" in text
     for cut in ("…", "...", "<bool>", "<str>", "<int>", "<float>", "list[", "╭"):
-        assert cut not in text.replace("COMMAND [ARGS]...", ""), cut
+        # click marks an argument taken many times with '...' (COMMAND [ARGS]..., {TABLE}...).
+        assert cut not in re.sub(r"(?<=[A-Z\]}])\.\.\.(?=\s|$)", "", text), cut
     assert max(len(line) for line in text.splitlines()) <= 80
     if args == ["changes"]:
         assert "--kind KIND" in text

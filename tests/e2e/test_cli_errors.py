@@ -17,7 +17,7 @@ from tests.support import modelcat, query, refresh
 # is not a DuckDB file.
 BAD_INPUTS = [
     (["nope"], 2, "No such command 'nope'"),
-    (["sql"], 2, "Missing argument"),
+    (["sql"], 2, "no statement given"),  # standard input is empty
     (["sql", "SELECT 1", "--data-dir", "{data}", "--format", "xml"], 2, "'xml' is not one of"),
     (["sql", "SELEC 1", "--data-dir", "{data}"], 1, "query failed: Parser Error"),
     (["sql", "SELECT 1; SELECT 2", "--data-dir", "{data}", "-f", "csv"], 2, "one statement"),

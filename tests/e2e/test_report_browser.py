@@ -220,6 +220,59 @@ def test_the_calculator_is_workload_costs(
     assert {"folded", "exceeds", "no"} <= kinds  # cache as input, overflow, unpriced seen
 
 
+TIER_SQL = (
+    "SELECT model_id, provider, service_tier, CAST(total_usd AS VARCHAR) FROM workload_costs(?, "
+    "output_tokens := ?, cache_read_tokens := ?, cache_write_tokens := ?, requests := ?, "
+    "service_tier := ?) ORDER BY total_usd IS NULL, exceeds_context IS TRUE, total_usd, "
+    "model_id, provider NULLS FIRST, region NULLS FIRST"
+)
+TIER_JS = """([ws, tier]) => ws.map(w => modelcatCost({...w, service_tier: tier}).map(r =>
+  [r.model_id, r.provider, r.service_tier, r.total_usd]))"""
+
+
+@pytest.mark.parametrize("tier", ["standard", "batch", "flex", "priority", None])
+def test_the_calculator_compares_one_service_tier(
+    tier: str | None, odd_data: DataDir, page: Any, tmp_path: Path
+) -> None:
+    """As workload_costs does: the offers of one tier (official prices are standard), or
+    every tier; an unknown tier is refused, not read as every tier."""
+    build_report(tmp_path / "site", odd_data.root)
+    page.goto(url(tmp_path / "site", "cost.html"))
+    cases = workloads(20, seed=7)
+    got = page.evaluate(TIER_JS, [cases, tier])
+    with modelcat.open(odd_data.root) as con:
+        for case, rows in zip(cases, got, strict=True):
+            want = con.execute(TIER_SQL, [*case.values(), tier]).fetchall()
+            assert rows == [list(r) for r in want], case
+    if tier is not None:
+        assert {r[2] for rows in got for r in rows} <= {tier}
+    with pytest.raises(Exception, match="unknown service_tier"):
+        page.evaluate("modelcatCost({input_tokens: 1, service_tier: 'cheap'})")
+
+
+def test_the_service_tier_is_picked_on_the_page_and_kept_in_the_address(
+    odd_data: DataDir, page: Any, tmp_path: Path
+) -> None:
+    build_report(tmp_path / "site", odd_data.root)
+    page.goto(url(tmp_path / "site", "cost.html"))
+    assert page.locator("select[name=service_tier]").input_value() == "standard"
+    page.fill("input[name=requests]", "3")
+    page.select_option("select[name=service_tier]", "batch")
+    with modelcat.open(odd_data.root) as con:
+        (batch,) = con.execute(
+            "SELECT count(*) FROM workload_costs(2000, output_tokens := 500, requests := 3, "
+            "service_tier := 'batch') WHERE exceeds_context IS NOT TRUE"
+        ).fetchone()
+    assert batch > 0
+    assert page.locator("#costs tbody tr").count() == min(batch, 200)
+    assert "service_tier=batch" in page.evaluate("location.hash")
+    page.reload()
+    assert page.locator("select[name=service_tier]").input_value() == "batch"
+    page.select_option("select[name=service_tier]", "")
+    page.reload()
+    assert page.locator("select[name=service_tier]").input_value() == ""
+
+
 def test_the_calculator_page_shows_the_ranking(page: Any, priced: Path, tmp_path: Path) -> None:
     build_report(tmp_path / "site", priced)
     page.goto(url(tmp_path / "site", "cost.html"))

@@ -49,6 +49,7 @@ def modelcat(
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     return subprocess.run(
         [sys.executable, "-m", "modelcat.cli", *args],
+        stdin=subprocess.DEVNULL,  # never the terminal pytest runs in: the same in CI
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -43,7 +43,8 @@
 
   // The official row of one model: its tier for this prompt, or why there is none.
   function officialRow(model, tiers, u) {
-    var row = { model_id: model.id, provider: null, region: null, tier_label: null,
+    var row = { model_id: model.id, provider: null, service_tier: "standard", region: null,
+                tier_label: null,
                 tier_min_tokens: null, tier_max_tokens: null, context: model.context,
                 prices: {}, listed: {}, problem: null };
     KINDS.forEach(function (k) { row.prices[k] = null; });
@@ -71,7 +72,8 @@
   }
 
   function offerRow(offer) {
-    return { model_id: offer.model, provider: offer.provider, region: offer.region,
+    return { model_id: offer.model, provider: offer.provider, service_tier: offer.tier,
+             region: offer.region,
              tier_label: null, tier_min_tokens: null, tier_max_tokens: null,
              context: offer.context, prices: offer.prices, listed: offer.listed, problem: null };
   }
@@ -101,7 +103,8 @@
         (p.tier_label !== null ? " in tier " + p.tier_label : " in this offer");
     }
     return {
-      model_id: p.model_id, provider: p.provider, region: p.region, tier_label: p.tier_label,
+      model_id: p.model_id, provider: p.provider, service_tier: p.service_tier,
+      region: p.region, tier_label: p.tier_label,
       input_usd: usdText(cost.input), output_usd: usdText(cost.output),
       cache_read_usd: usdText(cost.cache_read), cache_write_usd: usdText(cost.cache_write),
       total: total, total_usd: usdText(total), unpriced: unpriced, billed_as_input: folded,
@@ -117,9 +120,14 @@
     return byLabel(a, b);
   }
 
-  // Every row of workload_costs for this workload, in rank_costs' order.
+  // Every row of workload_costs for this workload, in rank_costs' order: the offers of one
+  // service tier (standard unless w.service_tier says otherwise; null or "": every tier).
   function workloadCosts(w) {
     var data = window.MODELCAT;
+    var tier = w.service_tier === undefined ? "standard" : w.service_tier;
+    if (tier && data.service_tiers.indexOf(tier) < 0) {
+      throw new Error("unknown service_tier " + tier + " (one of: " + data.service_tiers.join(", ") + ")");
+    }
     var u = {
       prompt: whole("input_tokens", w.input_tokens),
       output: whole("output_tokens", w.output_tokens || 0),
@@ -138,6 +146,7 @@
       return priced(officialRow(m, data.official[m.id], u), u);
     });
     data.offers.forEach(function (o) { rows.push(priced(offerRow(o), u)); });
+    if (tier) rows = rows.filter(function (r) { return r.service_tier === tier; });
     rows.sort(function (a, b) {
       var an = a.total === null, bn = b.total === null;
       if (an !== bn) return an ? 1 : -1;
@@ -174,7 +183,7 @@
     try {
       rows = workloadCosts({ input_tokens: f.input.value, output_tokens: f.output.value,
         cache_read_tokens: f.cache_read.value, cache_write_tokens: f.cache_write.value,
-        requests: f.requests.value });
+        requests: f.requests.value, service_tier: f.service_tier.value || null });
       error.hidden = true;
     } catch (e) {
       error.textContent = e.message; error.hidden = false;
@@ -221,6 +230,8 @@
     ["input", "cache_read", "cache_write", "output", "requests", "family", "provider"].forEach(function (n) {
       if (f[n].value) values.push(n + "=" + encodeURIComponent(f[n].value));
     });
+    // Always written: "every tier" is the empty value, and standard the form's default.
+    values.push("service_tier=" + encodeURIComponent(f.service_tier.value));
     if (!f.fit.checked) values.push("fit=0");
     window.history.replaceState(null, "", "#" + values.join("&"));
   }

@@ -59,6 +59,37 @@ def change(kind: str, **values: object) -> dict[str, object]:
             ),
             f"{M} · display_name GPT-4.1 Mini → GPT-4.1 mini",
         ),
+        # A public catalog's value: named after the model, ours first where both are shown.
+        (
+            change(
+                "reference_changed",
+                source="litellm",
+                field="input",
+                old_value="0.4",
+                new_value="0.5",
+            ),
+            f"{M} · litellm · input 0.4 → 0.5 (+25.0%)",
+        ),
+        (
+            change(
+                "discrepancy_opened",
+                source="openrouter",
+                field="context_window_tokens",
+                old_value="128000",
+                new_value="1047576",
+            ),
+            f"{M} · openrouter · context_window_tokens differs: ours 128000, theirs 1047576",
+        ),
+        (
+            change(
+                "discrepancy_closed",
+                source="models.dev",
+                field="output",
+                old_value="3.2",
+                new_value="1.6",
+            ),
+            f"{M} · models.dev · output agrees again (was ours 3.2, theirs 1.6)",
+        ),
         (
             change(
                 "attribute_changed",
@@ -93,11 +124,11 @@ def test_each_kind_of_change_is_one_line(values: dict[str, object], text: str) -
 
 
 def test_lines_head_each_run_with_its_counts() -> None:
-    first = ("20261205T083958589Z", "model_added", "a", None, None, None, None, None, None)
+    first = ("20261205T083958589Z", "model_added", "a", None, None, None, None, None, None, None)
     second = [
-        ("20261205T084001493Z", "model_added", "b", None, None, None, None, None, None),
-        ("20261205T084001493Z", "model_removed", "a", None, None, None, None, None, None),
-        ("20261205T084001493Z", "model_added", "c", None, None, None, None, None, None),
+        ("20261205T084001493Z", "model_added", "b", None, None, None, None, None, None, None),
+        ("20261205T084001493Z", "model_removed", "a", None, None, None, None, None, None, None),
+        ("20261205T084001493Z", "model_added", "c", None, None, None, None, None, None, None),
     ]
     assert list(lines([first, *second])) == [
         "run 20261205T083958589Z: 1 model_added",
