@@ -11,10 +11,10 @@ BENCH_REPEATS ?= 3
 BENCH_PROFILE ?= 10000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format refresh docs bench clean
+.PHONY: help install demo test test-fast lint format refresh docs bench bench-retention clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP) ## Benchmark crawl, refresh and queries on synthetic mirrors (docs/benchmarks.md)
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES) --repeats $(BENCH_REPEATS) --profile $(BENCH_PROFILE)
+
+bench-retention: $(BENCH_STAMP) ## Disk and time over 45 scheduled refreshes of 2,000 pages with --keep 30
+	$(BIN)/python -m bench.retention --pages 2000 --runs 45 --keep 30
 
 docs: $(STAMP) ## Rewrite the README's data contract from transforms/contract/
 	$(BIN)/python -m transforms.contract README.md

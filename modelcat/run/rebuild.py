@@ -98,20 +98,12 @@ def _check_rebuildable(data_dir: DataDir, ids: list[str], start: int, archive: P
     before it (the history it builds on) and, for it and every later run, each model page's
     body in the archive or its values in the run's own snapshot. A rebuild without them
     would publish pages as gone and lose the history they held."""
-    lacking = {run_id: _lost_pages(data_dir, run_id, archive) for run_id in ids[start:]}
+    lacking = {run_id: _missing(data_dir, run_id, archive) for run_id in ids[start:]}
 
     def why(index: int) -> str | None:
         if index and data_dir.snapshot_of(ids[index - 1]) is None:
             return f"the snapshot of the run before it ({ids[index - 1]}) was pruned"
-        for run_id in ids[index:]:
-            if run_id not in lacking:
-                lacking[run_id] = _lost_pages(data_dir, run_id, archive)
-            if lacking[run_id]:
-                return (
-                    f"the archive no longer holds {lacking[run_id]} page bodies run {run_id} "
-                    "read, and no snapshot holds their values (pruned by --keep?)"
-                )
-        return None
+        return next((lacking[run_id] for run_id in ids[index:] if lacking[run_id]), None)
 
     problem = why(start)
     if problem is None:
@@ -126,10 +118,13 @@ def _check_rebuildable(data_dir: DataDir, ids: list[str], start: int, archive: P
     raise NotRebuildable(f"cannot rebuild from {ids[start]}: {problem}; {where}")
 
 
-def _lost_pages(data_dir: DataDir, run_id: str, archive: PageArchive) -> int:
-    """How many model pages of a run a rebuild could not read: their body is not in the
-    archive and the run's own snapshot does not hold their values."""
-    pages, _ = read_page_log(data_dir.run(run_id))
+def _missing(data_dir: DataDir, run_id: str, archive: PageArchive) -> str | None:
+    """What a rebuild of the run could not read, if anything: its page log, or model pages
+    whose body is not in the archive and whose values the run's own snapshot does not hold."""
+    run_dir = data_dir.run(run_id)
+    if not run_dir.page_log.exists():
+        return f"run {run_id} keeps only its summary (its page log was pruned by --keep)"
+    pages, _ = read_page_log(run_dir)
     model = pages[
         pages["outcome"].isin([PageOutcome.MODEL, PageOutcome.NOT_MODIFIED])
         & (pages["content_type"] == MODEL_CONTENT_TYPE)
@@ -144,7 +139,12 @@ def _lost_pages(data_dir: DataDir, run_id: str, archive: PageArchive) -> int:
     if lost and own is not None and own.has("page_values"):
         held = keys_held(own.table("page_values"))
         lost = [key for key in lost if key not in held]
-    return len(lost)
+    if not lost:
+        return None
+    return (
+        f"the archive no longer holds {len(lost)} page bodies run {run_id} read, and no "
+        "snapshot holds their values (pruned by --keep?)"
+    )
 
 
 STAMP = "%Y%m%dT%H%M%SZ"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelcat.run.records import read_summaries
+from modelcat.run.records import read_summaries, run_dirs
 from transforms.contract.layout import DataDir
 from transforms.contract.vocabulary import RunStatus, TableName
 from transforms.pages.archive import PageArchive
@@ -12,11 +12,14 @@ from transforms.references.log import read_reference_log
 
 
 def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
-    """Keep the last ``keep`` published runs rebuildable; prune older raw pages, never history.
+    """Keep the last ``keep`` published runs rebuildable; prune what older runs left, never
+    history.
 
-    Those runs keep their archived bodies and snapshots, and so does the snapshot just before
-    them (a rebuild starts from it). History tables, run summaries and page logs always
-    stay; older runs' bodies, snapshots and staged page values go.
+    Those runs keep their archived bodies, snapshots and run directories, and so does the run
+    just before them (a rebuild starts from its snapshot), as do later runs that were not
+    published. Older runs' bodies and snapshots go, and their directories keep only their
+    summaries (what the catalog's ``runs`` table is made of, and the evidence of anything
+    set aside): an old run costs a summary's few kilobytes, not its page log.
     """
     summaries = read_summaries(data_dir)
     published = [s["run_id"] for s in summaries if s["status"] == RunStatus.PUBLISHED]
@@ -44,4 +47,13 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
         run_dir = data_dir.run(run_id)
         for staged in (run_dir.page_values, run_dir.published_values):
             staged.unlink(missing_ok=True)
+    oldest_kept = min([*retained, *base], default=None)
+    removed["run_files"] = 0
+    for run_dir in run_dirs(data_dir):
+        if oldest_kept is None or run_dir.run_id >= oldest_kept:
+            break
+        for kept_only_while_rebuildable in run_dir.pruned_by_keep():
+            if kept_only_while_rebuildable.exists():
+                kept_only_while_rebuildable.unlink()
+                removed["run_files"] += 1
     return removed

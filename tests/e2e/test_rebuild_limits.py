@@ -35,10 +35,12 @@ def test_a_rebuild_starts_only_where_the_archive_still_reaches(
     first, second, third = (r for (r,) in query(data_dir, "SELECT run_id FROM runs ORDER BY 1"))
     before = history(data_dir)
     catalog = (data_dir / "catalog.duckdb").read_bytes()
+    # The first run, older than every run kept, left only its summary.
+    assert [p.name for p in (data_dir / "runs" / first).iterdir()] == ["summary.json"]
     where = ["--data-dir", str(data_dir)]
 
     for start, why in (
-        (first, f"the archive no longer holds 3 page bodies run {first} read"),
+        (first, f"run {first} keeps only its summary (its page log was pruned by --keep)"),
         (second, f"the snapshot of the run before it ({first}) was pruned"),
     ):
         refused = modelcat("rebuild", "--run", start, *where)
@@ -55,6 +57,12 @@ def test_a_rebuild_starts_only_where_the_archive_still_reaches(
     rebuilt = modelcat("rebuild", "--run", third, *where)
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert history(data_dir) == before
+    # The catalog written again still lists every run, from the summaries.
+    assert query(data_dir, "SELECT run_id FROM runs ORDER BY 1")[:3] == [
+        (first,),
+        (second,),
+        (third,),
+    ]
     opened_first = query(
         data_dir, "SELECT count(*) FROM price_history WHERE first_run_id = ?", [first]
     )

@@ -129,6 +129,19 @@ class RunDir:
         """A validator store that could not be read in full, set aside by this run."""
         return self.path / "validators.unreadable.json"
 
+    def pruned_by_keep(self) -> tuple[Path, ...]:
+        """What ``--keep`` removes once the run is older than every run it keeps: all a
+        rebuild of it would read, and its crawl's logs. Its summaries and a validator store
+        it set aside stay."""
+        return (
+            self.page_log,
+            self.page_values,
+            self.published_values,
+            self.reference_log,
+            self.crawl_stats,
+            self.crawl_log,
+        )
+
 
 @dataclass(frozen=True)
 class DataDir:

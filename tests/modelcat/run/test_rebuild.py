@@ -14,6 +14,9 @@ from modelcat.run.retention import prune
 from tests.support.runs import Answer, publish_run, raise_input_price
 from tests.support.staging import demo_pages
 from transforms.contract.layout import DataDir
+from transforms.pages.archive import PageArchive
+from transforms.pages.log import read_page_log
+from transforms.publish.snapshot import discard
 
 MODELS = ("deepseek-chat", "o3", "codex-auto-review")
 
@@ -51,7 +54,8 @@ def test_a_start_the_archive_no_longer_reaches_is_refused(tmp_path: Path) -> Non
         rebuild(data_dir, ids[0])
     message = str(refused.value)
     assert message.startswith(
-        f"cannot rebuild from {ids[0]}: the archive no longer holds 1 page bodies run {ids[0]} read"
+        f"cannot rebuild from {ids[0]}: run {ids[0]} keeps only its summary (its page log was "
+        "pruned by --keep)"
     )
     assert message.endswith(
         f"the oldest run that can be rebuilt is {ids[oldest]} "
@@ -59,6 +63,24 @@ def test_a_start_the_archive_no_longer_reaches_is_refused(tmp_path: Path) -> Non
     )
     assert data_dir.catalog_file.read_bytes() == catalog
     assert [s.run_id for s in rebuild(data_dir, ids[oldest])] == ids[oldest:]
+
+
+def test_a_body_lost_that_no_snapshot_holds_is_refused(tmp_path: Path) -> None:
+    """Lost some other way than by --keep (a body and the run's own snapshot deleted)."""
+    data_dir = DataDir(tmp_path / "data")
+    _, second, _ = three_runs(data_dir, keep=None)
+    pages, _ = read_page_log(data_dir.run(second))
+    fetched = pages.loc[pages["outcome"] == "model", "content_sha256"].tolist()
+    (body,) = fetched  # the one page that changed before the second run
+    PageArchive(data_dir.archive).path(body).unlink()
+    discard(data_dir, second)
+    with pytest.raises(NotRebuildable) as refused:
+        rebuild(data_dir, second)
+    assert str(refused.value) == (
+        f"cannot rebuild from {second}: the archive no longer holds 1 page bodies run {second} "
+        "read, and no snapshot holds their values (pruned by --keep?); no published run can "
+        "be rebuilt"
+    )
 
 
 def test_a_body_pruned_but_held_by_its_runs_snapshot_is_no_loss(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Retention, ``--keep N`` (``modelcat.run.retention``): the last N published runs stay
 rebuildable, and so does the snapshot before them; older raw pages go (bodies, snapshots,
-staged page values); history, summaries and page logs always stay.
+staged page values), and older run directories keep only their summaries; history and
+summaries always stay.
 
 Five runs of eight saved pages (``tests.support.runs``), never crawled: run 3 is refused
 (most pages answer 404), the others are published, and prices change before runs 2, 4 and 5.
@@ -62,10 +63,13 @@ def bodies(data_dir: DataDir) -> set[str]:
 
 
 def untouched(data_dir: DataDir) -> dict[str, bytes]:
-    """What retention never touches: the catalog, every summary and page log."""
+    """What retention never touches: the catalog and every summary."""
     kept = [data_dir.catalog_file, *data_dir.runs.glob("*/summary.json")]
-    kept += data_dir.runs.glob("*/pages.jsonl")
     return {str(path): path.read_bytes() for path in kept}
+
+
+def files(data_dir: DataDir, run_id: str) -> set[str]:
+    return {p.name for p in data_dir.run(run_id).path.iterdir()}
 
 
 def rebuildable(data_dir: DataDir, run_id: str, before: str | None) -> bool:
@@ -106,7 +110,8 @@ def test_the_last_runs_stay_rebuildable_and_older_raw_pages_go(
 
     removed = prune(data_dir, keep)
 
-    assert removed == {"bodies": bodies_gone, "snapshots": 4 - len(snapshots_kept)}
+    assert removed["bodies"] == bodies_gone
+    assert removed["snapshots"] == 4 - len(snapshots_kept)
     assert [s.publication for s in data_dir.published_snapshots()] == [
         ids[number - 1] for number in sorted(snapshots_kept)
     ]
@@ -123,7 +128,19 @@ def test_the_last_runs_stay_rebuildable_and_older_raw_pages_go(
         if data_dir.run(run_id).page_values.exists()
         or data_dir.run(run_id).published_values.exists()
     }
-    assert staged == {r3, *retained}
+    # (the refused run 3 keeps its own while it is not older than every run kept)
+    oldest_kept = ids[min(snapshots_kept) - 1]
+    assert staged == {r for r in [r3] if r > oldest_kept} | set(retained)
+    # Runs older than every run kept (the retained ones and the one before them) keep only
+    # their summary; the rest keep what a rebuild and a reader of their logs need.
+    for run_id in ids:
+        if run_id < oldest_kept:
+            assert files(data_dir, run_id) == {"summary.json"}, run_id
+        else:
+            assert {"summary.json", "pages.jsonl"} <= files(data_dir, run_id)
+    older = [run_id for run_id in ids if run_id < oldest_kept]
+    assert older
+    assert removed["run_files"] >= len(older)  # a page log each, at least
 
 
 def test_every_body_the_current_catalog_was_built_from_stays(data_dir: DataDir) -> None:
@@ -141,6 +158,8 @@ def test_every_body_the_current_catalog_was_built_from_stays(data_dir: DataDir) 
 def test_keeping_more_runs_than_there_are_prunes_nothing(data_dir: DataDir) -> None:
     stored = bodies(data_dir)
     snapshots = list(data_dir.published_snapshots())
-    assert prune(data_dir, 10) == {"bodies": 0, "snapshots": 0}
+    listing = {run_id: files(data_dir, run_id) for run_id in runs(data_dir)}
+    assert prune(data_dir, 10) == {"bodies": 0, "snapshots": 0, "run_files": 0}
+    assert {run_id: files(data_dir, run_id) for run_id in runs(data_dir)} == listing
     assert bodies(data_dir) == stored
     assert list(data_dir.published_snapshots()) == snapshots
