@@ -23,6 +23,7 @@ from transforms.contract.tables import HISTORY_TABLES, TABLES
 from transforms.contract.vocabulary import RunStatus, Step, TableName
 from transforms.history import Observation, advance_catalog
 from transforms.pages.archive import PageArchive
+from transforms.publish.shared_history import read_history, share_history
 from transforms.publish.snapshot import publish
 from transforms.references.log import read_reference_log
 from transforms.references.tables import reference_tables
@@ -84,7 +85,7 @@ def build_and_publish(
             built.tables()
             | references.tables()
             | advance_catalog(
-                _history(plan.previous),
+                _history(plan.previous, data_dir.published_snapshot()),
                 built.current_tables() | references.tables(),
                 observation,
                 built.carried_forward,
@@ -109,19 +110,20 @@ def build_and_publish(
         tables[TableName.RUNS] = runs_table(data_dir, summary)
         if commit and stop is not None:
             stop.settle()
-        return publish(tables, data_dir, publication or summary.run_id, commit=commit)
+        snapshot = publish(tables, data_dir, publication or summary.run_id, commit=commit)
+        if commit:
+            share_history(data_dir)
+        return snapshot
 
 
-def _history(previous: Snapshot | None) -> dict[str, pd.DataFrame]:
-    """The history tables of the previous snapshot, or empty ones."""
-    return {
-        name: (
-            to_frame(previous.read(name))
-            if previous is not None and previous.has(name)
-            else empty(TABLES[name])
-        )
-        for name in HISTORY_TABLES
-    }
+def _history(previous: Snapshot | None, published: Snapshot | None) -> dict[str, pd.DataFrame]:
+    """The history tables of the previous snapshot (``published`` holds the rows it shares,
+    ``transforms.publish.shared_history``), or empty ones."""
+    history = {}
+    for name in HISTORY_TABLES:
+        held = read_history(previous, name, published) if previous is not None else None
+        history[name] = to_frame(held) if held is not None else empty(TABLES[name])
+    return history
 
 
 def _with_issues(quality: pd.DataFrame, more: Issues, run_id: str) -> pd.DataFrame:

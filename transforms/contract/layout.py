@@ -55,8 +55,15 @@ class Snapshot:
         return self.path / "datapackage.json"
 
     def has(self, name: str) -> bool:
-        """Whether the snapshot holds the table (one published before it was added does not)."""
+        """Whether the snapshot holds the table whole (one published before it was added does
+        not, nor does one whose history the newer catalog holds: see ``open_rows``)."""
         return self.table(name).exists()
+
+    def open_rows(self, name: str) -> Path:
+        """A history table's rows still open when the snapshot was superseded: all it keeps
+        of that table once the published snapshot holds the rest
+        (``transforms.publish.shared_history``)."""
+        return self.path / f"{name}.open.parquet"
 
     def read(
         self,

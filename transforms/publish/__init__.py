@@ -5,6 +5,8 @@
 - ``catalog_file``: the DuckDB file written from a snapshot and renamed over
   ``catalog.duckdb`` (the commit), with the tables' meaning as comments and the macros;
 - ``asof``, ``cost``: the macros the catalog file carries (as-of and cost);
+- ``shared_history``: a superseded snapshot keeps only its open history rows; the
+  published one holds the closed ones for all (``read_history`` joins them);
 - ``repair``: what a crash or damage left, put right from whichever copy survived;
 - ``files``: fsync and atomic links.
 

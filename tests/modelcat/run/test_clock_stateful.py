@@ -8,7 +8,9 @@ After every run: run ids and starts only go forward, whatever the clock read, wh
 run keeps as ``clock_started_at``; no run ends before it starts; no history interval ends
 before it starts or starts before an earlier one of its key ends, and no key has two open
 intervals; each open price is the price the latest run read; the change feed is in run
-order; a plain rebuild re-derives the latest run.
+order; a plain rebuild re-derives the latest run; every snapshot still gives back the
+history it published, though those superseded keep only their open rows
+(``transforms.publish.shared_history``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 import time_machine
 from hypothesis import HealthCheck, settings
@@ -29,6 +32,8 @@ from modelcat.run.rebuild import rebuild
 from tests.support.runs import Answer, publish_run, raise_input_price
 from tests.support.staging import demo_pages
 from transforms.contract.layout import DataDir
+from transforms.contract.tables import HISTORY_TABLES
+from transforms.publish.shared_history import read_history
 
 pytestmark = pytest.mark.slow  # a published run per step
 
@@ -49,6 +54,7 @@ class ClockThatJumps(RuleBasedStateMachine):
         self.site: dict[str, Answer] = dict(demo_pages(MODELS))
         self.offset = timedelta(0)
         self.published: list[str] = []
+        self.histories: dict[str, dict[str, pa.Table]] = {}  # as each snapshot published it
         self.refresh(set())  # a catalog to go back from
 
     def teardown(self) -> None:
@@ -120,6 +126,16 @@ class ClockThatJumps(RuleBasedStateMachine):
             feed = con.execute("SELECT run_id, observed_at FROM changes").fetchall()
             assert feed == sorted(feed)
             assert {run_id for run_id, _ in feed} <= set(self.published)
+        current = self.data_dir.published_snapshot()
+        assert current is not None
+        self.histories[current.publication] = {n: current.read(n) for n in HISTORY_TABLES}
+        for snapshot in self.data_dir.published_snapshots():
+            if snapshot != current and snapshot == self.data_dir.snapshot_of(snapshot.run_id):
+                assert not snapshot.has("changes"), snapshot  # its feed is all closed: shared
+            for name, published in self.histories.get(snapshot.publication, {}).items():
+                held = read_history(snapshot, name, current)
+                assert held is not None, (snapshot, name)
+                assert held.equals(published), (snapshot, name)
 
 
 TestClockThatJumps = ClockThatJumps.TestCase

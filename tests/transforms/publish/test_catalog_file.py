@@ -143,11 +143,11 @@ def test_the_cli_is_a_1x_client_that_cannot_read_a_default_2x_file(tmp_path: Pat
 
 def test_a_commit_is_a_rename_over_the_live_file(own_copy: DataDir) -> None:
     before = own_copy.catalog_file.stat().st_ino
-    older = own_copy.snapshot_of(sorted(p.name for p in own_copy.runs.iterdir())[0])
-    assert older is not None
-    catalog_file.commit(own_copy, older)
+    published = own_copy.published_snapshot()
+    assert published is not None
+    catalog_file.commit(own_copy, published)
     assert own_copy.catalog_file.stat().st_ino != before  # a new file, not the old rewritten
-    assert catalog_file.written_from(own_copy) == (older.publication, None)
+    assert catalog_file.written_from(own_copy) == (published.publication, None)
     assert not list(own_copy.root.glob(".catalog-*"))
 
 

@@ -1,0 +1,174 @@
+"""History held once (``transforms.publish.shared_history``): once a run is published, the
+snapshots it superseded keep only their open history rows, and give back, with the
+published snapshot's closed rows, exactly the history they published.
+
+Four runs of eight saved pages (``tests.support.runs``), never crawled: prices rise before
+runs 2 to 4, and a model leaves before run 4. A copy of each snapshot is taken while it is
+the published one, before a later run thins it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from modelcat.run.rebuild import rebuild
+from tests.support.runs import SITE_MODELS, publish_run, raise_input_price
+from tests.support.staging import demo_pages
+from transforms.contract.layout import DataDir, Snapshot
+from transforms.contract.tables import HISTORY_TABLES
+from transforms.publish.shared_history import (
+    CLOSED_BY,
+    HistoryUnavailable,
+    read_history,
+    share_history,
+)
+
+PAGES = demo_pages(SITE_MODELS)
+URLS = list(PAGES)
+RUNS = 4
+
+
+def site_at(run: int) -> dict[str, bytes | int]:
+    pages: dict[str, bytes | int] = dict(PAGES)
+    for i in range(run - 1):
+        pages[URLS[i]] = raise_input_price(PAGES[URLS[i]], by=run)
+    if run == RUNS:
+        pages[URLS[-1]] = 404
+    return pages
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[DataDir, Path]:
+    """The data directory after four runs, and a copy of each snapshot as published."""
+    root = tmp_path_factory.mktemp("shared")
+    data_dir, copies = DataDir(root / "data"), root / "as-published"
+    for run in range(1, RUNS + 1):
+        summary = publish_run(data_dir, site_at(run), allow_shrink=True)
+        assert summary.status == "published", summary.message
+        current = data_dir.published_snapshot()
+        assert current is not None
+        shutil.copytree(current.path, copies / current.publication)
+    return data_dir, copies
+
+
+@pytest.fixture
+def data_dir(runs: tuple[DataDir, Path], tmp_path: Path) -> DataDir:
+    shutil.copytree(runs[0].root, tmp_path / "data", symlinks=True)
+    return DataDir(tmp_path / "data")
+
+
+def published(data_dir: DataDir) -> Snapshot:
+    current = data_dir.published_snapshot()
+    assert current is not None
+    return current
+
+
+def superseded(data_dir: DataDir) -> list[Snapshot]:
+    return [s for s in data_dir.published_snapshots() if s != published(data_dir)]
+
+
+def as_published(copies: Path, snapshot: Snapshot, name: str) -> pa.Table:
+    """The table as the run published it (before any rebuild)."""
+    return pq.read_table(copies / snapshot.run_id / f"{name}.parquet")
+
+
+@pytest.mark.parametrize("name", HISTORY_TABLES)
+def test_every_snapshot_gives_back_the_history_it_published(
+    runs: tuple[DataDir, Path], name: str
+) -> None:
+    data_dir, copies = runs
+    for snapshot in data_dir.published_snapshots():
+        held = read_history(snapshot, name, published(data_dir))
+        assert held is not None
+        assert held.equals(as_published(copies, snapshot, name)), snapshot.publication
+
+
+def test_superseded_snapshots_keep_only_open_rows_and_the_published_one_stays_whole(
+    runs: tuple[DataDir, Path],
+) -> None:
+    data_dir, copies = runs
+    assert all(published(data_dir).has(name) for name in HISTORY_TABLES)
+    thinned = 0
+    for snapshot in superseded(data_dir):
+        for name in HISTORY_TABLES:
+            whole = as_published(copies, snapshot, name)
+            if not snapshot.has(name):
+                kept = pq.read_table(snapshot.open_rows(name))
+                assert kept.num_rows == pc.sum(pc.is_null(whole[CLOSED_BY[name]])).as_py()
+                assert kept.num_rows < whole.num_rows  # something was shared
+                thinned += 1
+            else:  # only a table with nothing closed yet stays
+                assert pc.all(pc.is_null(whole[CLOSED_BY[name]])).as_py() is not False
+    # The feed of every superseded run, and the prices of runs 2 and 3, which changed.
+    assert thinned >= len(superseded(data_dir)) + 2
+
+
+def test_the_datapackage_names_the_file_a_thinned_table_is_in(runs: tuple[DataDir, Path]) -> None:
+    data_dir, _ = runs
+    for snapshot in superseded(data_dir):
+        package = json.loads(snapshot.datapackage.read_text())
+        paths = {r["name"]: r["path"] for r in package["resources"]}
+        for name in HISTORY_TABLES:
+            assert (snapshot.path / paths[name]).exists(), (snapshot.publication, name)
+
+
+def test_a_history_the_published_one_would_not_give_back_stays_whole(
+    data_dir: DataDir, runs: tuple[DataDir, Path]
+) -> None:
+    copies = runs[1]
+    older = superseded(data_dir)[-1]
+    for name in HISTORY_TABLES:  # whole again, as before the last run thinned it
+        older.open_rows(name).unlink(missing_ok=True)
+        shutil.copyfile(copies / older.run_id / f"{name}.parquet", older.table(name))
+    # A closed price in the published history no longer says what it said.
+    current = published(data_dir)
+    prices = pq.read_table(current.table("price_history"))
+    closed = pc.is_valid(prices["valid_to"])
+    assert pc.any(closed).as_py()
+    moved = pc.if_else(closed, pc.add(prices["usd_per_mtok"], 1), prices["usd_per_mtok"])
+    column = prices.schema.get_field_index("usd_per_mtok")
+    tampered = prices.set_column(column, "usd_per_mtok", moved.cast(prices["usd_per_mtok"].type))
+    pq.write_table(tampered, current.table("price_history"))
+
+    share_history(data_dir)
+
+    assert older.has("price_history")
+    assert not older.open_rows("price_history").exists()
+    assert not older.has("changes")  # what still agrees is shared as before
+
+
+def test_a_thinned_history_without_the_published_snapshot_is_an_error(
+    runs: tuple[DataDir, Path],
+) -> None:
+    data_dir, _ = runs
+    older = superseded(data_dir)[-1]
+    with pytest.raises(HistoryUnavailable, match="keeps only the open rows of changes"):
+        read_history(older, "changes", None)
+
+
+def test_a_rebuild_from_a_thinned_snapshot_publishes_the_same_history(
+    data_dir: DataDir, runs: tuple[DataDir, Path]
+) -> None:
+    copies = runs[1]
+    first_rebuilt = superseded(data_dir)[1].run_id  # builds on run 1's thinned snapshot
+    originals = superseded(data_dir)[1:]
+    rebuild(data_dir, first_rebuilt)
+    current = published(data_dir)
+    last = sorted(copies.iterdir())[-1].name
+    for name in HISTORY_TABLES:
+        rebuilt = current.read(name)
+        assert rebuilt.equals(pq.read_table(copies / last / f"{name}.parquet")), name
+    # The originals it replaced were thinned against the history it replaced: they go.
+    assert not any(snapshot.path.exists() for snapshot in originals)
+    for snapshot in superseded(data_dir):
+        for name in HISTORY_TABLES:
+            held = read_history(snapshot, name, current)
+            assert held is not None
+            assert held.equals(as_published(copies, snapshot, name)), (snapshot, name)
