@@ -3,7 +3,8 @@
 hundredth of the models changing price before each run, as a cron job every four hours
 would see it. After each run it records the wall time, the refresh's peak RSS and the
 bytes of each part of the data directory; it reports how much each part grows per run
-once ``--keep`` is pruning (the steady state), and what a year of runs costs at that rate.
+once ``--keep`` is pruning (the steady state), how wall time and peak RSS trend from run
+to run, and what a year of runs costs at that rate.
 
 Command line: ``python -m bench.retention [--pages 2000] [--runs 45] [--keep 30]``.
 """
@@ -57,9 +58,11 @@ def main() -> None:
                 result = refresh(server, data_dir, "--no-references", "--keep", str(args.keep))
                 assert result["summary"]["status"] == "published", result["summary"]
                 sizes = disk(data_dir)
+                current = (data_dir / "current").resolve()
                 rows.append(
                     {"run": run, "wall_seconds": result["wall_seconds"],
-                     "peak_rss_mb": result["peak_rss_mb"], "bytes": sizes}
+                     "peak_rss_mb": result["peak_rss_mb"], "bytes": sizes,
+                     "current_snapshot_bytes": sum(f.stat().st_size for f in current.iterdir())}
                 )  # fmt: skip
                 print(json.dumps(rows[-1]), flush=True)
         page_log = max(p.stat().st_size for p in (data_dir / "runs").glob("*/pages.jsonl"))
@@ -80,8 +83,25 @@ def main() -> None:
         f"growth per run from run {first['run']} to {last['run']}: {total / 1e3:.1f} kB, "
         f"{total * RUNS_A_YEAR / 1e6:.0f} MB a year of runs every four hours"
     )
-    walls = [r["wall_seconds"] for r in steady]
-    print(f"wall seconds, runs {first['run']}-{last['run']}: {min(walls)}-{max(walls)}")
+    current = last["current_snapshot_bytes"]
+    print(
+        f"  of the snapshots, the published one (every history table whole): "
+        f"{current / 1e6:.2f} MB, {(current - first['current_snapshot_bytes']) / span / 1e3:+.1f}"
+        " kB per run"
+    )
+    for figure, unit in (("wall_seconds", "s"), ("peak_rss_mb", "MB")):
+        values = [r[figure] for r in steady]
+        print(
+            f"{figure}, runs {first['run']}-{last['run']}: {min(values)}-{max(values)}, "
+            f"trend {slope([r['run'] for r in steady], values):+.4f} {unit} per run"
+        )
+
+
+def slope(xs: list[int], ys: list[float]) -> float:
+    """The least-squares slope of ys over xs: how a figure trends from run to run."""
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
 
 
 if __name__ == "__main__":
