@@ -17,14 +17,15 @@ from modelcat.run.records import RunSummary, finish_time, runs_table, timestamp
 from transforms.build.issues import Issues
 from transforms.build.plan import BuildPlan
 from transforms.build.tables import build_tables
-from transforms.contract.casting import conform, empty, to_frame
+from transforms.contract.casting import conform, empty, to_arrow, to_frame
 from transforms.contract.layout import DataDir, Snapshot
 from transforms.contract.tables import HISTORY_TABLES, TABLES
 from transforms.contract.vocabulary import RunStatus, Step, TableName
 from transforms.history import Observation, advance_catalog
 from transforms.pages.archive import PageArchive
-from transforms.publish.shared_history import read_history, share_history
-from transforms.publish.snapshot import publish
+from transforms.publish.history_rows import Appended, Closed, split
+from transforms.publish.shared_history import share_history
+from transforms.publish.snapshot import Given, publish
 from transforms.references.log import read_reference_log
 from transforms.references.tables import reference_tables
 
@@ -81,18 +82,19 @@ def build_and_publish(
     on_step(Step.HISTORY)
     with timed(summary, Step.HISTORY):
         observation = Observation(summary.run_id, timestamp(summary.started_at))
-        tables = (
-            built.tables()
-            | references.tables()
-            | advance_catalog(
-                _history(plan.previous, data_dir.published_snapshot()),
+        open_rows, closed = _history(plan.previous, data_dir.published_snapshot())
+        tables: dict[str, Given] = {
+            **built.tables(),
+            **references.tables(),
+            **advance_catalog(
+                open_rows,
                 built.current_tables() | references.tables(),
                 observation,
                 built.carried_forward,
                 unread_attributes=built.unread_attributes,
                 unavailable_references=[r.source for r in references.reports if r.unavailable],
-            )
-        )
+            ),
+        }
         tables[TableName.QUALITY_ISSUES] = _with_issues(
             built.quality_issues, references.issues, summary.run_id
         )
@@ -101,6 +103,10 @@ def build_and_publish(
         summary.changes_by_kind = dict(
             Counter(changes.loc[changes["run_id"] == summary.run_id, "kind"])
         )
+        for name, rows in closed.items():  # the closed rows go over as they are
+            advanced = tables[name]
+            assert isinstance(advanced, pd.DataFrame)
+            tables[name] = Appended(rows, to_arrow(advanced, TABLES[name]))
     on_step(Step.PUBLISH)
     with timed(summary, Step.PUBLISH):
         summary.status = RunStatus.PUBLISHED
@@ -116,14 +122,22 @@ def build_and_publish(
         return snapshot
 
 
-def _history(previous: Snapshot | None, published: Snapshot | None) -> dict[str, pd.DataFrame]:
-    """The history tables of the previous snapshot (``published`` holds the rows it shares,
-    ``transforms.publish.shared_history``), or empty ones."""
-    history = {}
+def _history(
+    previous: Snapshot | None, published: Snapshot | None
+) -> tuple[dict[str, pd.DataFrame], dict[str, Closed]]:
+    """The open rows of the previous snapshot's history tables (empty ones on a first run),
+    and where the closed rows of each are: they are carried over, never loaded
+    (``transforms.publish.history_rows``)."""
+    rows, closed = {}, {}
     for name in HISTORY_TABLES:
-        held = read_history(previous, name, published) if previous is not None else None
-        history[name] = to_frame(held) if held is not None else empty(TABLES[name])
-    return history
+        held = split(previous, name, published) if previous is not None else None
+        if held is None:
+            rows[name] = empty(TABLES[name])
+            continue
+        rows[name] = to_frame(held[0])
+        if held[1] is not None:
+            closed[name] = held[1]
+    return rows, closed
 
 
 def _with_issues(quality: pd.DataFrame, more: Issues, run_id: str) -> pd.DataFrame:

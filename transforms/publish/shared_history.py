@@ -9,37 +9,26 @@ costs disk and nothing else: over years of runs, most of the data directory.
 Once a run is published, each snapshot it superseded keeps of a history table only the rows
 that were still open, in ``NAME.open.parquet``, with the time up to which its rows had
 closed in the file's metadata; ``read_history`` puts the table back together from those
-rows and the published snapshot's rows closed by then. The whole file goes only when that
-gives back the very table it held, row for row and in order; else it stays.
+rows and the published snapshot's rows closed by then (``transforms.publish.history_rows``).
+The whole file goes only when that gives back the very table it held, row for row and in
+order; else it stays.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from transforms.contract.layout import DataDir, Snapshot
-from transforms.contract.tables import HISTORY_TABLES, TABLES
+from transforms.contract.tables import HISTORY_TABLES
 from transforms.publish.files import fsync_dir
+from transforms.publish.history_rows import CLOSED_BY, CLOSED_UNTIL, rejoin
 from transforms.publish.snapshot import discard
-
-# The column that is NULL while a row may still change, and says when it stopped once set:
-# an interval's end; a change is closed from the moment it is observed.
-CLOSED_BY = {
-    name: "valid_to" if "valid_to" in TABLES[name].names else "observed_at"
-    for name in HISTORY_TABLES
-}
-CLOSED_UNTIL = b"modelcat.closed_until"
-
-
-class HistoryUnavailable(RuntimeError):
-    """A thinned snapshot's history cannot be put back together: the published snapshot
-    that holds its closed rows is missing or lacks the table."""
 
 
 def share_history(data_dir: DataDir) -> int:
@@ -65,29 +54,9 @@ def share_history(data_dir: DataDir) -> int:
         for name in HISTORY_TABLES:
             try:
                 thinned += _thin(snapshot, name, published)
-            except (OSError, pa.ArrowException, KeyError, ValueError):
+            except (OSError, pa.ArrowException, duckdb.Error, KeyError, ValueError):
                 continue  # it stays whole
     return thinned
-
-
-def read_history(snapshot: Snapshot, name: str, published: Snapshot | None) -> pa.Table | None:
-    """A history table as ``snapshot`` published it: its own file, or its open rows and the
-    rows of ``published`` (the snapshot ``current`` points at) closed by then. None when
-    the snapshot predates the table. Raises ``HistoryUnavailable``."""
-    if snapshot.has(name):
-        return snapshot.read(name)
-    part = snapshot.open_rows(name)
-    if not part.exists():
-        return None
-    if published is None or not published.has(name):
-        raise HistoryUnavailable(
-            f"snapshots/{snapshot.publication} keeps only the open rows of {name}, and the "
-            "published snapshot that holds the rest is missing"
-        )
-    still_open = pq.read_table(part)
-    stamp = (still_open.schema.metadata or {}).get(CLOSED_UNTIL)
-    until = datetime.fromisoformat(stamp.decode()) if stamp else None
-    return _rejoin(still_open.replace_schema_metadata(None), until, published, name)
 
 
 def _thin(snapshot: Snapshot, name: str, published: Snapshot) -> int:
@@ -102,12 +71,13 @@ def _thin(snapshot: Snapshot, name: str, published: Snapshot) -> int:
     if until is None:  # nothing closed: nothing to share
         return 0
     still_open = held.filter(pc.is_null(closed_by))
-    if not _rejoin(still_open, until, published, name).equals(held):
-        return 0
     part = snapshot.open_rows(name)
     writing = part.with_name(f"{part.name}.writing")
     stamped = still_open.replace_schema_metadata({CLOSED_UNTIL: until.isoformat().encode()})
     pq.write_table(stamped, writing, compression="zstd")
+    if not rejoin(writing, name, published).equals(held):
+        writing.unlink()
+        return 0
     with writing.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(writing, part)
@@ -116,24 +86,6 @@ def _thin(snapshot: Snapshot, name: str, published: Snapshot) -> int:
     whole.unlink()
     fsync_dir(snapshot.path)
     return 1
-
-
-def _rejoin(
-    still_open: pa.Table, until: datetime | None, published: Snapshot, name: str
-) -> pa.Table:
-    """The open rows and the published rows closed by ``until``, in the order a run writes
-    them: an interval table by its key, the change feed as it grew."""
-    schema = still_open.schema
-    if until is None:
-        closed = schema.empty_table()
-    else:
-        closed = published.read(name, filters=[(CLOSED_BY[name], "<=", until)])
-        closed = closed.select(schema.names).cast(schema)
-    rows = pa.concat_tables([closed, still_open])
-    if CLOSED_BY[name] == "valid_to":
-        keys = [(column, "ascending", "at_end") for column in TABLES[name].key]
-        rows = rows.sort_by(keys)
-    return rows.combine_chunks()
 
 
 def _describe(snapshot: Snapshot, name: str) -> None:

@@ -25,6 +25,7 @@ from transforms.contract.layout import PARTIAL, DataDir, Snapshot
 from transforms.contract.tables import LATER_TABLES, TABLES
 from transforms.publish import catalog_file
 from transforms.publish.files import fsync_tree, point
+from transforms.publish.history_rows import Appended, write_history
 
 
 class PublishFailed(RuntimeError):
@@ -35,8 +36,13 @@ class PublishFailed(RuntimeError):
     summary: object = None  # the run's record, for the command to print (set by the run)
 
 
+# A table to publish: a frame, a Parquet file written already in the contract's schema, or a
+# history table's closed rows carried over with the rows the run wrote.
+Given = pd.DataFrame | Path | Appended
+
+
 def publish(
-    tables: Mapping[str, pd.DataFrame | Path],
+    tables: Mapping[str, Given],
     data_dir: DataDir,
     publication: str,
     *,
@@ -45,7 +51,8 @@ def publish(
     """Write every table as a Parquet snapshot and, with ``commit``, make it the catalog.
 
     Returns the snapshot. ``publication`` names it: the run id, or for a rebuild the run id
-    with a suffix. A table may be given as a Parquet file already written. Raises
+    with a suffix. A table may be given as a Parquet file already written, or a history
+    table as its closed rows and the run's (``history_rows.Appended``). Raises
     ``PublishFailed`` when a file cannot be written, before anything is committed.
     """
     missing = set(TABLES) - set(tables)
@@ -75,9 +82,7 @@ def _reason(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _write(
-    tables: Mapping[str, pd.DataFrame | Path], data_dir: DataDir, snapshot: Snapshot
-) -> None:
+def _write(tables: Mapping[str, Given], data_dir: DataDir, snapshot: Snapshot) -> None:
     """The snapshot's files, written whole under a temporary name and renamed into place."""
     publication = snapshot.publication
     data_dir.snapshots.mkdir(parents=True, exist_ok=True)
@@ -89,6 +94,8 @@ def _write(
         given = tables[name]
         if isinstance(given, Path):  # written already, in the contract's schema
             shutil.copyfile(given, partial.table(name))
+        elif isinstance(given, Appended):
+            write_history(given, partial.table(name))
         else:
             pq.write_table(to_arrow(given, table), partial.table(name), compression="zstd")
     partial.datapackage.write_text(

@@ -33,7 +33,7 @@ from tests.support.runs import Answer, publish_run, raise_input_price
 from tests.support.staging import demo_pages
 from transforms.contract.layout import DataDir
 from transforms.contract.tables import HISTORY_TABLES
-from transforms.publish.shared_history import read_history
+from transforms.publish.history_rows import read_history
 
 pytestmark = pytest.mark.slow  # a published run per step
 

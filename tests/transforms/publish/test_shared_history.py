@@ -23,12 +23,8 @@ from tests.support.runs import SITE_MODELS, publish_run, raise_input_price
 from tests.support.staging import demo_pages
 from transforms.contract.layout import DataDir, Snapshot
 from transforms.contract.tables import HISTORY_TABLES
-from transforms.publish.shared_history import (
-    CLOSED_BY,
-    HistoryUnavailable,
-    read_history,
-    share_history,
-)
+from transforms.publish.history_rows import CLOSED_BY, HistoryUnavailable, read_history
+from transforms.publish.shared_history import share_history
 
 PAGES = demo_pages(SITE_MODELS)
 URLS = list(PAGES)
@@ -149,7 +145,7 @@ def test_a_thinned_history_without_the_published_snapshot_is_an_error(
 ) -> None:
     data_dir, _ = runs
     older = superseded(data_dir)[-1]
-    with pytest.raises(HistoryUnavailable, match="keeps only the open rows of changes"):
+    with pytest.raises(HistoryUnavailable, match="holds only the open rows of changes"):
         read_history(older, "changes", None)
 
 
