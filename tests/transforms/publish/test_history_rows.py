@@ -1,0 +1,175 @@
+"""History that only appends (``transforms.publish.history_rows``): advancing only the open
+rows and carrying the closed ones over gives, run after run, exactly the history (same rows,
+same order, same schema) that advancing the whole history in pandas gives.
+
+The property runs random sequences of runs (``tests.support.history_frames``) through both:
+the whole history advanced as frames, and the open rows advanced with the closed rows
+written by ``write_history`` from the previous file, as a refresh publishes them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.support.history_frames import (
+    RUNS,
+    Catalog,
+    frame,
+    observed,
+    offer,
+    price,
+    seen_tables,
+)
+from transforms.contract.casting import to_arrow, to_frame
+from transforms.contract.layout import Snapshot
+from transforms.contract.tables import HISTORY_TABLES, TABLES
+from transforms.history import advance_catalog
+from transforms.publish.history_rows import (
+    CLOSED_BY,
+    CLOSED_UNTIL,
+    Appended,
+    Closed,
+    read_history,
+    split,
+    write_history,
+)
+
+MODELS = ("m1", "m2", "m3")
+USD = st.sampled_from(["0.4", "0.8", "1.6", None])
+
+
+@st.composite
+def a_run(draw: st.DrawFn):
+    """What one run observes: some models, their official prices and offers, some carried."""
+    present = draw(st.lists(st.sampled_from(MODELS), unique=True, max_size=3))
+    official, offers = [], []
+    for model_id in present:
+        for metric in ("input", "output"):
+            usd = draw(USD)
+            if usd is not None:
+                official.append(price(model_id, "Base", metric, usd))
+        for provider in draw(st.lists(st.sampled_from(["Acme", "Beta"]), unique=True)):
+            region = draw(st.sampled_from([None, "us"]))
+            usd = draw(USD)
+            offers.append(
+                offer(model_id, provider, region, input_usd_per_mtok=usd and Decimal(usd))
+            )
+    absent = [m for m in MODELS if m not in present]
+    carried = draw(st.lists(st.sampled_from(absent), unique=True)) if absent else []
+    return observed(official=official, offers=offers, carried=carried)
+
+
+@pytest.mark.slow  # two histories advanced in pandas per run, for every example
+@settings(max_examples=25, deadline=None)
+@given(st.lists(a_run(), min_size=1, max_size=len(RUNS)))
+def test_carrying_closed_rows_over_gives_the_whole_history(runs) -> None:
+    whole = Catalog()
+    tables = {name: whole.tables[name] for name in HISTORY_TABLES}
+    with tempfile.TemporaryDirectory() as scratch:
+        for step, (seen, run) in enumerate(zip(runs, RUNS, strict=False)):
+            whole.run(seen)
+            files = {}
+            for name in HISTORY_TABLES:  # the previous snapshot's files
+                files[name] = Path(scratch) / f"{step}-{name}.parquet"
+                pq.write_table(to_arrow(tables[name], TABLES[name]), files[name])
+            open_rows = {
+                name: to_frame(
+                    pq.read_table(files[name]).filter(
+                        pa.compute.is_null(pq.read_table(files[name])[CLOSED_BY[name]])
+                    )
+                )
+                for name in HISTORY_TABLES
+            }
+            advanced = advance_catalog(
+                open_rows,
+                seen_tables(seen),
+                run,
+                list(seen.carried_models["model_id"]),
+            )
+            for name in HISTORY_TABLES:
+                written = Path(scratch) / f"{step}-{name}.next.parquet"
+                appended = Appended(
+                    Closed(name, files[name]), to_arrow(advanced[name], TABLES[name])
+                )
+                write_history(appended, written)
+                published = pq.read_table(written)
+                as_before = Path(scratch) / f"{step}-{name}.whole.parquet"  # as publish wrote it
+                pq.write_table(to_arrow(whole.tables[name], TABLES[name]), as_before)
+                expected = pq.read_table(as_before)
+                assert published.equals(expected), (step, name)
+                assert published.schema.equals(expected.schema, check_metadata=True), (
+                    name,
+                    published.schema,
+                    expected.schema,
+                )
+                tables[name] = to_frame(published)
+
+
+PRICE_HISTORY = TABLES["price_history"]
+
+
+def interval(usd: str, start: int, end: int | None, run: str = "r") -> dict:
+    """m1's input price ``usd`` from January ``start`` to ``end`` (None: still open)."""
+    return price("m1", "Base", "input", usd) | {
+        "valid_from": datetime(2026, 1, start),
+        "valid_to": datetime(2026, 1, end) if end else None,
+        "first_run_id": run,
+        "last_run_id": run,
+    }
+
+
+@pytest.fixture
+def prices(tmp_path: Path) -> Path:
+    """A price history with two closed intervals (ending on 2 and 3 January) and one open."""
+    path = tmp_path / "price_history.parquet"
+    rows = [interval("1", 1, 2), interval("2", 2, 3), interval("3", 3, None)]
+    pq.write_table(to_arrow(frame(PRICE_HISTORY, rows), PRICE_HISTORY), path)
+    return path
+
+
+def test_closed_rows_are_those_closed_by_the_time_given(prices: Path) -> None:
+    new = to_arrow(frame(PRICE_HISTORY, [interval("4", 4, None, "s")]), PRICE_HISTORY)
+    for until, usd in ((None, ["1", "2", "4"]), (datetime(2026, 1, 2), ["1", "4"])):
+        out = prices.with_name("out.parquet")
+        write_history(Appended(Closed("price_history", prices, until), new), out)
+        got = pq.read_table(out)["usd_per_mtok"].to_pylist()
+        assert got == [Decimal(v) for v in usd], until
+
+
+def test_a_table_older_than_the_contract_is_read_whole(tmp_path: Path, prices: Path) -> None:
+    snapshot = Snapshot(tmp_path)
+    older = pq.read_table(prices).drop_columns(["tier_label"])
+    pq.write_table(older, snapshot.table("price_history"))
+    held = split(snapshot, "price_history", None)
+    assert held is not None
+    rows, closed = held
+    assert closed is None  # nothing carried over: the run upgrades every row
+    assert rows.num_rows == 3
+
+
+def test_a_thinned_table_is_its_open_rows_and_the_published_rows_closed_by_then(
+    tmp_path: Path, prices: Path
+) -> None:
+    published, older = Snapshot(tmp_path / "published"), Snapshot(tmp_path / "older")
+    published.path.mkdir()
+    older.path.mkdir()
+    whole = pq.read_table(prices)
+    pq.write_table(whole, published.table("price_history"))
+    # As it stood on 2 January: the first interval closed, the second still open.
+    then = whole.slice(0, 2)
+    ends = pa.array([datetime(2026, 1, 2), None], whole.schema.field("valid_to").type)
+    then = then.set_column(then.schema.get_field_index("valid_to"), "valid_to", ends)
+    stamp = {CLOSED_UNTIL: datetime(2026, 1, 2).isoformat().encode()}
+    pq.write_table(then.slice(1).replace_schema_metadata(stamp), older.open_rows("price_history"))
+    held = read_history(older, "price_history", published)
+    assert held is not None
+    assert held.equals(then)
