@@ -83,9 +83,14 @@ def age(root: Path, runs: int) -> dict[str, int]:
         ("last_run_id", pa.array(ids)),
     ):
         past = past.set_column(past.schema.get_field_index(column), column, values)
+    # As an append-only file holds them: closed rows in the order they closed, then the open.
     history = pa.concat_tables([past.cast(prices.schema), prices])
-    order = [(c, "ascending", "at_end") for c in PRICE_HISTORY.key]
-    pq.write_table(history.sort_by(order), snapshot.table("price_history"), compression="zstd")
+    by_key = [(c, "ascending", "at_end") for c in PRICE_HISTORY.key]
+    closed_rows = history.filter(pc.is_valid(history["valid_to"]))
+    closed_rows = closed_rows.sort_by([("valid_to", "ascending"), *by_key])
+    open_rows = history.filter(pc.is_null(history["valid_to"])).sort_by(by_key)
+    history = pa.concat_tables([closed_rows, open_rows])
+    pq.write_table(history, snapshot.table("price_history"), compression="zstd")
 
     feed = pq.read_table(snapshot.table("changes"))
     text = pc.cast(past["usd_per_mtok"], pa.string())
@@ -132,10 +137,15 @@ def refresh(url: str, data_dir: Path, code: Path | None) -> dict:
     )
     command = [sys.executable, "-m", "modelcat.cli", "refresh", "--start-url", url]
     command += ["--data-dir", str(data_dir), "-q", "--no-references", "--keep", "30", *FAST]
+    # ``python -m`` puts the working directory first on sys.path: run from the checkout.
     env = os.environ | ({"PYTHONPATH": str(code)} if code else {})
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", probe, *command], capture_output=True, text=True, env=env
+        [sys.executable, "-c", probe, *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=code,
     )
     seconds = time.perf_counter() - started
     if done.returncode != 0:

@@ -2,25 +2,27 @@
 and its open rows, which the next run advances.
 
 A row is closed once its ``CLOSED_BY`` column is set (an interval's end; a change in the
-feed is closed from the moment it is observed). A run reads only the open rows of the
-previous snapshot's history (``split``), advances them in pandas, and the snapshot it
-publishes is the previous closed rows, carried over by DuckDB without ever being loaded as
-frames, and the rows the run wrote (``write_history``). So a run's memory and its pandas
-work depend on what the catalog holds now, not on how many years of history lie behind it.
+feed is closed from the moment it is observed). A history file holds its rows in the order
+they closed, then the open ones: the closed rows it carried over, those the run closed (by
+key), then the open rows (by key). A run reads only the open rows of the previous snapshot's
+history (``split``) and advances them in pandas; the snapshot it publishes streams the
+previous closed rows over, a batch at a time, and appends the rows the run wrote
+(``write_history``). So a run's memory and its pandas work depend on what the catalog holds
+now, not on how many years of history lie behind it.
 
 A snapshot the catalog has moved past keeps only its open rows (``NAME.open.parquet``,
 ``transforms.publish.shared_history``): its closed rows are then those of the published
-snapshot closed by the time stamped in that file.
+snapshot closed by the time stamped in that file, which come first there in the same order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -45,31 +47,29 @@ class HistoryUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class Closed:
     """The closed rows of a history table: those of ``source`` (a Parquet file) with
-    ``CLOSED_BY`` set, up to ``until`` if given."""
+    ``CLOSED_BY`` set, up to ``until`` if given, in the file's order."""
 
     name: str
     source: Path
     until: datetime | None = None
 
-    def sql(self) -> str:
-        """The rows, with their position in the file, as DuckDB SQL."""
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The rows, a batch at a time, in the contract's schema."""
+        schema = TABLES[self.name].arrow_schema
         closed_by = CLOSED_BY[self.name]
-        columns = ", ".join(TABLES[self.name].names)
-        limit = f" AND {closed_by} <= $until" if self.until is not None else ""
-        return (
-            f"SELECT {columns}, 0 AS part, file_row_number AS position "
-            f"FROM read_parquet($source, file_row_number = true) "
-            f"WHERE {closed_by} IS NOT NULL{limit}"
-        )
-
-    def parameters(self) -> dict[str, object]:
-        return {"source": str(self.source)} | ({"until": self.until} if self.until else {})
+        until = pa.scalar(self.until, schema.field(closed_by).type) if self.until else None
+        with pq.ParquetFile(self.source) as source:
+            for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=schema.names):
+                keep = pc.is_valid(batch[closed_by])
+                if until is not None:
+                    keep = pc.and_(keep, pc.less_equal(batch[closed_by], until))
+                yield from pa.Table.from_batches([batch.filter(keep)]).cast(schema).to_batches()
 
 
 @dataclass(frozen=True)
 class Appended:
-    """A history table to publish: closed rows carried over, then ``rows`` (the open rows
-    the run advanced, and those it closed), in the table's order."""
+    """A history table to publish: closed rows carried over, then ``rows``: those the run
+    advanced (still open, or closed by it), in key order."""
 
     closed: Closed
     rows: pa.Table
@@ -107,14 +107,15 @@ def read_history(snapshot: Snapshot, name: str, published: Snapshot | None) -> p
 
 
 def rejoin(part: Path, name: str, published: Snapshot | None) -> pa.Table:
-    """A thinned history table whole: the open rows in ``part`` and the rows of
-    ``published`` closed by the time stamped in it."""
+    """A thinned history table whole: the rows of ``published`` closed by the time stamped
+    in ``part``, then the open rows ``part`` holds."""
     still_open, closed = _thinned(part, name, published)
     if closed is None:
         return still_open
-    schema = TABLES[name].arrow_schema
-    batches = list(_ordered(closed, still_open.cast(schema), schema))
-    return pa.Table.from_batches(batches, schema=schema).cast(still_open.schema)
+    return pa.Table.from_batches(
+        [*closed.batches(), *still_open.cast(TABLES[name].arrow_schema).to_batches()],
+        schema=TABLES[name].arrow_schema,
+    ).cast(still_open.schema)
 
 
 def _thinned(part: Path, name: str, published: Snapshot | None) -> tuple[pa.Table, Closed | None]:
@@ -131,36 +132,33 @@ def _thinned(part: Path, name: str, published: Snapshot | None) -> tuple[pa.Tabl
 
 
 def write_history(appended: Appended, path: Path) -> None:
-    """Write a history table: the closed rows carried over and the run's rows, in order."""
+    """Write a history table: the closed rows carried over, then the run's rows that are
+    closed, then the open ones (each in the order given), in row groups of ``BATCH_ROWS``."""
     schema = TABLES[appended.closed.name].arrow_schema
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for batch in _ordered(appended.closed, appended.rows, schema):
-            writer.write_batch(batch)
-
-
-def _ordered(closed: Closed, rows: pa.Table, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """Closed rows and ``rows`` in the order a run writes a history table, streamed in
-    batches of ``schema``: an interval table by its key (NULLs last), the change feed as it
-    grew (closed rows in their order, then the run's)."""
-    table = TABLES[closed.name]
-    if CLOSED_BY[closed.name] == "valid_to":
-        order = ", ".join(f"{column} ASC NULLS LAST" for column in table.key)
-    else:
-        order = "part, position"
-    columns = ", ".join(table.names)
-    query = (
-        f"SELECT {columns} FROM ({closed.sql()} UNION ALL "
-        f"SELECT {columns}, 1 AS part, position FROM new_rows) "
-        f"ORDER BY {order}"
+    rows = appended.rows.cast(schema)
+    closed = pc.is_valid(rows[CLOSED_BY[appended.closed.name]])
+    batches = chain(
+        appended.closed.batches(),
+        rows.filter(closed).to_batches(),
+        rows.filter(pc.invert(closed)).to_batches(),
     )
-    with duckdb.connect() as con:
-        con.execute("SET preserve_insertion_order = true")
-        positions = pa.array(range(rows.num_rows), type=pa.int64())
-        con.register("new_rows", rows.select(table.names).append_column("position", positions))
-        reader = con.sql(query, params=closed.parameters()).to_arrow_reader(BATCH_ROWS)
-        assert reader is not None  # a query always has a result
-        for batch in reader:
-            yield pa.RecordBatch.from_arrays(
-                [batch.column(i).cast(field.type) for i, field in enumerate(schema)],
-                schema=schema,
-            )
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for group in regrouped(batches, schema):
+            writer.write_table(group)
+
+
+def regrouped(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.Table]:
+    """The rows of ``batches`` in tables of ``BATCH_ROWS`` (the last may be smaller)."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        while batch.num_rows:
+            taken = batch.slice(0, BATCH_ROWS - held)
+            pending.append(taken)
+            held += taken.num_rows
+            batch = batch.slice(taken.num_rows)
+            if held == BATCH_ROWS:
+                yield pa.Table.from_batches(pending, schema=schema)
+                pending, held = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending, schema=schema)

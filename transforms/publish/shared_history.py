@@ -18,16 +18,24 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from itertools import chain, zip_longest
+from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from transforms.contract.layout import DataDir, Snapshot
-from transforms.contract.tables import HISTORY_TABLES
+from transforms.contract.tables import HISTORY_TABLES, TABLES
 from transforms.publish.files import fsync_dir
-from transforms.publish.history_rows import CLOSED_BY, CLOSED_UNTIL, rejoin
+from transforms.publish.history_rows import (
+    BATCH_ROWS,
+    CLOSED_BY,
+    CLOSED_UNTIL,
+    Closed,
+    regrouped,
+)
 from transforms.publish.snapshot import discard
 
 
@@ -54,30 +62,32 @@ def share_history(data_dir: DataDir) -> int:
         for name in HISTORY_TABLES:
             try:
                 thinned += _thin(snapshot, name, published)
-            except (OSError, pa.ArrowException, duckdb.Error, KeyError, ValueError):
+            except (OSError, pa.ArrowException, KeyError, ValueError):
                 continue  # it stays whole
     return thinned
 
 
 def _thin(snapshot: Snapshot, name: str, published: Snapshot) -> int:
     """Keep only the open rows of the snapshot's table ``name`` if the published snapshot
-    gives back the rest exactly; 1 if it did."""
+    gives back the rest exactly; 1 if it did. Reads both a batch at a time."""
     whole = snapshot.table(name)
     if not whole.exists() or not published.has(name):
         return 0
-    held = pq.read_table(whole).replace_schema_metadata(None)
-    closed_by = held[CLOSED_BY[name]]
-    until = pc.max(closed_by).as_py()
+    closed_by = CLOSED_BY[name]
+    until = pc.max(pq.read_table(whole, columns=[closed_by])[closed_by]).as_py()
     if until is None:  # nothing closed: nothing to share
         return 0
-    still_open = held.filter(pc.is_null(closed_by))
+    schema = TABLES[name].arrow_schema
+    still_open = pq.read_table(whole, filters=pc.field(closed_by).is_null()).cast(schema)
+    given_back = chain(
+        Closed(name, published.table(name), until).batches(), still_open.to_batches()
+    )
+    if not _same(regrouped(given_back, schema), regrouped(_batches(whole, schema), schema)):
+        return 0
     part = snapshot.open_rows(name)
     writing = part.with_name(f"{part.name}.writing")
     stamped = still_open.replace_schema_metadata({CLOSED_UNTIL: until.isoformat().encode()})
     pq.write_table(stamped, writing, compression="zstd")
-    if not rejoin(writing, name, published).equals(held):
-        writing.unlink()
-        return 0
     with writing.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(writing, part)
@@ -86,6 +96,19 @@ def _thin(snapshot: Snapshot, name: str, published: Snapshot) -> int:
     whole.unlink()
     fsync_dir(snapshot.path)
     return 1
+
+
+def _batches(path: Path, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    with pq.ParquetFile(path) as source:
+        for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=schema.names):
+            yield from pa.Table.from_batches([batch]).cast(schema).to_batches()
+
+
+def _same(ours: Iterator[pa.Table], theirs: Iterator[pa.Table]) -> bool:
+    """Whether two streams of equally grouped tables hold the same rows in the same order."""
+    return all(
+        a is not None and b is not None and a.equals(b) for a, b in zip_longest(ours, theirs)
+    )
 
 
 def _describe(snapshot: Snapshot, name: str) -> None:
