@@ -118,7 +118,7 @@ def build_and_publish(
             stop.settle()
         snapshot = publish(tables, data_dir, publication or summary.run_id, commit=commit)
         if commit:
-            share_history(data_dir)
+            share_history(data_dir, carried=closed)
         return snapshot
 
 

@@ -89,12 +89,32 @@ def split(
         path = snapshot.table(name)
         if set(TABLES[name].names) - set(pq.read_schema(path).names):
             return pq.read_table(path), None
-        rows = pq.read_table(path, filters=pc.field(CLOSED_BY[name]).is_null())
-        return rows, Closed(name, path)
+        return open_rows(path, name), Closed(name, path)
     part = snapshot.open_rows(name)
     if not part.exists():
         return None
     return _thinned(part, name, published)
+
+
+def open_rows(path: Path, name: str) -> pa.Table:
+    """The open rows of a history file. In a file that holds its closed rows first (as
+    ``write_history`` writes), only the row groups past them are read."""
+    with pq.ParquetFile(path) as source:
+        ends = source.read(columns=[CLOSED_BY[name]])[CLOSED_BY[name]]
+        closed = len(ends) - ends.null_count
+        if ends.slice(0, closed).null_count:  # not closed rows first: filter them all
+            return source.read().filter(pc.is_null(ends))
+        if closed == len(ends):
+            return source.schema_arrow.empty_table()
+        groups, start, skipped = [], 0, 0
+        for index in range(source.num_row_groups):
+            rows = source.metadata.row_group(index).num_rows
+            if start + rows > closed:
+                groups.append(index)
+            else:
+                skipped += rows
+            start += rows
+        return source.read_row_groups(groups).slice(closed - skipped)
 
 
 def read_history(snapshot: Snapshot, name: str, published: Snapshot | None) -> pa.Table | None:

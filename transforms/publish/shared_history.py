@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import chain, zip_longest
 from pathlib import Path
 
@@ -34,22 +34,27 @@ from transforms.publish.history_rows import (
     CLOSED_BY,
     CLOSED_UNTIL,
     Closed,
+    open_rows,
     regrouped,
 )
 from transforms.publish.snapshot import discard
 
 
-def share_history(data_dir: DataDir) -> int:
+def share_history(data_dir: DataDir, carried: Mapping[str, Closed] | None = None) -> int:
     """Thin the history of every snapshot the published one superseded; returns how many
     tables were thinned.
 
-    A snapshot that a rebuild replaced (no longer its run's newest) is left whole, or, if it
-    was thinned before the rebuild, removed: the rebuilt history no longer holds its rows.
-    A file that cannot be read or written leaves its snapshot whole: this never fails a run.
+    ``carried`` names, per table, the closed rows the run that published streamed into its
+    file: a snapshot whose file they came from whole is thinned on a check of their count and
+    times alone; any other is compared with the published history row for row. A snapshot
+    that a rebuild replaced (no longer its run's newest) is left whole, or, if it was thinned
+    before the rebuild, removed: the rebuilt history no longer holds its rows. A file that
+    cannot be read or written leaves its snapshot whole: this never fails a run.
     """
     published = data_dir.published_snapshot()
     if published is None:
         return 0
+    carried = carried or {}
     thinned = 0
     for snapshot in list(data_dir.published_snapshots()):
         if snapshot.path == published.path:
@@ -60,30 +65,42 @@ def share_history(data_dir: DataDir) -> int:
                 discard(data_dir, snapshot.publication)
             continue
         for name in HISTORY_TABLES:
+            source = carried.get(name)
+            streamed = source == Closed(name, snapshot.table(name))  # whole, no time limit
             try:
-                thinned += _thin(snapshot, name, published)
+                thinned += _thin(snapshot, name, published, streamed)
             except (OSError, pa.ArrowException, KeyError, ValueError):
                 continue  # it stays whole
     return thinned
 
 
-def _thin(snapshot: Snapshot, name: str, published: Snapshot) -> int:
+def _thin(snapshot: Snapshot, name: str, published: Snapshot, streamed: bool) -> int:
     """Keep only the open rows of the snapshot's table ``name`` if the published snapshot
-    gives back the rest exactly; 1 if it did. Reads both a batch at a time."""
+    gives back the rest exactly; 1 if it did.
+
+    ``streamed``: the published file's closed rows were streamed from this very file, first
+    and in order (``history_rows.write_history``). Then it is enough that this file holds
+    its closed rows first and the published one holds them first too, with no later row
+    closed by the same time: two columns read. Otherwise both files are compared, a batch
+    at a time.
+    """
     whole = snapshot.table(name)
     if not whole.exists() or not published.has(name):
         return 0
     closed_by = CLOSED_BY[name]
-    until = pc.max(pq.read_table(whole, columns=[closed_by])[closed_by]).as_py()
+    held = pq.read_table(whole, columns=[closed_by])[closed_by]
+    until = pc.max(held).as_py()
     if until is None:  # nothing closed: nothing to share
         return 0
     schema = TABLES[name].arrow_schema
-    still_open = pq.read_table(whole, filters=pc.field(closed_by).is_null()).cast(schema)
-    given_back = chain(
-        Closed(name, published.table(name), until).batches(), still_open.to_batches()
-    )
-    if not _same(regrouped(given_back, schema), regrouped(_batches(whole, schema), schema)):
-        return 0
+    closed = held.length() - held.null_count
+    still_open = open_rows(whole, name).cast(schema)
+    if not (streamed and _carried(held, closed, published.table(name), closed_by, until)):
+        given_back = chain(
+            Closed(name, published.table(name), until).batches(), still_open.to_batches()
+        )
+        if not _same(regrouped(given_back, schema), regrouped(_batches(whole, schema), schema)):
+            return 0
     part = snapshot.open_rows(name)
     writing = part.with_name(f"{part.name}.writing")
     stamped = still_open.replace_schema_metadata({CLOSED_UNTIL: until.isoformat().encode()})
@@ -96,6 +113,22 @@ def _thin(snapshot: Snapshot, name: str, published: Snapshot) -> int:
     whole.unlink()
     fsync_dir(snapshot.path)
     return 1
+
+
+def _carried(
+    held: pa.ChunkedArray, closed: int, published: Path, closed_by: str, until: object
+) -> bool:
+    """Whether the published file starts with this file's closed rows, as streamed: this
+    file's closed rows come first, the published file's first ``closed`` rows closed at the
+    same times, and none after them closed by ``until``."""
+    theirs = pq.read_table(published, columns=[closed_by])[closed_by]
+    later = theirs.slice(closed)
+    return (
+        held.slice(0, closed).null_count == 0
+        and theirs.length() >= closed
+        and theirs.slice(0, closed).equals(held.slice(0, closed))
+        and not pc.any(pc.less_equal(later, pa.scalar(until, later.type))).as_py()
+    )
 
 
 def _batches(path: Path, schema: pa.Schema) -> Iterator[pa.RecordBatch]:

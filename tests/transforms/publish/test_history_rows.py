@@ -196,3 +196,23 @@ def test_rows_are_regrouped_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [g.num_rows for g in groups] == [3, 3, 2]
     assert pa.concat_tables(groups)["n"].to_pylist() == list(range(8))
     assert list(history_rows.regrouped([], schema)) == []
+
+
+@pytest.mark.parametrize("group_rows", [1, 2, 3, 100])
+def test_open_rows_are_read_past_the_closed_ones(
+    tmp_path: Path, prices: Path, monkeypatch: pytest.MonkeyPatch, group_rows: int
+) -> None:
+    monkeypatch.setattr(history_rows, "BATCH_ROWS", group_rows)
+    new = to_arrow(
+        frame(PRICE_HISTORY, [interval("4", 4, None, "s"), interval("5", 3, 4, "s")]),
+        PRICE_HISTORY,
+    )
+    appended = tmp_path / "appended.parquet"  # closed rows first, in row groups of group_rows
+    write_history(Appended(Closed("price_history", prices), new), appended)
+    key_sorted = tmp_path / "sorted.parquet"  # as files were written before: open rows inside
+    by_key = pq.read_table(appended).sort_by([("usd_per_mtok", "descending")])
+    pq.write_table(by_key, key_sorted)
+    for path in (appended, key_sorted, prices):
+        table = pq.read_table(path)
+        expected = table.filter(pc.is_null(table["valid_to"]))
+        assert history_rows.open_rows(path, "price_history").equals(expected), path

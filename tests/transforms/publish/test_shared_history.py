@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,7 +24,7 @@ from tests.support.runs import SITE_MODELS, publish_run, raise_input_price
 from tests.support.staging import demo_pages
 from transforms.contract.layout import DataDir, Snapshot
 from transforms.contract.tables import HISTORY_TABLES
-from transforms.publish.history_rows import CLOSED_BY, HistoryUnavailable, read_history
+from transforms.publish.history_rows import CLOSED_BY, Closed, HistoryUnavailable, read_history
 from transforms.publish.shared_history import share_history
 
 PAGES = demo_pages(SITE_MODELS)
@@ -168,3 +169,32 @@ def test_a_rebuild_from_a_thinned_snapshot_publishes_the_same_history(
             held = read_history(snapshot, name, current)
             assert held is not None
             assert held.equals(as_published(copies, snapshot, name)), (snapshot, name)
+
+
+@pytest.mark.parametrize("moved", [False, True])
+def test_a_history_streamed_from_the_snapshot_is_thinned_on_its_closing_times(
+    data_dir: DataDir, runs: tuple[DataDir, Path], moved: bool
+) -> None:
+    copies = runs[1]
+    older = superseded(data_dir)[-1]
+    older.open_rows("price_history").unlink()  # whole again, as the last run found it
+    shutil.copyfile(copies / older.run_id / "price_history.parquet", older.table("price_history"))
+    current = published(data_dir)
+    if moved:  # the published file's first closed row no longer closed when this one's did
+        prices = pq.read_table(current.table("price_history"))
+        ends = prices["valid_to"].to_pylist()
+        ends[0] = ends[0] + timedelta(seconds=1)
+        column = pa.array(ends, prices.schema.field("valid_to").type)
+        pq.write_table(
+            prices.set_column(prices.schema.get_field_index("valid_to"), "valid_to", column),
+            current.table("price_history"),
+        )
+    carried = {"price_history": Closed("price_history", older.table("price_history"))}
+
+    share_history(data_dir, carried)
+
+    assert older.has("price_history") is moved
+    if not moved:
+        held = read_history(older, "price_history", current)
+        assert held is not None
+        assert held.equals(as_published(copies, older, "price_history"))
