@@ -5,8 +5,10 @@
 - ``catalog_file``: the DuckDB file written from a snapshot and renamed over
   ``catalog.duckdb`` (the commit), with the tables' meaning as comments and the macros;
 - ``asof``, ``cost``: the macros the catalog file carries (as-of and cost);
+- ``history_rows``: history files that only append: a run reads the open rows and streams
+  the closed ones over (``split``, ``write_history``; ``read_history`` reads one whole);
 - ``shared_history``: a superseded snapshot keeps only its open history rows; the
-  published one holds the closed ones for all (``read_history`` joins them);
+  published one holds the closed ones for all;
 - ``repair``: what a crash or damage left, put right from whichever copy survived;
 - ``files``: fsync and atomic links.
 

@@ -11,7 +11,8 @@ that were still open, in ``NAME.open.parquet``, with the time up to which its ro
 closed in the file's metadata; ``read_history`` puts the table back together from those
 rows and the published snapshot's rows closed by then (``transforms.publish.history_rows``).
 The whole file goes only when that gives back the very table it held, row for row and in
-order; else it stays.
+order; else it stays. For the snapshot whose closed rows the publishing run streamed over
+itself, their count and closing times are the check; any other is compared row for row.
 """
 
 from __future__ import annotations
