@@ -17,6 +17,7 @@ from transforms.pages.archive import PageArchive
 from transforms.pages.log import read_page_log
 from transforms.pages.parse import MODEL_CONTENT_TYPE
 from transforms.pages.values import keys_held, page_key
+from transforms.publish.history_rows import history_readable
 from transforms.publish.snapshot import PublishFailed, discard
 
 
@@ -95,14 +96,22 @@ class NotRebuildable(ValueError):
 
 def _check_rebuildable(data_dir: DataDir, ids: list[str], start: int, archive: PageArchive) -> None:
     """Refuse a rebuild from ``ids[start]`` unless everything it needs is there: the snapshot
-    before it (the history it builds on) and, for it and every later run, each model page's
+    before it (the history it builds on, and if it kept only its open rows, the published
+    snapshot that holds the rest) and, for it and every later run, each model page's
     body in the archive or its values in the run's own snapshot. A rebuild without them
     would publish pages as gone and lose the history they held."""
     lacking = {run_id: _missing(data_dir, run_id, archive) for run_id in ids[start:]}
+    published = data_dir.published_snapshot()
 
     def why(index: int) -> str | None:
-        if index and data_dir.snapshot_of(ids[index - 1]) is None:
+        base = data_dir.snapshot_of(ids[index - 1]) if index else None
+        if index and base is None:
             return f"the snapshot of the run before it ({ids[index - 1]}) was pruned"
+        if base is not None and not history_readable(base, published):
+            return (
+                f"the snapshot of the run before it ({ids[index - 1]}) keeps only its open "
+                "history rows, and the published snapshot that holds the rest is missing"
+            )
         return next((lacking[run_id] for run_id in ids[index:] if lacking[run_id]), None)
 
     problem = why(start)

@@ -117,6 +117,17 @@ def open_rows(path: Path, name: str) -> pa.Table:
         return source.read_row_groups(groups).slice(closed - skipped)
 
 
+def history_readable(snapshot: Snapshot, published: Snapshot | None) -> bool:
+    """Whether every history table of ``snapshot`` can be read whole: held, or thinned with
+    the published snapshot there to give back the rest."""
+    return all(
+        snapshot.has(name)
+        or not snapshot.open_rows(name).exists()
+        or (published is not None and published.has(name))
+        for name in HISTORY_TABLES
+    )
+
+
 def read_history(snapshot: Snapshot, name: str, published: Snapshot | None) -> pa.Table | None:
     """A history table whole, as ``snapshot`` published it; None when the snapshot predates
     the table."""

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from modelcat.run.rebuild import rebuild
+from modelcat.run.rebuild import NotRebuildable, rebuild
 from tests.support.runs import SITE_MODELS, publish_run, raise_input_price
 from tests.support.staging import demo_pages
 from transforms.contract.layout import DataDir, Snapshot
@@ -198,3 +198,16 @@ def test_a_history_streamed_from_the_snapshot_is_thinned_on_its_closing_times(
         held = read_history(older, "price_history", current)
         assert held is not None
         assert held.equals(as_published(copies, older, "price_history"))
+
+
+def test_a_rebuild_on_a_thinned_snapshot_without_the_published_one_is_refused(
+    data_dir: DataDir,
+) -> None:
+    older = superseded(data_dir)[-1]
+    last = published(data_dir)
+    shutil.rmtree(last.path)  # the published history lost with its catalog
+    data_dir.catalog_file.unlink()
+    data_dir.current.unlink()
+    assert not older.has("changes")
+    with pytest.raises(NotRebuildable, match="keeps only its open history rows"):
+        rebuild(data_dir, last.run_id)
