@@ -150,7 +150,9 @@ def test_compare_three_models_from_the_address(page: Any, odd_site: Path) -> Non
     assert heads[1:] == ids
     assert page.locator("#comparison svg[role=img] path").count() >= 3
     page.locator("#picked button").first.click()
-    assert page.locator("#comparison table").first.locator("thead th").count() == 3
+    # The table is drawn again after the click: wait for it (count() would not).
+    heads = page.locator("#comparison table").first.locator("thead th")
+    playwright_api.expect(heads).to_have_count(3)
     assert MODEL not in page.evaluate("decodeURIComponent(location.hash)")
 
 
