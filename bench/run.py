@@ -87,7 +87,7 @@ PROFILE_STAGES = (
     ("crawl: front matter (both processes)", "_split_front_matter ("),
     ("crawl: raw page archive (zstd)", "PageArchive.put ("),
     ("crawl child: spider callback (ours)", "PipeLLMSpider.parse ("),
-    ("crawl child: handing items over (pickle, pipe)", "ForwardToParent.process_item ("),
+    ("crawl child: handing items over (pickle, pipe)", "ParentPipe.send ("),
     ("crawl child: Scrapy signals (every request, response, item)", "SignalManager.send_catch_log"),
     ("build: plan the run (pages, page values)", "plan_build (transforms/build/plan.py"),
     ("build: typed frames", "typed_tables (transforms/build/frames.py"),

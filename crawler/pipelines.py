@@ -1,22 +1,18 @@
-"""The Scrapy side of staging: pipelines and the stats extension.
+"""The Scrapy side of staging: the item pipeline and the stats extension.
 
-- ``ForwardToParent`` (what ``modelcat refresh`` runs): hand each item to the parent process,
-  which stages the run (``transforms.pages.staging.Stager``) on the second core;
-- ``StagingWriter`` (a plain ``scrapy crawl pipellm``): stage the run in this process;
+- ``StagingWriter`` (a plain ``scrapy crawl pipellm``): stage the run in this process. A
+  refresh's crawl has no item pipeline: its spider hands each page to the parent process,
+  which stages the run on the second core (``crawler.handover``);
 - ``StatsFile``: write Scrapy's stats and finish reason to the run directory.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pickle
 from pathlib import Path
-from typing import IO, Any, Self
+from typing import Any, Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider
 
 from crawler.stats import write_stats
 from transforms.contract.layout import RunDir
@@ -58,38 +54,6 @@ class StagingWriter:
 
     def close_spider(self) -> None:
         self.stager.close()
-
-
-class ForwardToParent:
-    """Scrapy pipeline: hand each item to the process that stages the run.
-
-    Items go pickled down the pipe ``MODELCAT_STREAM_FD``, which both ends own: our code on
-    both sides, so pickle is safe here. A full pipe blocks the crawl, which bounds memory.
-    Each item is flushed at once, so the parent's progress moves page by page rather than a
-    buffer at a time (one write per item: ~20 us, measured).
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.stream: IO[bytes] = os.fdopen(
-            crawler.settings.getint("MODELCAT_STREAM_FD"), "wb", buffering=1 << 16
-        )
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
-
-    def process_item(self, item: PageItem | ReferenceItem) -> PageItem | ReferenceItem:
-        try:
-            pickle.dump(item, self.stream, protocol=pickle.HIGHEST_PROTOCOL)
-            self.stream.flush()
-        except BrokenPipeError:
-            raise CloseSpider("the process staging this run is gone") from None
-        item.body = None
-        return item
-
-    def close_spider(self) -> None:
-        with contextlib.suppress(BrokenPipeError):
-            self.stream.close()
 
 
 class StatsFile:

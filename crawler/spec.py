@@ -137,14 +137,11 @@ def crawl_spec(
     """The crawl child's SPEC (``python -I -m crawler SPEC``): its start URLs and settings.
 
     With ``stream_fd``, the child hands each page to this process down that pipe
-    (``ForwardToParent``) instead of staging the run itself.
+    (``crawler.handover``) instead of staging the run itself, and runs no item pipeline.
     """
     settings = options.overrides(data_dir, run_dir)
     if stream_fd is not None:
-        settings |= {
-            "ITEM_PIPELINES": {"crawler.pipelines.ForwardToParent": 300},
-            "MODELCAT_STREAM_FD": stream_fd,
-        }
+        settings |= {"ITEM_PIPELINES": {}, "MODELCAT_STREAM_FD": stream_fd}
     return json.dumps(
         {"start_urls": options.start_urls, "references": options.references, "settings": settings}
     )

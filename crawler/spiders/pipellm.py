@@ -17,6 +17,9 @@ crawl, with the same politeness, robots.txt, retries and size caps, each one a
 When ``MODELCAT_VALIDATORS_FILE`` is set, requests for pages seen before carry
 ``If-None-Match`` / ``If-Modified-Since``; a 304 answer is turned into a ``not_modified``
 item from what the validator store remembers of the page, without reading or parsing it.
+
+With ``MODELCAT_STREAM_FD`` set (a refresh's crawl child), items go down that pipe to the
+process staging the run from the callback itself (``emit``), not through Scrapy's item path.
 """
 
 from __future__ import annotations
@@ -25,16 +28,18 @@ import hashlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.handover import ParentPipe
 from crawler.site import DEFAULT_START_URLS, follows, on_site
 from transforms.contract.vocabulary import PageOutcome
 from transforms.pages import outcome
@@ -44,6 +49,7 @@ from transforms.pages.parse import NotMarkdown, decode_markdown, peek_page, unre
 from transforms.references.items import ReferenceItem
 
 REDIRECTS = (301, 302, 303, 307, 308)
+Item = TypeVar("Item", PageItem, ReferenceItem)
 
 
 class PipeLLMSpider(scrapy.Spider):
@@ -66,6 +72,7 @@ class PipeLLMSpider(scrapy.Spider):
         self.known = Validators()  # what earlier runs were served; the stager updates it
         self.archive: PageArchive | None = None
         self.checked: dict[str, bool] = {}  # body hash -> intact in the archive
+        self.parent: ParentPipe | None = None  # where items go, in a refresh's crawl child
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -74,7 +81,18 @@ class PipeLLMSpider(scrapy.Spider):
             spider.known = Validators.load(Path(path))
         if path := crawler.settings.get("MODELCAT_ARCHIVE_DIR"):
             spider.archive = PageArchive(Path(path))
+        if (fd := crawler.settings.getint("MODELCAT_STREAM_FD", -1)) >= 0:
+            spider.parent = ParentPipe(fd)
+            crawler.signals.connect(spider.parent.close, signal=signals.spider_closed)
         return spider
+
+    def emit(self, item: Item) -> Iterator[Item]:
+        """Yield ``item`` to Scrapy's item pipeline, or hand it to the parent process."""
+        if self.parent is None:
+            yield item
+            return
+        self.parent.send(item)
+        self.crawler.stats.inc_value("modelcat/items_handed_over")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source, url in self.references.items():
@@ -113,12 +131,12 @@ class PipeLLMSpider(scrapy.Spider):
             item.body, item.content_sha256 = None, known.content_sha256
             item.etag = item.etag or known.etag
             item.last_modified = item.last_modified or known.last_modified
-        yield item
+        yield from self.emit(item)
 
     def reference_failed(self, failure: Failure) -> Iterator[ReferenceItem]:
         request = failure.request  # type: ignore[attr-defined]
         status = failure.value.response.status if isinstance(failure.value, HttpError) else None
-        yield ReferenceItem(
+        item = ReferenceItem(
             source=request.cb_kwargs["source"],
             url=request.url,
             fetched_at=datetime.now(UTC),
@@ -126,6 +144,7 @@ class PipeLLMSpider(scrapy.Spider):
             error=_describe(failure),
             retries=request.meta.get("retry_times", 0),
         )
+        yield from self.emit(item)
 
     def request(self, url: str) -> scrapy.Request:
         headers: dict[str, str] = {}
@@ -167,15 +186,15 @@ class PipeLLMSpider(scrapy.Spider):
             )
         except NotMarkdown as reason:
             item.outcome, item.error = outcome.unreadable(str(reason))
-            yield item
+            yield from self.emit(item)
             return
         except Exception as error:  # whatever a page does, it ends as its own row
             item.outcome, item.error = outcome.unreadable(unreadable(error))
-            yield item
+            yield from self.emit(item)
             return
         item.content_type, item.links = peek.content_type, peek.links
         item.outcome, item.error = outcome.answered(peek.content_type, peek.doubt)
-        yield item
+        yield from self.emit(item)
         yield from self.follow(item.links)
 
     def not_modified(self, response: Response) -> Iterator[PageItem | scrapy.Request]:
@@ -188,7 +207,7 @@ class PipeLLMSpider(scrapy.Spider):
         # A 304 may carry refreshed validators; keep whichever is newer.
         item.etag = item.etag or known.etag
         item.last_modified = item.last_modified or known.last_modified
-        yield item
+        yield from self.emit(item)
         yield from self.follow(known.links)
 
     def redirect(self, response: Response) -> Iterator[PageItem | scrapy.Request]:
@@ -201,7 +220,7 @@ class PipeLLMSpider(scrapy.Spider):
         if target is not None and on_site:
             # Already crawled or scheduled? The dupefilter drops it: one fetch per URL.
             yield self.request(target)
-        yield item
+        yield from self.emit(item)
 
     def follow(self, links: list[str]) -> Iterator[scrapy.Request]:
         for link in links:
@@ -253,7 +272,7 @@ class PipeLLMSpider(scrapy.Spider):
         if isinstance(failure.value, HttpError):
             response = failure.value.response
             item.final_url, item.http_status = response.url, response.status
-        yield item
+        yield from self.emit(item)
 
 
 def _header(response: Response, name: str) -> str | None:

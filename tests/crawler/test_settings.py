@@ -54,7 +54,7 @@ def test_local_mirror_options_only_change_what_they_name() -> None:
 
 def test_a_refresh_crawl_forwards_its_pages_and_a_plain_crawl_stages_them() -> None:
     forwarding = settings(CrawlOptions(), stream_fd=7)
-    assert forwarding.getdict("ITEM_PIPELINES") == {"crawler.pipelines.ForwardToParent": 300}
+    assert forwarding.getdict("ITEM_PIPELINES") == {}  # pages go down the pipe, not as items
     assert forwarding.getint("MODELCAT_STREAM_FD") == 7
     staging = settings(CrawlOptions(), stream_fd=None)
     assert staging.getdict("ITEM_PIPELINES") == {"crawler.pipelines.StagingWriter": 300}
