@@ -2,23 +2,35 @@
 
 The file holds every table of its snapshot, materialized (no file paths, so it opens from
 anywhere), each table's and column's meaning as comments, ``catalog_info`` (which snapshot
-it was written from) and the macros (as-of and cost). It is written under a temporary name
-beside the live one and renamed over it: that rename is the commit, so readers holding the
-old file keep reading it whole, and a crash before it leaves the old catalog in place.
+it was written from, and a fingerprint of the contract and macros it was written with) and
+the macros (as-of and cost). It is written under a temporary name beside the live one and
+renamed over it: that rename is the commit, so readers holding the old file keep reading it
+whole, and a crash before it leaves the old catalog in place.
+
+A run whose history tables carry the previous snapshot's closed rows over
+(``history_rows.Appended``) writes its catalog file from a copy of the live one, when that
+was written from the same snapshot with the same fingerprint: the closed history rows stay
+where they are, the previous open rows are replaced by the run's, and the other tables are
+loaded again. So publishing does not load years of history every run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
 
 from transforms.contract.layout import DataDir, Snapshot
-from transforms.contract.tables import TABLES
+from transforms.contract.tables import HISTORY_TABLES, TABLES
 from transforms.publish.asof import AS_OF_MACROS
 from transforms.publish.cost import COST_MACROS
 from transforms.publish.files import fsync_dir
+from transforms.publish.history_rows import CLOSED_BY, Appended, Closed
 
 INFO_TABLE = "catalog_info"
 # DuckDB 2.x writes storage version 69 by default, which the 1.x clients people have (the
@@ -28,6 +40,7 @@ STORAGE_VERSION = "v1.4.0"
 MACROS = (*AS_OF_MACROS, *COST_MACROS)
 # Catalog files being written: a crash leaves one, which the next run's repair removes.
 WRITING = ".catalog-*.duckdb*"
+WRITTEN = ".catalog.written"  # the live file's size and mtime as committed
 
 
 class CatalogInUse(RuntimeError):
@@ -39,12 +52,22 @@ def commit(data_dir: DataDir, snapshot: Snapshot) -> None:
     swap(data_dir, write_aside(data_dir, snapshot))
 
 
-def write_aside(data_dir: DataDir, snapshot: Snapshot) -> Path:
+def write_aside(
+    data_dir: DataDir, snapshot: Snapshot, carried: Mapping[str, Appended] | None = None
+) -> Path:
     """The catalog file of ``snapshot``, written beside the live one; nothing is left of it
-    if writing fails (raises ``OSError`` or ``duckdb.Error``)."""
+    if writing fails (raises ``OSError`` or ``duckdb.Error``).
+
+    ``carried``: the history tables ``snapshot`` holds as closed rows carried over and the
+    run's rows. When the live file holds those closed rows (``_appendable``), it is copied
+    and the run's rows appended; otherwise the file is written whole."""
     writing = data_dir.root / f".catalog-{snapshot.publication}.duckdb"
     try:
-        write_catalog_file(writing, snapshot)
+        if carried and _appendable(data_dir, carried):
+            shutil.copyfile(data_dir.catalog_file, writing)
+            append_catalog_file(writing, snapshot, carried)
+        else:
+            write_catalog_file(writing, snapshot)
     except BaseException:
         for path in data_dir.root.glob(f"{writing.name}*"):  # the file and its WAL
             path.unlink(missing_ok=True)
@@ -53,37 +76,134 @@ def write_aside(data_dir: DataDir, snapshot: Snapshot) -> Path:
 
 
 def swap(data_dir: DataDir, writing: Path) -> None:
-    """Rename a catalog file written aside over the live one: the commit."""
+    """Rename a catalog file written aside over the live one: the commit.
+
+    A write-ahead log beside the live file (a writer that crashed left it) belongs to the
+    file being replaced: DuckDB refuses to open the new one beside it ("WAL does not match
+    database file"), so it goes first."""
+    data_dir.catalog_file.with_name(f"{data_dir.catalog_file.name}.wal").unlink(missing_ok=True)
     os.replace(writing, data_dir.catalog_file)
     fsync_dir(data_dir.root)
+    _remember(data_dir)
+
+
+def _identity(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size} {stat.st_mtime_ns}"
+
+
+def _remember(data_dir: DataDir) -> None:
+    """Note the live file's size and time as committed: a file written to since (opened for
+    writing, say) is not appended to. A crash before the note leaves the last one, which no
+    longer matches: the next file is then written whole."""
+    note = data_dir.root / WRITTEN
+    writing = note.with_name(f"{note.name}.writing")
+    try:
+        writing.write_text(_identity(data_dir.catalog_file) + "\n", encoding="utf-8")
+        os.replace(writing, note)
+    except OSError:  # the commit stands; the next file is written whole
+        with contextlib.suppress(OSError):
+            note.unlink(missing_ok=True)
+
+
+def _as_committed(data_dir: DataDir) -> bool:
+    try:
+        note = (data_dir.root / WRITTEN).read_text(encoding="utf-8").strip()
+        return note == _identity(data_dir.catalog_file)
+    except OSError:
+        return False
 
 
 def write_catalog_file(path: Path, snapshot: Snapshot) -> None:
     """The catalog file of ``snapshot`` at ``path``: its tables, comments and macros."""
     path.unlink(missing_ok=True)
-    # Loading is a stream from Parquet: a small memory budget keeps a refresh's peak low.
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": "256MB",
-        "threads": 1,
-        "storage_compatibility_version": STORAGE_VERSION,
-    }
-    with duckdb.connect(str(path), config=config) as con:
+    with duckdb.connect(str(path), config=_CONFIG) as con:
         # One transaction: each statement on its own commits (and syncs) separately.
         con.execute("BEGIN TRANSACTION")
-        for name, table in TABLES.items():
-            parquet = _literal(str(snapshot.table(name).resolve()))
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet({parquet})")
-            con.execute(f"COMMENT ON TABLE {name} IS {_literal(table.description)}")
-            for column in table.columns:
-                con.execute(
-                    f"COMMENT ON COLUMN {name}.{column.name} IS {_literal(column.description)}"
-                )
+        for name in TABLES:
+            _load(con, name, snapshot)
         con.execute(f"CREATE TABLE {INFO_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        con.execute(f"INSERT INTO {INFO_TABLE} VALUES ('snapshot', ?)", [snapshot.publication])
+        con.execute(
+            f"INSERT INTO {INFO_TABLE} VALUES "
+            "('snapshot', ?), ('fingerprint', ?), ('written', 'whole')",
+            [snapshot.publication, fingerprint()],
+        )
         for macro in MACROS:
             con.execute(macro)
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
+
+
+def append_catalog_file(path: Path, snapshot: Snapshot, carried: Mapping[str, Appended]) -> None:
+    """Turn the copy at ``path`` of the catalog file of the snapshot before ``snapshot`` into
+    that of ``snapshot``: in each carried history table the open rows give way to the run's
+    rows (closed, then open, as the snapshot's file holds them after the carried ones); every
+    other table is loaded again."""
+    with duckdb.connect(str(path), config=_CONFIG) as con:
+        con.execute("BEGIN TRANSACTION")
+        for name in TABLES:
+            if name in carried:
+                con.execute(f"DELETE FROM {name} WHERE {CLOSED_BY[name]} IS NULL")
+                con.register("run_rows", carried[name].written_rows())
+                con.execute(f"INSERT INTO {name} SELECT * FROM run_rows")
+                con.unregister("run_rows")
+            else:
+                con.execute(f"DROP TABLE {name}")
+                _load(con, name, snapshot)
+        con.execute(
+            f"UPDATE {INFO_TABLE} SET value = ? WHERE key = 'snapshot'", [snapshot.publication]
+        )
+        con.execute(f"UPDATE {INFO_TABLE} SET value = 'appended' WHERE key = 'written'")
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+
+
+# Loading is a stream from Parquet: a small memory budget keeps a refresh's peak low.
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "memory_limit": "256MB",
+    "threads": 1,
+    "storage_compatibility_version": STORAGE_VERSION,
+}
+
+
+def _load(con: duckdb.DuckDBPyConnection, name: str, snapshot: Snapshot) -> None:
+    """Table ``name`` of ``snapshot``, with the contract's meaning as comments."""
+    table = TABLES[name]
+    parquet = _literal(str(snapshot.table(name).resolve()))
+    con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet({parquet})")
+    con.execute(f"COMMENT ON TABLE {name} IS {_literal(table.description)}")
+    for column in table.columns:
+        con.execute(f"COMMENT ON COLUMN {name}.{column.name} IS {_literal(column.description)}")
+
+
+def fingerprint() -> str:
+    """What a catalog file is written with besides its rows: the contract's tables, columns,
+    types and meanings, the macros and the storage version. A file with another one is
+    written whole again rather than appended to."""
+    parts = [STORAGE_VERSION, *MACROS]
+    for name, table in TABLES.items():
+        parts += [name, table.description, str(table.arrow_schema)]
+        parts += [f"{column.name}: {column.description}" for column in table.columns]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _appendable(data_dir: DataDir, carried: Mapping[str, Appended]) -> bool:
+    """Whether the live catalog file holds exactly the rows ``carried`` carries over: as this
+    code committed it (nothing has written to it since), written with today's fingerprint
+    from the snapshot whose files every history table is carried from, whole."""
+    if set(carried) != set(HISTORY_TABLES) or not _as_committed(data_dir):
+        return False
+    try:
+        with duckdb.connect(str(data_dir.catalog_file), read_only=True) as con:
+            info = dict(con.execute(f"SELECT key, value FROM {INFO_TABLE}").fetchall())
+    except duckdb.Error:
+        return False
+    if info.get("fingerprint") != fingerprint() or "snapshot" not in info:
+        return False
+    previous = data_dir.snapshot(info["snapshot"])
+    return all(
+        appended.closed == Closed(name, previous.table(name)) for name, appended in carried.items()
+    )
 
 
 def written_from(data_dir: DataDir) -> tuple[str | None, str | None]:

@@ -17,7 +17,7 @@ snapshot closed by the time stamped in that file, which come first there in the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
@@ -55,15 +55,29 @@ class Closed:
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The rows, a batch at a time, in the contract's schema."""
-        schema = TABLES[self.name].arrow_schema
         closed_by = CLOSED_BY[self.name]
-        until = pa.scalar(self.until, schema.field(closed_by).type) if self.until else None
-        with pq.ParquetFile(self.source) as source:
-            for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=schema.names):
-                keep = pc.is_valid(batch[closed_by])
-                if until is not None:
-                    keep = pc.and_(keep, pc.less_equal(batch[closed_by], until))
-                yield from pa.Table.from_batches([batch.filter(keep)]).cast(schema).to_batches()
+        until = self.until
+
+        def closed(batch: pa.RecordBatch) -> pa.Array:
+            ends = batch[closed_by]
+            keep = pc.is_valid(ends)
+            if until is None:
+                return keep
+            return pc.and_(keep, pc.less_equal(ends, pa.scalar(until, ends.type)))
+
+        return read_batches(self.source, self.name, closed)
+
+
+def read_batches(
+    path: Path, name: str, keep: Callable[[pa.RecordBatch], pa.Array] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The rows of a history file (those ``keep`` marks, if given), a batch at a time, in the
+    contract's schema."""
+    schema = TABLES[name].arrow_schema
+    with pq.ParquetFile(path) as source:
+        for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=schema.names):
+            kept = batch.filter(keep(batch)) if keep is not None else batch
+            yield from pa.Table.from_batches([kept]).cast(schema).to_batches()
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,13 @@ class Appended:
 
     closed: Closed
     rows: pa.Table
+
+    def written_rows(self) -> pa.Table:
+        """The run's rows as the file holds them after the carried ones: those the run
+        closed, then the open ones, in the contract's schema."""
+        rows = self.rows.cast(TABLES[self.closed.name].arrow_schema)
+        closed = pc.is_valid(rows[CLOSED_BY[self.closed.name]])
+        return pa.concat_tables([rows.filter(closed), rows.filter(pc.invert(closed))])
 
 
 def split(
@@ -96,11 +117,13 @@ def split(
     return _thinned(part, name, published)
 
 
-def open_rows(path: Path, name: str) -> pa.Table:
+def open_rows(path: Path, name: str, ends: pa.ChunkedArray | None = None) -> pa.Table:
     """The open rows of a history file. In a file that holds its closed rows first (as
-    ``write_history`` writes), only the row groups past them are read."""
+    ``write_history`` writes), only the row groups past them are read. ``ends``: the file's
+    ``CLOSED_BY`` column, when the caller has read it already."""
     with pq.ParquetFile(path) as source:
-        ends = source.read(columns=[CLOSED_BY[name]])[CLOSED_BY[name]]
+        if ends is None:
+            ends = source.read(columns=[CLOSED_BY[name]])[CLOSED_BY[name]]
         closed = len(ends) - ends.null_count
         if ends.slice(0, closed).null_count:  # not closed rows first: filter them all
             return source.read().filter(pc.is_null(ends))
@@ -166,13 +189,7 @@ def write_history(appended: Appended, path: Path) -> None:
     """Write a history table: the closed rows carried over, then the run's rows that are
     closed, then the open ones (each in the order given), in row groups of ``BATCH_ROWS``."""
     schema = TABLES[appended.closed.name].arrow_schema
-    rows = appended.rows.cast(schema)
-    closed = pc.is_valid(rows[CLOSED_BY[appended.closed.name]])
-    batches = chain(
-        appended.closed.batches(),
-        rows.filter(closed).to_batches(),
-        rows.filter(pc.invert(closed)).to_batches(),
-    )
+    batches = chain(appended.closed.batches(), appended.written_rows().to_batches())
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         for group in regrouped(batches, schema):
             writer.write_table(group)

@@ -31,11 +31,11 @@ from transforms.contract.layout import DataDir, Snapshot
 from transforms.contract.tables import HISTORY_TABLES, TABLES
 from transforms.publish.files import fsync_dir
 from transforms.publish.history_rows import (
-    BATCH_ROWS,
     CLOSED_BY,
     CLOSED_UNTIL,
     Closed,
     open_rows,
+    read_batches,
     regrouped,
 )
 from transforms.publish.snapshot import discard
@@ -95,12 +95,12 @@ def _thin(snapshot: Snapshot, name: str, published: Snapshot, streamed: bool) ->
         return 0
     schema = TABLES[name].arrow_schema
     closed = held.length() - held.null_count
-    still_open = open_rows(whole, name).cast(schema)
+    still_open = open_rows(whole, name, held).cast(schema)
     if not (streamed and _carried(held, closed, published.table(name), closed_by, until)):
         given_back = chain(
             Closed(name, published.table(name), until).batches(), still_open.to_batches()
         )
-        if not _same(regrouped(given_back, schema), regrouped(_batches(whole, schema), schema)):
+        if not _same(regrouped(given_back, schema), regrouped(read_batches(whole, name), schema)):
             return 0
     part = snapshot.open_rows(name)
     writing = part.with_name(f"{part.name}.writing")
@@ -130,12 +130,6 @@ def _carried(
         and theirs.slice(0, closed).equals(held.slice(0, closed))
         and not pc.any(pc.less_equal(later, pa.scalar(until, later.type))).as_py()
     )
-
-
-def _batches(path: Path, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    with pq.ParquetFile(path) as source:
-        for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=schema.names):
-            yield from pa.Table.from_batches([batch]).cast(schema).to_batches()
 
 
 def _same(ours: Iterator[pa.Table], theirs: Iterator[pa.Table]) -> bool:

@@ -61,7 +61,8 @@ def publish(
     snapshot = data_dir.snapshot(publication)
     try:
         _write(tables, data_dir, snapshot)
-        writing = catalog_file.write_aside(data_dir, snapshot) if commit else None
+        carried = {name: t for name, t in tables.items() if isinstance(t, Appended)}
+        writing = catalog_file.write_aside(data_dir, snapshot, carried) if commit else None
     except (OSError, duckdb.Error) as error:
         # Free what this publication took: the space, and a snapshot nothing points at.
         with contextlib.suppress(OSError):

@@ -10,7 +10,8 @@ before it starts or starts before an earlier one of its key ends, and no key has
 intervals; each open price is the price the latest run read; the change feed is in run
 order; a plain rebuild re-derives the latest run; every snapshot still gives back the
 history it published, though those superseded keep only their open rows
-(``transforms.publish.shared_history``).
+(``transforms.publish.shared_history``); the catalog file holds what one written whole
+from the published snapshot would, though a refresh after a refresh appends to the last.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from modelcat.run.rebuild import rebuild
+from tests.support.catalogs import assert_as_if_written_whole
 from tests.support.runs import Answer, publish_run, raise_input_price
 from tests.support.staging import demo_pages
 from transforms.contract.layout import DataDir
@@ -55,6 +57,7 @@ class ClockThatJumps(RuleBasedStateMachine):
         self.offset = timedelta(0)
         self.published: list[str] = []
         self.histories: dict[str, dict[str, pa.Table]] = {}  # as each snapshot published it
+        self.whole_next = True  # whether the next refresh writes its catalog file whole
         self.refresh(set())  # a catalog to go back from
 
     def teardown(self) -> None:
@@ -76,7 +79,11 @@ class ClockThatJumps(RuleBasedStateMachine):
         read = datetime.fromisoformat(summary.clock_started_at)
         assert abs(read - clock) < timedelta(seconds=5)  # the clock as it read
         self.published.append(summary.run_id)
-        self.check()
+        written = self.check()
+        # Only the first run has no file to append to; one after a rebuild appends to the
+        # file the rebuild wrote whole.
+        assert written == ("whole" if self.whole_next else "appended")
+        self.whole_next = False
 
     @rule()
     def plain_rebuild(self) -> None:
@@ -87,9 +94,10 @@ class ClockThatJumps(RuleBasedStateMachine):
         assert published is not None
         assert published.run_id == self.published[-1]
         assert published == self.data_dir.snapshot_of(self.published[-1])
-        self.check()
+        assert self.check() == "whole"
 
-    def check(self) -> None:
+    def check(self) -> str:
+        """Check the invariants; returns how the catalog file was written."""
         with duckdb.connect(str(self.data_dir.catalog_file), read_only=True) as con:
             runs = con.execute(
                 "SELECT run_id, started_at, finished_at FROM runs ORDER BY run_id"
@@ -136,6 +144,7 @@ class ClockThatJumps(RuleBasedStateMachine):
                 held = read_history(snapshot, name, current)
                 assert held is not None, (snapshot, name)
                 assert held.equals(published), (snapshot, name)
+        return assert_as_if_written_whole(self.data_dir.catalog_file, current, self.root)
 
 
 TestClockThatJumps = ClockThatJumps.TestCase

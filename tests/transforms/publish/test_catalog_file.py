@@ -77,7 +77,11 @@ def test_every_table_is_materialized_from_its_snapshot(two_runs: DataDir, writte
                 ).fetchone()
                 assert difference == (0,), name
         info = con.execute(f"SELECT key, value FROM {catalog_file.INFO_TABLE}").fetchall()
-        assert info == [("snapshot", snapshot.publication)]
+        assert info == [
+            ("snapshot", snapshot.publication),
+            ("fingerprint", catalog_file.fingerprint()),
+            ("written", "whole"),
+        ]
     # No file paths inside: it opens and reads with the snapshot gone.
     assert str(snapshot.path) not in written.read_bytes().decode("latin-1")
 

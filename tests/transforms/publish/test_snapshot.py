@@ -162,6 +162,7 @@ def test_a_full_disk_publishes_nothing_and_leaves_nothing(
     catalog = own_copy.catalog_file.read_bytes()
     current = own_copy.published_snapshot()
     before = sorted(own_copy.snapshots.iterdir())
+    hidden = sorted(p.name for p in own_copy.root.iterdir() if p.name.startswith("."))
     with file_size_limit(limit_bytes), pytest.raises(PublishFailed) as failed:
         publish(tables, own_copy, "29990101T000000000Z")
     assert str(failed.value).startswith("the catalog could not be written (")
@@ -170,7 +171,7 @@ def test_a_full_disk_publishes_nothing_and_leaves_nothing(
     assert own_copy.catalog_file.read_bytes() == catalog
     assert own_copy.published_snapshot() == current
     assert sorted(own_copy.snapshots.iterdir()) == before
-    assert sorted(p.name for p in own_copy.root.iterdir() if p.name.startswith(".")) == []
+    assert sorted(p.name for p in own_copy.root.iterdir() if p.name.startswith(".")) == hidden
     # With room again, the same tables publish.
     publish(tables, own_copy, "29990101T000000000Z")
     assert own_copy.published_snapshot() == own_copy.snapshot("29990101T000000000Z")
