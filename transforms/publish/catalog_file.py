@@ -9,7 +9,8 @@ whole, and a crash before it leaves the old catalog in place.
 
 A run whose history tables carry the previous snapshot's closed rows over
 (``history_rows.Appended``) writes its catalog file from a copy of the live one, when that
-was written from the same snapshot with the same fingerprint: the closed history rows stay
+is unchanged since it was committed (``WRITTEN``) and was written from the same snapshot
+with the same fingerprint (``_appendable``): the closed history rows stay
 where they are, the previous open rows are replaced by the run's, and the other tables are
 loaded again. So publishing does not load years of history every run.
 """
