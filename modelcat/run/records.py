@@ -160,10 +160,13 @@ def read_summaries(data_dir: DataDir) -> list[dict[str, Any]]:
 
 def run_dirs(data_dir: DataDir) -> list[RunDir]:
     """Every run's directory, oldest first (a run id sorts in run order)."""
-    if not data_dir.runs.exists():
+    try:
+        entries = list(os.scandir(data_dir.runs))
+    except FileNotFoundError:
         return []
-    paths = (p for p in data_dir.runs.iterdir() if p.is_dir() and RUN_ID.fullmatch(p.name))
-    return [RunDir(path) for path in sorted(paths)]
+    # ``DirEntry.is_dir`` answers from the listing: no stat per run, of thousands.
+    names = sorted(e.name for e in entries if RUN_ID.fullmatch(e.name) and e.is_dir())
+    return [RunDir(data_dir.runs / name) for name in names]
 
 
 def reconcile(data_dir: DataDir) -> list[str]:
@@ -275,8 +278,27 @@ def _killed(run_dir: RunDir) -> RunSummary:
     return summary
 
 
+# Summaries read by this process, by path, with the file's inode, size and mtime then. A run
+# reads every summary several times (recovery, the runs table, retention), and after years
+# there are thousands; a summary is only ever replaced whole (a new inode), so a file whose
+# stat is unchanged holds what was read.
+_READ: dict[Path, tuple[tuple[int, int, int], dict[str, Any] | None]] = {}
+
+
 def _read(path: Path) -> dict[str, Any] | None:
     """A summary file's content, or None when it is missing or not a summary."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    seen = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    known = _READ.get(path)
+    if known is None or known[0] != seen:
+        known = _READ[path] = (seen, _parse(path))
+    return dict(known[1]) if known[1] is not None else None  # a copy: callers own theirs
+
+
+def _parse(path: Path) -> dict[str, Any] | None:
     try:
         summary = json.loads(path.read_bytes())
     except (OSError, ValueError, RecursionError):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from modelcat.run.records import read_summaries, run_dirs
 from transforms.contract.layout import DataDir
 from transforms.contract.vocabulary import RunStatus, TableName
 from transforms.pages.archive import PageArchive
-from transforms.pages.log import read_page_log
+from transforms.pages.log import body_hashes
 from transforms.publish.snapshot import discard
 from transforms.references.log import read_reference_log
 
@@ -27,8 +29,7 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
     base = published[-keep - 1 : -keep] if keep > 0 else []
     wanted: set[str] = set()
     for run_id in retained:
-        pages, _ = read_page_log(data_dir.run(run_id))
-        wanted |= set(pages["content_sha256"].dropna())
+        wanted |= body_hashes(data_dir.run(run_id))
         wanted |= {
             record.content_sha256
             for record in read_reference_log(data_dir.run(run_id).reference_log)
@@ -52,8 +53,13 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
     for run_dir in run_dirs(data_dir):
         if oldest_kept is None or run_dir.run_id >= oldest_kept:
             break
+        # One listing per run, not a stat per file: years of runs are thousands of them.
+        try:
+            present = set(os.listdir(run_dir.path))
+        except FileNotFoundError:
+            continue
         for kept_only_while_rebuildable in run_dir.pruned_by_keep():
-            if kept_only_while_rebuildable.exists():
+            if kept_only_while_rebuildable.name in present:
                 kept_only_while_rebuildable.unlink()
                 removed["run_files"] += 1
     return removed

@@ -102,6 +102,28 @@ def test_summaries_are_read_oldest_first_and_unreadable_ones_left_out(tmp_path: 
     assert records.run_dirs(DataDir(tmp_path / "nothing")) == []
 
 
+def test_a_summary_replaced_after_it_was_read_is_read_again(tmp_path: Path) -> None:
+    """Summaries are read once per process and then known by their stat: a summary written
+    again (reconcile restores, a run rewrites its own) is never served from memory."""
+    data_dir = DataDir(tmp_path)
+    run_id = "20260101T000000000Z"
+    first = RunSummary(run_id, "2026-01-01T00:00:00.000+00:00", None, status="failed")
+    first.write(data_dir.run(run_id))
+    (read,) = records.read_summaries(data_dir)
+    assert read["status"] == "failed"
+    read["status"] = "mutated by a caller"  # a caller's copy is its own
+    assert records.read_summaries(data_dir)[0]["status"] == "failed"
+
+    # The same size, written within the same clock tick: a new file, so a new inode.
+    RunSummary(run_id, first.started_at, None, status="FAILED").write(data_dir.run(run_id))
+    assert records.read_summaries(data_dir)[0]["status"] == "FAILED"
+
+    data_dir.run(run_id).summary.write_text("{damaged", encoding="utf-8")  # in place
+    assert records.read_summaries(data_dir) == []
+    data_dir.run(run_id).summary.unlink()
+    assert records.read_summaries(data_dir) == []
+
+
 def test_pages_are_counted_from_the_page_log(tmp_path: Path) -> None:
     run_dir = RunDir(tmp_path / "run")
     body = b"---\ncontent_type: model-detail-page\n---\n# M\n"

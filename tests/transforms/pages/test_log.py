@@ -15,7 +15,13 @@ from tests.support.staging import failed
 from transforms.contract.layout import RunDir
 from transforms.contract.vocabulary import PageOutcome
 from transforms.pages.items import PageItem
-from transforms.pages.log import PAGE_COLUMNS, PageLogWriter, page_record, read_page_log
+from transforms.pages.log import (
+    PAGE_COLUMNS,
+    PageLogWriter,
+    body_hashes,
+    page_record,
+    read_page_log,
+)
 
 URL = "http://127.0.0.1/llms/models/"
 
@@ -115,3 +121,46 @@ def test_a_run_killed_before_its_first_page_has_an_empty_log(tmp_path: Path) -> 
     assert list(pages.columns) == [*PAGE_COLUMNS, "fetched_at"]
     with pytest.raises(FileNotFoundError):
         read_page_log(run_dir)
+
+
+def test_the_bodies_a_run_saw_are_the_hashes_its_log_names(tmp_path: Path) -> None:
+    run_dir = RunDir(tmp_path / "runs" / "r")
+    other = model("b.md")
+    other.content_sha256 = "cd" * 32
+    written(run_dir, [model("a.md"), other, model("c.md"), failed(URL + "gone.md", 404)])
+    pages, _ = read_page_log(run_dir)
+
+    assert body_hashes(run_dir) == {"ab" * 32, "cd" * 32}
+    assert body_hashes(run_dir) == set(pages["content_sha256"].dropna())
+
+
+NUMBER = '"' + "ab" * 32 + '"'
+
+
+@pytest.mark.parametrize(
+    ("damage", "hashes"),
+    [
+        pytest.param(lambda line: "{}", {"ab" * 32}, id="a line with no hash"),
+        pytest.param(lambda line: line.replace(NUMBER, "12"), {"ab" * 32, "12"}, id="a number"),
+    ],
+)
+def test_a_log_arrow_cannot_read_is_read_as_the_build_reads_it(
+    tmp_path: Path, damage, hashes: set[str]
+) -> None:
+    run_dir = RunDir(tmp_path / "runs" / "r")
+    written(run_dir, [model("a.md")])
+    line = run_dir.page_log.read_text(encoding="utf-8").splitlines()[0]
+    run_dir.page_log.write_text(line + "\n" + damage(line) + "\n", encoding="utf-8")
+
+    assert (
+        body_hashes(run_dir) == hashes == set(read_page_log(run_dir)[0]["content_sha256"].dropna())
+    )
+
+
+def test_a_log_cut_short_stops_retention_as_it_stops_the_build(tmp_path: Path) -> None:
+    run_dir = RunDir(tmp_path / "runs" / "r")
+    written(run_dir, [model("a.md")])
+    line = run_dir.page_log.read_text(encoding="utf-8")
+    run_dir.page_log.write_text(line + line[:25], encoding="utf-8")
+    with pytest.raises(ValueError, match=r"Unterminated|Expecting"):  # json's words, not Arrow's
+        body_hashes(run_dir)
