@@ -7,8 +7,8 @@ before each run, then copies the data directory and ages the copy to ``--runs`` 
 published price history gains the closed intervals, the change feed the ``price_changed``
 entries, and ``runs/`` the summaries that the runs before the base runs would have left, a
 hundredth of the models changing each time. One more change and one more refresh then runs
-on each copy (young and aged), ``--repeats`` times, each on a fresh copy; it reports their
-wall time, peak RSS, seconds per step and the data directory's size.
+on each copy (young and aged), ``--repeats`` times, each on a fresh copy, the two in turn; it
+reports their wall time, peak RSS, seconds per step and the data directory's size.
 
 ``--code DIR`` runs the measured refreshes with the ``modelcat`` and ``transforms`` of
 another checkout (a worktree of an older commit, say), to compare designs on the same data.
@@ -29,6 +29,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -42,9 +43,11 @@ from modelcat.demo.mirror import MirrorServer
 from transforms.contract.layout import DataDir
 from transforms.contract.tables import CHANGES, PRICE_HISTORY
 from transforms.publish import catalog_file
+from transforms.publish.history_rows import BATCH_ROWS
 
 RUN_EVERY = timedelta(hours=4)
 CHANGING = 0.01  # the share of models whose prices change before each run
+HISTORY_FILE: dict[str, Any] = {"compression": "zstd", "row_group_size": BATCH_ROWS}
 
 
 def run_id(moment: datetime) -> str:
@@ -90,7 +93,8 @@ def age(root: Path, runs: int) -> dict[str, int]:
     closed_rows = closed_rows.sort_by([("valid_to", "ascending"), *by_key])
     open_rows = history.filter(pc.is_null(history["valid_to"])).sort_by(by_key)
     history = pa.concat_tables([closed_rows, open_rows])
-    pq.write_table(history, snapshot.table("price_history"), compression="zstd")
+    # In the row groups every run writes history in (``write_history``).
+    pq.write_table(history, snapshot.table("price_history"), **HISTORY_FILE)
 
     feed = pq.read_table(snapshot.table("changes"))
     text = pc.cast(past["usd_per_mtok"], pa.string())
@@ -110,7 +114,7 @@ def age(root: Path, runs: int) -> dict[str, int]:
     }
     entries = pa.table({c: changed[c] for c in CHANGES.names}).cast(feed.schema)
     entries = entries.sort_by([("observed_at", "ascending")])
-    pq.write_table(pa.concat_tables([entries, feed]), snapshot.table("changes"), compression="zstd")
+    pq.write_table(pa.concat_tables([entries, feed]), snapshot.table("changes"), **HISTORY_FILE)
     catalog_file.commit(data_dir, snapshot)
 
     template = json.loads((data_dir.runs / own[0] / "summary.json").read_text())
@@ -193,20 +197,23 @@ def main() -> None:
                 print(json.dumps({"aged_to_runs": args.runs, "rows_added": added}), flush=True)
             mirror, _ = mutate(mirror, seed=args.base + 1, change_prices=args.pages // 100)
             write(mirror, site)
-            results = {}
-            for label, source in (("young", young), ("aged", aged)):
-                figures = []
-                for _ in range(args.repeats):
+            figures: dict[str, list[dict]] = {"young": [], "aged": []}
+            # Young and aged take turns: this machine's speed drifts over minutes.
+            for _ in range(args.repeats):
+                for label, source in (("young", young), ("aged", aged)):
                     trial = work / f"{label}-trial"
                     shutil.rmtree(trial, ignore_errors=True)
                     shutil.copytree(source, trial, symlinks=True)
-                    figures.append(refresh(url, trial, args.code))
-                    figures[-1]["disk_mb"] = round(sum(disk(trial).values()) / 1e6, 1)
-                    print(json.dumps({label: figures[-1]}), flush=True)
-                results[label] = {
-                    key: statistics.median(f[key] for f in figures)
+                    figures[label].append(refresh(url, trial, args.code))
+                    figures[label][-1]["disk_mb"] = round(sum(disk(trial).values()) / 1e6, 1)
+                    print(json.dumps({label: figures[label][-1]}), flush=True)
+            results = {
+                label: {
+                    key: statistics.median(f[key] for f in runs)
                     for key in ("wall_seconds", "peak_rss_mb", "disk_mb")
                 }
+                for label, runs in figures.items()
+            }
         young_run, aged_run = results["young"], results["aged"]
         print(f"\nthe run after {args.base} runs, then after {args.runs} (medians):")
         for key in ("wall_seconds", "peak_rss_mb", "disk_mb"):

@@ -5,10 +5,11 @@ A row is closed once its ``CLOSED_BY`` column is set (an interval's end; a chang
 feed is closed from the moment it is observed). A history file holds its rows in the order
 they closed, then the open ones: the closed rows it carried over, those the run closed (by
 key), then the open rows (by key). A run reads only the open rows of the previous snapshot's
-history (``split``) and advances them in pandas; the snapshot it publishes streams the
-previous closed rows over, a batch at a time, and appends the rows the run wrote
-(``write_history``). So a run's memory and its pandas work depend on what the catalog holds
-now, not on how many years of history lie behind it.
+history (``split``) and advances them in pandas; the snapshot it publishes copies the previous
+file's full row groups of closed rows as they are (``parquet_append``) and writes the rest
+of the closed rows and the rows the run wrote after them (``write_history``). So a run's
+memory, its pandas work and what it writes depend on what the catalog holds now, not on
+how many years of history lie behind it.
 
 A snapshot the catalog has moved past keeps only its open rows (``NAME.open.parquet``,
 ``transforms.publish.shared_history``): its closed rows are then those of the published
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 
 from transforms.contract.layout import Snapshot
 from transforms.contract.tables import HISTORY_TABLES, TABLES
+from transforms.publish.parquet_append import CannotAppend, append_row_groups
 
 # The column that is NULL while a row may still change, and says when it stopped once set.
 CLOSED_BY = {
@@ -187,12 +189,70 @@ def _thinned(part: Path, name: str, published: Snapshot | None) -> tuple[pa.Tabl
 
 def write_history(appended: Appended, path: Path) -> None:
     """Write a history table: the closed rows carried over, then the run's rows that are
-    closed, then the open ones (each in the order given), in row groups of ``BATCH_ROWS``."""
+    closed, then the open ones (each in the order given), in row groups of ``BATCH_ROWS``.
+
+    The carried rows' full row groups are copied from the file they come from as they are
+    (``parquet_append``): a run writes again less than a row group of what it carries,
+    however many years of history lie behind it. A file that does not allow it is written
+    whole."""
     schema = TABLES[appended.closed.name].arrow_schema
-    batches = chain(appended.closed.batches(), appended.written_rows().to_batches())
+    written = appended.written_rows().to_batches()
+    copied = _copied(appended.closed)
+    if copied is not None:
+        with pq.ParquetFile(appended.closed.source) as source:
+            rest = source.read_row_groups(copied.rest, schema.names)
+        rest = rest.slice(0, copied.rest_rows).cast(schema)
+        tail = path.with_name(f".{path.name}.tail")
+        try:
+            _write_groups(chain(rest.to_batches(), written), schema, tail)
+            append_row_groups(appended.closed.source, copied.groups, tail, path)
+            if pq.read_metadata(path).num_rows == copied.rows + sum(b.num_rows for b in written):
+                return
+        except (CannotAppend, pa.ArrowException):
+            pass  # written whole below
+        finally:
+            tail.unlink(missing_ok=True)
+    _write_groups(chain(appended.closed.batches(), written), schema, path)
+
+
+def _write_groups(batches: Iterable[pa.RecordBatch], schema: pa.Schema, path: Path) -> None:
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         for group in regrouped(batches, schema):
             writer.write_table(group)
+
+
+@dataclass(frozen=True)
+class _Copied:
+    """How a file's closed rows are carried over: its first ``groups`` row groups (full, and
+    all closed) copied as they are, then the first ``rest_rows`` rows of the row groups
+    ``rest``, written again; ``rows`` in all."""
+
+    groups: int
+    rest: list[int]
+    rest_rows: int
+    rows: int
+
+
+def _copied(closed: Closed) -> _Copied | None:
+    """None when nothing can be copied: no full row group of closed rows comes first, the
+    closed rows are not first, or only some of them are carried (``until``)."""
+    if closed.until is not None:
+        return None
+    with pq.ParquetFile(closed.source) as source:
+        ends = source.read(columns=[CLOSED_BY[closed.name]])[CLOSED_BY[closed.name]]
+        count = len(ends) - ends.null_count
+        if ends.slice(0, count).null_count:
+            return None
+        sizes = [source.metadata.row_group(i).num_rows for i in range(source.num_row_groups)]
+    groups = rows = 0
+    while groups < len(sizes) and sizes[groups] == BATCH_ROWS and rows + BATCH_ROWS <= count:
+        groups, rows = groups + 1, rows + BATCH_ROWS
+    rest: list[int] = []
+    reach = rows
+    while reach < count:
+        rest.append(groups + len(rest))
+        reach += sizes[rest[-1]]
+    return _Copied(groups, rest, count - rows, count) if groups else None
 
 
 def regrouped(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.Table]:

@@ -262,14 +262,21 @@ def discrepancies(
     reference_models: pd.DataFrame, reference_prices: pd.DataFrame, ours: dict[str, pd.DataFrame]
 ) -> pd.DataFrame:
     """Every linked entry's value that differs from ours: limits and prices, tier by tier."""
-    models = ours[TableName.MODELS].drop_duplicates("model_id")
+    # Only models an entry is linked to are compared: the others cost no rows in Python.
+    linked_ids = set(reference_models["model_id"].dropna())
+    linked_ids |= set(reference_prices["model_id"].dropna())
+
+    def linked_to(name: str) -> pd.DataFrame:
+        return ours[name][ours[name]["model_id"].isin(linked_ids)]
+
+    models = linked_to(TableName.MODELS).drop_duplicates("model_id")
     family: dict[str, Any] = {}
     limits: dict[str, dict[str, Any]] = {}
     for model in _records(models, ["model_id", "provider_family_key", *LIMIT_FIELDS]):
         family[model["model_id"]] = model["provider_family_key"]
         limits[model["model_id"]] = model
     prices: dict[tuple[str, str, int], set[Decimal]] = defaultdict(set)
-    for row in _records(ours[TableName.OFFICIAL_PRICES]):
+    for row in _records(linked_to(TableName.OFFICIAL_PRICES)):
         if _known(row["usd_per_mtok"]) and _known(row["tier_min_tokens"]):
             cell = (row["model_id"], row["metric"], int(row["tier_min_tokens"]))
             prices[cell].add(row["usd_per_mtok"])
@@ -277,7 +284,7 @@ def discrepancies(
     # the catalog means is not known, so neither is compared.
     official = {cell: next(iter(found)) for cell, found in prices.items() if len(found) == 1}
     offers: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in _records(ours[TableName.PROVIDER_OFFERS]):
+    for row in _records(linked_to(TableName.PROVIDER_OFFERS)):
         offers.setdefault((row["model_id"], row["provider_key"]), []).append(row)
 
     def scope(row: dict[str, Any]) -> dict[str, Any] | bool | None:

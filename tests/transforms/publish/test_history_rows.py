@@ -14,6 +14,7 @@ import tempfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from unittest.mock import patch
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -73,17 +74,23 @@ def a_run(draw: st.DrawFn):
 
 @pytest.mark.slow  # two histories advanced in pandas per run, for every example
 @settings(max_examples=25, deadline=None)
-@given(st.lists(a_run(), min_size=1, max_size=len(RUNS)))
-def test_carrying_closed_rows_over_gives_the_whole_history(runs) -> None:
+@given(st.lists(a_run(), min_size=1, max_size=len(RUNS)), st.sampled_from([1, 2, 3, 65_536]))
+def test_carrying_closed_rows_over_gives_the_whole_history(runs, group_rows: int) -> None:
+    """Each run's file is written from the one before it, as publishing does; in small row
+    groups the closed rows' full groups are copied from it (``parquet_append``)."""
     whole = Catalog()
     tables = {name: whole.tables[name] for name in HISTORY_TABLES}
-    with tempfile.TemporaryDirectory() as scratch:
+    files: dict[str, Path] = {}
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        patch.object(history_rows, "BATCH_ROWS", group_rows),
+    ):
         for step, (seen, run) in enumerate(zip(runs, RUNS, strict=False)):
             whole.run(seen)
-            files = {}
             for name in HISTORY_TABLES:  # the previous snapshot's files
-                files[name] = Path(scratch) / f"{step}-{name}.parquet"
-                pq.write_table(to_arrow(tables[name], TABLES[name]), files[name])
+                if name not in files:
+                    files[name] = Path(scratch) / f"{step}-{name}.parquet"
+                    pq.write_table(to_arrow(tables[name], TABLES[name]), files[name])
             open_rows = {
                 name: to_frame(
                     pq.read_table(files[name], filters=pc.field(CLOSED_BY[name]).is_null())
@@ -114,7 +121,10 @@ def test_carrying_closed_rows_over_gives_the_whole_history(runs) -> None:
                 assert published.slice(0, carried.num_rows).equals(carried)
                 closed = pc.is_valid(published[CLOSED_BY[name]]).to_pylist()
                 assert closed == sorted(closed, reverse=True)
-                tables[name] = to_frame(published)
+                groups = pq.ParquetFile(written).metadata
+                sizes = [groups.row_group(i).num_rows for i in range(groups.num_row_groups)]
+                assert all(size == group_rows for size in sizes[:-1]), sizes
+                tables[name], files[name] = to_frame(published), written
 
 
 def by_key(table: pa.Table, name: str) -> pa.Table:
@@ -216,3 +226,56 @@ def test_open_rows_are_read_past_the_closed_ones(
         table = pq.read_table(path)
         expected = table.filter(pc.is_null(table["valid_to"]))
         assert history_rows.open_rows(path, "price_history").equals(expected), path
+
+
+def test_the_full_groups_of_closed_rows_are_copied_as_they_stand(
+    tmp_path: Path, prices: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's file begins with the bytes of the last one's full groups of closed rows; the
+    rest is written again, and the whole reads as the history written whole would."""
+    monkeypatch.setattr(history_rows, "BATCH_ROWS", 2)
+    runs = [
+        [interval("3", 3, 4, "s"), interval("4", 4, None, "s")],
+        [interval("4", 4, 5, "t"), interval("5", 5, None, "t")],
+        [interval("5", 5, 6, "u"), interval("6", 6, None, "u")],
+    ]
+    source = prices
+    for step, run in enumerate(runs):
+        rows = to_arrow(frame(PRICE_HISTORY, run), PRICE_HISTORY)
+        path = tmp_path / f"{step}.parquet"
+        write_history(Appended(Closed("price_history", source), rows), path)
+
+        before = pq.read_table(source)
+        carried = before.filter(pc.is_valid(before["valid_to"]))
+        assert pq.read_table(path).equals(
+            pa.concat_tables(
+                [carried, Appended(Closed("price_history", source), rows).written_rows()]
+            )
+        )
+        metadata = pq.ParquetFile(path).metadata
+        sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        assert sizes == [2] * (sum(sizes) // 2) + ([1] if sum(sizes) % 2 else [])
+        full = carried.num_rows // 2  # groups of closed rows only, in the file before
+        if step and full:
+            last = pq.ParquetFile(source).metadata.row_group(full - 1)
+            end = max(
+                (c.dictionary_page_offset or c.data_page_offset) + c.total_compressed_size
+                for c in (last.column(i) for i in range(last.num_columns))
+            )
+            assert path.read_bytes()[:end] == source.read_bytes()[:end], step
+        source = path
+
+
+def test_a_file_whose_closed_rows_are_not_first_is_written_whole(
+    tmp_path: Path, prices: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_rows, "BATCH_ROWS", 1)
+    open_first = tmp_path / "open-first.parquet"
+    by_price = pq.read_table(prices).sort_by([("usd_per_mtok", "descending")])
+    pq.write_table(by_price, open_first, row_group_size=1)  # full groups, the first one open
+    rows = to_arrow(frame(PRICE_HISTORY, [interval("4", 4, None, "s")]), PRICE_HISTORY)
+    for source in (open_first, prices):
+        path = tmp_path / f"from-{source.name}"
+        write_history(Appended(Closed("price_history", source), rows), path)
+        usd = [str(v.normalize()) for v in pq.read_table(path)["usd_per_mtok"].to_pylist()]
+        assert usd == ["2", "1", "4"] if source == open_first else ["1", "2", "4"]
