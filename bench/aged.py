@@ -218,7 +218,14 @@ def main() -> None:
         print(f"\nthe run after {args.base} runs, then after {args.runs} (medians):")
         for key in ("wall_seconds", "peak_rss_mb", "disk_mb"):
             ratio = aged_run[key] / young_run[key]
-            print(f"  {key}: {young_run[key]} -> {aged_run[key]} ({ratio:.2f}x)")
+            # Each turn's own ratio cancels the drift between turns.
+            paired = statistics.median(
+                a[key] / y[key] for y, a in zip(figures["young"], figures["aged"], strict=True)
+            )
+            print(
+                f"  {key}: {young_run[key]} -> {aged_run[key]} ({ratio:.2f}x; "
+                f"turn by turn {paired:.2f}x)"
+            )
         code = args.code or "this checkout"
         print(f"  measured at {datetime.now(UTC):%Y-%m-%dT%H:%MZ}, code: {code}")
 
