@@ -158,15 +158,38 @@ def read_summaries(data_dir: DataDir) -> list[dict[str, Any]]:
     return summaries
 
 
+def published_runs(data_dir: DataDir, last: int) -> list[str]:
+    """The newest ``last`` runs whose summaries say they were published, oldest first: read
+    from the newest back, so that years of older runs cost nothing."""
+    found: list[str] = []
+    for run_dir in reversed(run_dirs(data_dir)):
+        if len(found) >= last:
+            break
+        summary = _read(run_dir.summary)
+        if summary is not None and summary["status"] == RunStatus.PUBLISHED:
+            found.append(summary["run_id"])
+    return found[::-1]
+
+
+def read_summary(run_dir: RunDir) -> dict[str, Any] | None:
+    """A run's summary; None when it is missing or cannot be read."""
+    return _read(run_dir.summary)
+
+
 def run_dirs(data_dir: DataDir) -> list[RunDir]:
     """Every run's directory, oldest first (a run id sorts in run order)."""
     try:
         entries = list(os.scandir(data_dir.runs))
     except FileNotFoundError:
         return []
-    # ``DirEntry.is_dir`` answers from the listing: no stat per run, of thousands.
-    names = sorted(e.name for e in entries if RUN_ID.fullmatch(e.name) and e.is_dir())
-    return [RunDir(data_dir.runs / name) for name in names]
+    # ``DirEntry`` answers from the listing, and its path is joined already: no stat and no
+    # path arithmetic per run, of thousands.
+    runs = sorted((e for e in entries if RUN_ID.fullmatch(e.name) and e.is_dir()), key=_name)
+    return [RunDir(Path(entry.path)) for entry in runs]
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def reconcile(data_dir: DataDir) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from modelcat.run.records import read_summaries, reconcile
+from modelcat.run.records import published_runs, read_summary, reconcile
 from transforms.contract.layout import DataDir, RunDir
 from transforms.contract.vocabulary import RunStatus
 from transforms.pages.archive import Validators
@@ -25,8 +25,7 @@ def recover(data_dir: DataDir, *, catalog_needed: bool = True) -> list[str]:
     Raises ``BrokenState`` if the catalog is past repair, unless not ``catalog_needed``
     (a rebuild, which makes the catalog anew).
     """
-    summaries = read_summaries(data_dir)
-    published = [s["run_id"] for s in summaries if s["status"] == RunStatus.PUBLISHED]
+    published = published_runs(data_dir, last=1)
     try:
         recovered = repair(data_dir, published[-1] if published else None)
     except BrokenState as broken:
@@ -40,11 +39,11 @@ def recover(data_dir: DataDir, *, catalog_needed: bool = True) -> list[str]:
 def remove_orphans(data_dir: DataDir) -> list[str]:
     """Remove the snapshots of runs that were not published (a full disk or a kill between
     writing a snapshot and committing it): nothing points at them, and they hold space."""
-    statuses = {s["run_id"]: s["status"] for s in read_summaries(data_dir)}
     current = data_dir.published_snapshot()
     removed = []
     for snapshot in list(data_dir.published_snapshots()):
-        status = statuses.get(snapshot.run_id)
+        summary = read_summary(data_dir.run(snapshot.run_id))
+        status = summary["status"] if summary and summary["run_id"] == snapshot.run_id else None
         is_current = current is not None and snapshot.path.resolve() == current.path
         if status in (None, RunStatus.PUBLISHED) or is_current:
             continue

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 
-from modelcat.run.records import read_summaries, run_dirs
+from modelcat.run.records import published_runs, run_dirs
 from transforms.contract.layout import DataDir
-from transforms.contract.vocabulary import RunStatus, TableName
+from transforms.contract.vocabulary import TableName
 from transforms.pages.archive import PageArchive
 from transforms.pages.log import body_hashes
 from transforms.publish.snapshot import discard
@@ -23,8 +24,9 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
     summaries (what the catalog's ``runs`` table is made of, and the evidence of anything
     set aside): an old run costs a summary's few kilobytes, not its page log.
     """
-    summaries = read_summaries(data_dir)
-    published = [s["run_id"] for s in summaries if s["status"] == RunStatus.PUBLISHED]
+    # Only the newest published runs matter: those kept and the one before them (older runs'
+    # directories are pruned by listing them below).
+    published = published_runs(data_dir, last=keep + 1 if keep > 0 else sys.maxsize)
     retained = published[-keep:] if keep > 0 else []
     base = published[-keep - 1 : -keep] if keep > 0 else []
     wanted: set[str] = set()
@@ -50,16 +52,17 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
             staged.unlink(missing_ok=True)
     oldest_kept = min([*retained, *base], default=None)
     removed["run_files"] = 0
+    prunable: set[str] = set()  # the same names in every run's directory
     for run_dir in run_dirs(data_dir):
         if oldest_kept is None or run_dir.run_id >= oldest_kept:
             break
+        prunable = prunable or {path.name for path in run_dir.pruned_by_keep()}
         # One listing per run, not a stat per file: years of runs are thousands of them.
         try:
-            present = set(os.listdir(run_dir.path))
+            present = prunable.intersection(os.listdir(run_dir.path))
         except FileNotFoundError:
             continue
-        for kept_only_while_rebuildable in run_dir.pruned_by_keep():
-            if kept_only_while_rebuildable.name in present:
-                kept_only_while_rebuildable.unlink()
-                removed["run_files"] += 1
+        for name in sorted(present):
+            (run_dir.path / name).unlink()
+            removed["run_files"] += 1
     return removed
