@@ -44,6 +44,7 @@ from transforms.contract.layout import DataDir
 from transforms.contract.tables import CHANGES, PRICE_HISTORY
 from transforms.publish import catalog_file
 from transforms.publish.history_rows import BATCH_ROWS
+from transforms.publish.parquet_append import record_hashes
 
 RUN_EVERY = timedelta(hours=4)
 CHANGING = 0.01  # the share of models whose prices change before each run
@@ -93,8 +94,9 @@ def age(root: Path, runs: int) -> dict[str, int]:
     closed_rows = closed_rows.sort_by([("valid_to", "ascending"), *by_key])
     open_rows = history.filter(pc.is_null(history["valid_to"])).sort_by(by_key)
     history = pa.concat_tables([closed_rows, open_rows])
-    # In the row groups every run writes history in (``write_history``).
+    # As every run writes history (``write_history``): in its row groups, their hashes noted.
     pq.write_table(history, snapshot.table("price_history"), **HISTORY_FILE)
+    record_hashes(snapshot.table("price_history"))
 
     feed = pq.read_table(snapshot.table("changes"))
     text = pc.cast(past["usd_per_mtok"], pa.string())
@@ -115,6 +117,7 @@ def age(root: Path, runs: int) -> dict[str, int]:
     entries = pa.table({c: changed[c] for c in CHANGES.names}).cast(feed.schema)
     entries = entries.sort_by([("observed_at", "ascending")])
     pq.write_table(pa.concat_tables([entries, feed]), snapshot.table("changes"), **HISTORY_FILE)
+    record_hashes(snapshot.table("changes"))
     catalog_file.commit(data_dir, snapshot)
 
     template = json.loads((data_dir.runs / own[0] / "summary.json").read_text())

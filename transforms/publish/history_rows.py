@@ -18,6 +18,7 @@ snapshot closed by the time stamped in that file, which come first there in the 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +31,7 @@ import pyarrow.parquet as pq
 
 from transforms.contract.layout import Snapshot
 from transforms.contract.tables import HISTORY_TABLES, TABLES
-from transforms.publish.parquet_append import CannotAppend, append_row_groups
+from transforms.publish.parquet_append import CannotAppend, append_row_groups, record_hashes
 
 # The column that is NULL while a row may still change, and says when it stopped once set.
 CLOSED_BY = {
@@ -219,6 +220,8 @@ def _write_groups(batches: Iterable[pa.RecordBatch], schema: pa.Schema, path: Pa
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         for group in regrouped(batches, schema):
             writer.write_table(group)
+    with contextlib.suppress(CannotAppend):  # then the next run writes its file whole
+        record_hashes(path)  # what lets the next run copy these row groups as they are
 
 
 @dataclass(frozen=True)

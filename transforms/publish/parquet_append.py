@@ -10,26 +10,35 @@ offsets moved to where their bytes now stand.
 A Parquet footer is a ``FileMetaData`` struct in Thrift's compact protocol. It is read here
 into a generic tree that keeps every field, known or not, and written back byte for byte as
 it was read (``encode(decode(b)) == b``), so only the fields named below change: row-group
-and column-chunk offsets, row-group ordinals and the file's row count. Anything this does not
+and column-chunk offsets, row-group ordinals, the file's row count and the row groups'
+hashes (below). Anything this does not
 expect (encryption, page indexes or bloom filters in the kept row groups, another schema)
 raises ``CannotAppend``, and the caller writes the file whole instead.
+
+Bytes copied without decoding must still be the bytes written. A file this appends to holds
+the SHA-256 of each row group's bytes in its footer (``HASHES``, put there by
+``record_hashes`` or by the append that wrote it); the kept row groups are copied only if
+their bytes still match. So a damaged file is never carried forward: written whole instead,
+it fails as loudly as it always did.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 MAGIC = b"PAR1"
+HASHES = b"modelcat.row_group_sha256"  # footer key: each row group's SHA-256, comma-separated
 # Compact protocol type codes (fields and elements share them; a field's bool is its type).
 _TRUE, _FALSE, _I8, _I16, _I32, _I64, _DOUBLE, _BINARY = 1, 2, 3, 4, 5, 6, 7, 8
 _LIST, _SET, _MAP, _STRUCT, _UUID = 9, 10, 11, 12, 13
 _BOOL_ELEMENT = 2  # a bool in a list, set or map: one byte
 
 # Field ids of parquet.thrift that this changes.
-_FILE_NUM_ROWS, _FILE_SCHEMA, _FILE_ROW_GROUPS = 3, 2, 4
+_FILE_NUM_ROWS, _FILE_SCHEMA, _FILE_ROW_GROUPS, _FILE_KEY_VALUES = 3, 2, 4, 5
 _FILE_ENCRYPTION = (8, 9)  # encryption_algorithm, footer_signing_key_metadata
 _GROUP_COLUMNS, _GROUP_NUM_ROWS, _GROUP_FILE_OFFSET, _GROUP_ORDINAL = 1, 3, 5, 7
 _CHUNK_FILE_PATH, _CHUNK_FILE_OFFSET, _CHUNK_META = 1, 2, 3
@@ -270,10 +279,24 @@ def read_footer(path: Path) -> tuple[Struct, int]:
         return decode(file.read(length)), size - 8 - length
 
 
+def record_hashes(path: Path) -> None:
+    """Put the SHA-256 of each row group's bytes into the footer of a Parquet file just
+    written, so that the next append can trust the bytes it copies from it."""
+    metadata, footer_at = read_footer(path)
+    with path.open("rb+") as file:
+        groups = _row_groups(metadata).items
+        digests = [_digest(file, _group_range(_struct_of(group))) for group in groups]
+        _set_hashes(metadata, digests)
+        file.seek(footer_at)
+        file.truncate()
+        _write_footer(file, metadata)
+
+
 def append_row_groups(source: Path, keep: int, tail: Path, destination: Path) -> None:
     """Write ``destination``: the first ``keep`` row groups of ``source`` as their bytes stand,
-    then every row group of ``tail``, a Parquet file in the same schema. Raises
-    ``CannotAppend`` (nothing is written) when the files do not allow it."""
+    then every row group of ``tail``, a Parquet file in the same schema; both with their row
+    groups' hashes recorded. Raises ``CannotAppend`` (nothing is left written) when the files
+    do not allow it or a kept row group's bytes no longer match their hash."""
     kept, _ = read_footer(source)
     added, added_footer = read_footer(tail)
     for metadata in (kept, added):
@@ -284,11 +307,17 @@ def append_row_groups(source: Path, keep: int, tail: Path, destination: Path) ->
     groups = _row_groups(kept)
     if not 0 <= keep <= len(groups.items):
         raise CannotAppend(f"the file has {len(groups.items)} row groups, not {keep}")
-    copied = groups.items[:keep]
-    end = max((_chunk_end(chunk) for group in copied for chunk in _columns(group)), default=4)
+    copied = [_struct_of(group) for group in groups.items[:keep]]
+    ranges = [_group_range(group) for group in copied]
+    end = len(MAGIC)
+    for start, size in ranges:
+        if start != end:
+            raise CannotAppend("the kept row groups do not follow one another")
+        end = start + size
+    digests = [*_hashes(kept)[:keep], *_hashes(added)]
     shift = end - len(MAGIC)  # the tail's bytes after its magic go where the copy ends
     appended = _row_groups(added)
-    merged = [*map(_struct_of, copied), *(_moved(group, shift) for group in appended.items)]
+    merged = [*copied, *(_moved(group, shift) for group in appended.items)]
     for ordinal, group in enumerate(merged):
         if group.has(_GROUP_ORDINAL):
             if ordinal > 0x7FFF:
@@ -296,16 +325,59 @@ def append_row_groups(source: Path, keep: int, tail: Path, destination: Path) ->
             group.set(_GROUP_ORDINAL, ordinal)
     appended.items = list(merged)
     added.set(_FILE_NUM_ROWS, sum(_int(group.get(_GROUP_NUM_ROWS)) for group in merged))
-    footer = encode(added)
+    _set_hashes(added, digests)
     try:
         with source.open("rb") as old, tail.open("rb") as new, destination.open("wb") as out:
-            _copy(old, out, end)
+            out.write(MAGIC)
+            for (start, size), digest in zip(ranges, digests, strict=False):
+                old.seek(start)
+                data = old.read(size)
+                if hashlib.sha256(data).hexdigest() != digest:
+                    raise CannotAppend("a row group to copy no longer matches its hash: damaged")
+                out.write(data)
             new.seek(len(MAGIC))
             _copy(new, out, added_footer - len(MAGIC))
-            out.write(footer + len(footer).to_bytes(4, "little") + MAGIC)
+            _write_footer(out, added)
     except CannotAppend:
         destination.unlink()
         raise
+
+
+def _write_footer(out: BinaryIO, metadata: Struct) -> None:
+    footer = encode(metadata)
+    out.write(footer + len(footer).to_bytes(4, "little") + MAGIC)
+
+
+def _digest(file: BinaryIO, where: tuple[int, int]) -> str:
+    file.seek(where[0])
+    data = file.read(where[1])
+    if len(data) != where[1]:
+        raise CannotAppend("a Parquet file is shorter than its footer says")
+    return hashlib.sha256(data).hexdigest()
+
+
+def _hashes(metadata: Struct) -> list[str]:
+    """The row groups' recorded hashes, one per row group."""
+    pairs = metadata.get(_FILE_KEY_VALUES)
+    for pair in pairs.items if isinstance(pairs, List) else []:
+        value = pair.get(2) if isinstance(pair, Struct) and pair.get(1) == HASHES else None
+        if isinstance(value, bytes):
+            digests = value.decode("ascii", "replace").split(",")
+            if len(digests) == len(_row_groups(metadata).items):
+                return digests
+    raise CannotAppend("the file records no hashes of its row groups")
+
+
+def _set_hashes(metadata: Struct, digests: list[str]) -> None:
+    value = ",".join(digests).encode()
+    pairs = metadata.get(_FILE_KEY_VALUES)
+    if not isinstance(pairs, List):
+        pairs = List(_STRUCT, [])
+        at = next((i for i, f in enumerate(metadata.fields) if f[0] > _FILE_KEY_VALUES), None)
+        metadata.fields.insert(len(metadata.fields) if at is None else at, (5, _LIST, pairs))
+    pairs.items = [
+        pair for pair in pairs.items if not (isinstance(pair, Struct) and pair.get(1) == HASHES)
+    ] + [Struct([(1, _BINARY, HASHES), (2, _BINARY, value)])]
 
 
 def _copy(source: BinaryIO, out: BinaryIO, size: int) -> None:
@@ -351,16 +423,27 @@ def _meta(chunk: Struct) -> Struct:
     return meta
 
 
-def _chunk_end(chunk: Struct) -> int:
-    """Where a kept column chunk's bytes end; it must hold all its bytes within them."""
-    meta = _meta(chunk)
-    if any(chunk.has(f) for f in _CHUNK_INDEXES) or meta.has(_META_BLOOM_FILTER):
-        raise CannotAppend("a kept row group has page indexes or bloom filters")
-    pages = [meta.get(f) for f in (_META_DICTIONARY_PAGE, _META_DATA_PAGE) if meta.has(f)]
-    start = min(map(_int, pages), default=0)
-    if start < len(MAGIC):
-        raise CannotAppend("a column chunk's pages start before the file's data")
-    return start + _int(meta.get(_META_COMPRESSED_SIZE))
+def _group_range(group: Struct) -> tuple[int, int]:
+    """Where a row group's bytes start, and how many there are: its column chunks, one after
+    another, holding all their bytes (no page index or bloom filter elsewhere)."""
+    at = None
+    size = 0
+    for chunk in _columns(group):
+        meta = _meta(chunk)
+        if any(chunk.has(f) for f in _CHUNK_INDEXES) or meta.has(_META_BLOOM_FILTER):
+            raise CannotAppend("a row group has page indexes or bloom filters")
+        length = _int(meta.get(_META_COMPRESSED_SIZE))
+        if not length:  # a column of an empty row group may have no page at all
+            continue
+        pages = [_int(meta.get(f)) for f in (_META_DICTIONARY_PAGE, _META_DATA_PAGE) if meta.has(f)]
+        start = min((page for page in pages if page), default=0)  # 0: none (an empty group)
+        if start < len(MAGIC) or (at is not None and start != at + size):
+            raise CannotAppend("a row group's column chunks do not follow one another")
+        at = start if at is None else at
+        size += length
+    if at is None:
+        raise CannotAppend("a row group without pages")
+    return at, size
 
 
 def _moved(group: object, shift: int) -> Struct:
@@ -369,9 +452,7 @@ def _moved(group: object, shift: int) -> Struct:
     _add(group, _GROUP_FILE_OFFSET, shift)
     for chunk in _columns(group):
         meta = _meta(chunk)
-        if _int(chunk.get(_CHUNK_FILE_OFFSET) or 0):  # 0: not set (Arrow writes 0)
-            _add(chunk, _CHUNK_FILE_OFFSET, shift)
-        for field_id in _CHUNK_INDEXES:
+        for field_id in (_CHUNK_FILE_OFFSET, *_CHUNK_INDEXES):
             _add(chunk, field_id, shift)
         for field_id in (_META_DATA_PAGE, _META_INDEX_PAGE, _META_DICTIONARY_PAGE):
             _add(meta, field_id, shift)
@@ -380,7 +461,9 @@ def _moved(group: object, shift: int) -> Struct:
 
 
 def _add(value: Struct, field_id: int, shift: int) -> None:
-    if value.has(field_id):
+    """Move an offset; 0 stays: no offset in a file is 0 (its magic is there), so Arrow writes
+    0 for one it does not set (a column chunk's ``file_offset``, an empty group's pages)."""
+    if value.has(field_id) and _int(value.get(field_id)):
         value.set(field_id, _int(value.get(field_id)) + shift)
 
 

@@ -26,6 +26,7 @@ from transforms.publish.parquet_append import (
     decode,
     encode,
     read_footer,
+    record_hashes,
 )
 
 SCHEMA = pa.schema(
@@ -59,8 +60,13 @@ def rows(start: int, count: int) -> pa.Table:
     )
 
 
-def written(path: Path, table: pa.Table, group_rows: int, **options: object) -> Path:
+def written(
+    path: Path, table: pa.Table, group_rows: int, *, hashes: bool = True, **options: object
+) -> Path:
+    """``table`` written by Arrow, its row groups' hashes then recorded (unless not ``hashes``)."""
     pq.write_table(table, path, row_group_size=group_rows, compression="zstd", **options)
+    if hashes:
+        record_hashes(path)
     return path
 
 
@@ -84,7 +90,9 @@ WRITER_OPTIONS = st.fixed_dictionaries(
 @given(st.integers(0, 300), st.integers(1, 120), WRITER_OPTIONS)
 def test_a_footer_reads_and_writes_back_byte_for_byte(count: int, group_rows: int, options) -> None:
     with tempfile.TemporaryDirectory() as scratch:
-        path = written(Path(scratch) / "t.parquet", rows(0, count), group_rows, **options)
+        path = written(
+            Path(scratch) / "t.parquet", rows(0, count), group_rows, hashes=False, **options
+        )
         footer = footer_bytes(path)
         assert encode(decode(footer)) == footer
         metadata, start = read_footer(path)
@@ -183,8 +191,9 @@ def test_a_file_appended_to_again_and_again_stays_whole(tmp_path: Path) -> None:
             1,
             "schemas differ",
         ),
-        ({"write_page_index": True}, rows(0, 5), 1, "page indexes"),
+        ({"write_page_index": True, "hashes": False}, rows(0, 5), 1, "page indexes"),
         ({}, rows(0, 5), 99, "row groups, not 99"),
+        ({"hashes": False}, rows(0, 5), 1, "records no hashes"),
     ],
 )
 def test_what_cannot_be_appended_to_says_so_and_writes_nothing(
@@ -258,3 +267,41 @@ def test_nested_lists_past_any_footer_are_refused() -> None:
     deep = bytes([0x19]) * 200  # field 1, a list of one list of one list ...
     with pytest.raises(CannotAppend, match="nested too deeply"):
         decode(deep)
+
+
+@pytest.mark.parametrize("at", [0.0, 0.3, 0.7, 0.99])
+def test_a_damaged_page_is_never_copied(tmp_path: Path, at: float) -> None:
+    """One byte changed anywhere in the row groups to keep, page headers included: the copy
+    is refused (and the caller writes the file whole, decoding it, which fails or reads what
+    is there)."""
+    source = written(tmp_path / "s.parquet", rows(0, 300), 100)
+    column = pq.ParquetFile(source).metadata.row_group(1).column(6)
+    end = column.data_page_offset + column.total_compressed_size  # the second group's end
+    data = bytearray(source.read_bytes())
+    where = 4 + int((end - 4) * at)
+    data[where] ^= 0x01
+    source.write_bytes(bytes(data))
+    tail = written(tmp_path / "t.parquet", rows(0, 5), 10)
+    with pytest.raises(CannotAppend, match="no longer matches its hash"):
+        append_row_groups(source, 2, tail, tmp_path / "out.parquet")
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_recording_hashes_changes_the_footer_only(tmp_path: Path) -> None:
+    path = written(tmp_path / "t.parquet", rows(0, 250), 100, hashes=False)
+    before = path.read_bytes()
+    table = pq.read_table(path)
+    record_hashes(path)
+    after = path.read_bytes()
+    metadata = pq.ParquetFile(path).metadata
+    assert metadata.num_row_groups == 3
+    digests = metadata.metadata[b"modelcat.row_group_sha256"].decode().split(",")
+    assert len(digests) == 3
+    assert all(len(d) == 64 for d in digests)
+    assert pq.read_table(path).equals(table)
+    old_footer = len(before) - 8 - int.from_bytes(before[-8:-4], "little")
+    assert after[:old_footer] == before[:old_footer]  # the row groups are untouched
+    record_hashes(path)  # again: the same footer, one key
+    assert path.read_bytes() == after
+    with duckdb.connect() as con:
+        assert con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone() == (250,)
