@@ -127,8 +127,8 @@ def open_rows(path: Path, name: str, ends: pa.ChunkedArray | None = None) -> pa.
     with pq.ParquetFile(path) as source:
         if ends is None:
             ends = source.read(columns=[CLOSED_BY[name]])[CLOSED_BY[name]]
-        closed = len(ends) - ends.null_count
-        if ends.slice(0, closed).null_count:  # not closed rows first: filter them all
+        closed = closed_first(ends)
+        if closed is None:  # not closed rows first: filter them all
             return source.read().filter(pc.is_null(ends))
         if closed == len(ends):
             return source.schema_arrow.empty_table()
@@ -141,6 +141,13 @@ def open_rows(path: Path, name: str, ends: pa.ChunkedArray | None = None) -> pa.
                 skipped += rows
             start += rows
         return source.read_row_groups(groups).slice(closed - skipped)
+
+
+def closed_first(ends: pa.ChunkedArray) -> int | None:
+    """How many rows a history file's ``CLOSED_BY`` column ``ends`` marks closed, when they all
+    come before the open ones (as ``write_history`` writes them); None when they do not."""
+    closed = len(ends) - ends.null_count
+    return None if ends.slice(0, closed).null_count else closed
 
 
 def history_readable(snapshot: Snapshot, published: Snapshot | None) -> bool:
@@ -242,9 +249,8 @@ def _copied(closed: Closed) -> _Copied | None:
     if closed.until is not None:
         return None
     with pq.ParquetFile(closed.source) as source:
-        ends = source.read(columns=[CLOSED_BY[closed.name]])[CLOSED_BY[closed.name]]
-        count = len(ends) - ends.null_count
-        if ends.slice(0, count).null_count:
+        count = closed_first(source.read(columns=[CLOSED_BY[closed.name]])[CLOSED_BY[closed.name]])
+        if count is None:
             return None
         sizes = [source.metadata.row_group(i).num_rows for i in range(source.num_row_groups)]
     groups = rows = 0

@@ -34,6 +34,7 @@ from transforms.publish.history_rows import (
     CLOSED_BY,
     CLOSED_UNTIL,
     Closed,
+    closed_first,
     open_rows,
     read_batches,
     regrouped,
@@ -125,7 +126,7 @@ def _carried(
     theirs = pq.read_table(published, columns=[closed_by])[closed_by]
     later = theirs.slice(closed)
     return (
-        held.slice(0, closed).null_count == 0
+        closed_first(held) == closed
         and theirs.length() >= closed
         and theirs.slice(0, closed).equals(held.slice(0, closed))
         and not pc.any(pc.less_equal(later, pa.scalar(until, later.type))).as_py()
