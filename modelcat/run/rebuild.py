@@ -142,7 +142,7 @@ def _missing(data_dir: DataDir, run_id: str, archive: PageArchive) -> str | None
     lost = [
         page_key(url, sha)
         for url, sha in zip(url_column, model["content_sha256"], strict=True)
-        if not isinstance(sha, str) or not archive.path(sha).exists()
+        if not isinstance(sha, str) or not archive.holds(sha)
     ]
     own = data_dir.snapshot_of(run_id)
     if lost and own is not None and own.has("page_values"):

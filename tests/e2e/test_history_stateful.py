@@ -34,7 +34,9 @@ from modelcat.demo.mirror import MirrorHandler, MirrorServer
 from modelcat.run.rebuild import rebuild
 from modelcat.run.refresh import refresh
 from tests.support import history_site as site
+from tests.support.archive import frame_of, replace_frame
 from transforms.contract.layout import DataDir
+from transforms.pages.archive import PageArchive
 
 pytestmark = pytest.mark.slow  # a refresh per step: a minute of the site's life
 
@@ -449,10 +451,12 @@ class SiteLife(RuleBasedStateMachine):
     def rebuild_over_a_damaged_archive(self, data) -> None:
         """Re-deriving the last run with the same code changes nothing, even where our own
         disk lost or damaged archived bodies: not the tables, the feed or any past as-of."""
-        bodies = sorted(self.data.archive.glob("*/*.zst"))
+        bodies = sorted(PageArchive(self.data.archive).hashes())
         damaged = data.draw(st.lists(st.sampled_from(bodies), max_size=3, unique=True))
         for body in damaged:
-            body.write_bytes(data.draw(st.sampled_from([b"garbage", body.read_bytes()[:9]])))
+            frame = frame_of(self.data.archive, body)
+            damage = data.draw(st.sampled_from([b"garbage", frame[:9]]))
+            replace_frame(self.data.archive, body, damage)
         with duckdb.connect(str(self.data.catalog_file), read_only=True) as con:
             feed_before = bag(con.execute(f"SELECT {FEED} FROM changes").fetchall())
         (summary,) = rebuild(self.data)

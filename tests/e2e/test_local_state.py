@@ -21,6 +21,7 @@ import pytest
 from modelcat.demo import DEMO_MIRROR
 from modelcat.demo.mirror import MirrorHandler, MirrorServer
 from tests.support import current_tables, modelcat, query, refresh
+from tests.support.archive import damage, frame_of, replace_frame
 from tests.support.mirror import change_input_prices
 from transforms.build.plan import plan_build
 from transforms.contract.layout import DataDir
@@ -230,16 +231,15 @@ MODEL = "gpt-4.1-mini-2025-04-14"  # input price $0.8 on the page
 
 def forge(archive: PageArchive, sha256: str, edit: str) -> None:
     """Damage an archived body as a disk, a person or an attacker might."""
-    path = archive.path(sha256)
-    frame = path.read_bytes()
-    if edit == "edited page":  # a valid zstd frame of other bytes, under the same name
+    frame = frame_of(archive.root, sha256)
+    if edit == "edited page":  # a valid zstd frame of other bytes, under the same hash
         page = archive.get(sha256).replace(b"| Input Price | $0.8 |", b"| Input Price | $7.7 |")
         assert page != archive.get(sha256)
-        path.write_bytes(archive.codec.compress(page, asbytes=True))
+        replace_frame(archive.root, sha256, archive.codec.compress(page, asbytes=True))
     elif edit == "not zstd":
-        path.write_bytes(b"# not a zstd frame\n")
+        replace_frame(archive.root, sha256, b"# not a zstd frame\n")
     else:
-        path.write_bytes(frame[: len(frame) // 2])
+        replace_frame(archive.root, sha256, frame[: len(frame) // 2])
 
 
 @pytest.mark.parametrize("edit", ["edited page", "not zstd", "truncated"])
@@ -269,7 +269,7 @@ def test_a_lost_body_whose_published_values_are_gone_too_is_skipped(data_dir: Pa
     the page from: it is skipped, and said. (A lost snapshot is recovered from the catalog
     before a rebuild, so this plans without one.)"""
     sha256 = body_of(data_dir, MODEL)
-    (data_dir / "archive" / sha256[:2] / f"{sha256}.zst").unlink()
+    damage(data_dir / "archive", sha256, "missing")
     layout = DataDir(data_dir)
     runs_published = query(data_dir, "SELECT run_id FROM runs ORDER BY run_id")
     last, before = runs_published[-1][0], runs_published[-2][0]

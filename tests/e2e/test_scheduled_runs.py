@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -17,7 +16,9 @@ import pytest
 
 from modelcat.demo.mirror import MirrorServer
 from tests.support import FAST, current_tables, modelcat, query, refresh, wait_for
+from tests.support.archive import DAMAGE, damage
 from tests.support.mirror import change_input_prices, slow_pages
+from transforms.pages.archive import PageArchive
 
 HISTORY = {
     "model_history": "model_id, valid_from",
@@ -198,16 +199,9 @@ def test_rebuild_replays_runs_from_the_archive_without_the_network(
     assert "was not published" in unknown.stderr
 
 
-ARCHIVE_DAMAGE: dict[str, Callable[[Path], None]] = {
-    "garbage": lambda body: body.write_bytes(b"garbage"),
-    "truncated": lambda body: body.write_bytes(body.read_bytes()[: body.stat().st_size // 2]),
-    "missing": Path.unlink,
-}
-
-
-@pytest.mark.parametrize("damage", ARCHIVE_DAMAGE)
+@pytest.mark.parametrize("how", DAMAGE)
 def test_a_rebuild_over_damaged_archived_bodies_keeps_their_models(
-    mirror: Path, data_dir: Path, damage: str
+    mirror: Path, data_dir: Path, how: str
 ) -> None:
     """Our own disk losing a body is no news from the site: the model is not published as
     removed. The page's values are the ones its run published, and an issue says so."""
@@ -225,7 +219,7 @@ def test_a_rebuild_over_damaged_archived_bodies_keeps_their_models(
     bodies = {page["content_sha256"] for page in logged if page["final_url"] in pages}
     assert len(bodies) == 3  # the changed page's two bodies and the unchanged page's one
     for sha256 in bodies:
-        ARCHIVE_DAMAGE[damage](data_dir / "archive" / sha256[:2] / f"{sha256}.zst")
+        damage(data_dir / "archive", sha256, how)
 
     for replay in ([], ["--run", first_run]):
         rebuilt = modelcat("rebuild", *replay, "--data-dir", str(data_dir))
@@ -257,7 +251,7 @@ def test_keep_prunes_raw_pages_never_history(mirror: Path, data_dir: Path, keep:
     assert len(list((data_dir / "snapshots").iterdir())) == keep + 1
     assert history(data_dir)["price_history"][: len(past["price_history"])] != []
     assert len(history(data_dir)["changes"]) == len(past["changes"])
-    archived = len(list((data_dir / "archive").glob("*/*.zst")))
+    archived = len(set(PageArchive(data_dir / "archive").hashes()))
     assert 190 <= archived <= 190 + 2 * keep  # one body per page, plus the changed ones
     rebuilt = modelcat("rebuild", "--data-dir", str(data_dir))
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr

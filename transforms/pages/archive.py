@@ -1,10 +1,16 @@
 """What the crawler remembers between runs.
 
-- ``PageArchive``: every body fetched, once, as ``<root>/<sha[:2]>/<sha256>.zst`` (a plain
-  zstd frame: ``zstd -dc`` reads it). Which run and URL saw a body is in that run's
+- ``PageArchive``: every body fetched, once, zstd-compressed, in pack files
+  (``<root>/packs/*.pack``): each writer appends to a pack of its own, so a run adds one file,
+  not one per page. A pack is a sequence of records, each a fixed header (``MCB1``, the raw
+  SHA-256 of the body, the frame's length) and one plain zstd frame; it has no index, since
+  reading its headers again costs milliseconds. Which run and URL saw a body is in that run's
   ``pages.jsonl``; with the archive, any run can be rebuilt without the network. A body is
-  checked against its SHA-256 whenever it is read: a file that does not give back exactly
-  those bytes (damaged, truncated, replaced) is ``CorruptBody``, never a page.
+  checked against its SHA-256 whenever it is read: a record that does not give back exactly
+  those bytes (damaged, truncated, replaced) is ``CorruptBody``, never a page, and a pack
+  damaged mid-header ends there (what follows is not in the archive). Bodies archived one
+  file each by earlier versions (``<root>/<sha[:2]>/<sha256>.zst``) still read, and move into
+  a pack at the next ``prune``.
 - ``Validators``: for each URL, the ETag / Last-Modified it was served with and what its body
   held (hash, content type, links, parse problems), so that a 304 costs no parse at all. A
   store that cannot be read loads as what can be: see ``Validators.load``.
@@ -12,10 +18,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import secrets
+import struct
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -28,42 +38,102 @@ class CorruptBody(ValueError):
     """An archived body that does not read back as the bytes its hash names."""
 
 
+_RECORD = struct.Struct("<4s32sQ")  # magic, SHA-256 digest, frame length in bytes
+_MAGIC = b"MCB1"
+# Packs no bigger than this are merged by ``prune`` (a run's pack holds only what changed).
+_SMALL_PACK_BYTES = 4 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where one body's zstd frame lies: a record of a pack, or a whole file (``length`` -1)."""
+
+    path: Path
+    offset: int = 0
+    length: int = -1
+
+
+@dataclass(slots=True)
+class Pack:
+    """A pack file read back: its records' places by hash, in order, and whether the file
+    ends exactly after the last one (not, after a crash mid-write or damage)."""
+
+    path: Path
+    records: list[tuple[str, Place]]
+    size: int
+    whole: bool
+
+
+def pack_record(sha256: str, frame: bytes) -> bytes:
+    """One pack record: its header, then the frame."""
+    return _RECORD.pack(_MAGIC, bytes.fromhex(sha256), len(frame)) + frame
+
+
+def read_pack(path: Path) -> Pack:
+    """The records of a pack, up to the first that is not whole (an unfinished or damaged
+    tail ends the pack: nothing after a bad header can be placed)."""
+    records: list[tuple[str, Place]] = []
+    with path.open("rb") as pack:
+        size = os.fstat(pack.fileno()).st_size
+        offset = 0
+        while offset + _RECORD.size <= size:
+            pack.seek(offset)
+            magic, digest, length = _RECORD.unpack(pack.read(_RECORD.size))
+            start = offset + _RECORD.size
+            if magic != _MAGIC or start + length > size:
+                break
+            records.append((digest.hex(), Place(path, start, length)))
+            offset = start + length
+    return Pack(path, records, size, whole=offset == size)
+
+
 class PageArchive:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.packs = self.root / "packs"
         self.codec = pa.Codec("zstd")
-        self.made: set[Path] = set()
-
-    def path(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / f"{sha256}.zst"
+        self._places: dict[str, list[Place]] | None = None  # read at first use
+        self._pack: Path | None = None  # this writer's own pack, made at its first put
 
     def put(self, sha256: str, body: bytes) -> None:
         """Store a body under its hash; a body already stored intact is not written again."""
-        path = self.path(sha256)
-        if path.exists() and self.intact(sha256):
+        if self.intact(sha256):
             return
-        if path.parent not in self.made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.made.add(path.parent)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
+        if self._pack is None:
+            self._pack = self._new_pack()
         # One-shot compression is ~10x cheaper per page than a compressed stream.
-        partial.write_bytes(self.codec.compress(body, asbytes=True))
-        os.replace(partial, path)  # a crash never leaves a truncated body under a real name
+        frame = self.codec.compress(body, asbytes=True)
+        record = pack_record(sha256, frame)
+        descriptor = os.open(self._pack, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            offset = os.fstat(descriptor).st_size
+            written = 0
+            while written < len(record):  # a crash mid-record leaves a tail that reads as none
+                written += os.write(descriptor, record[written:])
+        finally:
+            os.close(descriptor)
+        place = Place(self._pack, offset + _RECORD.size, len(frame))
+        self._index().setdefault(sha256, []).insert(0, place)
 
     def get(self, sha256: str) -> bytes:
         """The body stored under ``sha256``, verified against it.
 
-        Raises ``FileNotFoundError`` if there is none and ``CorruptBody`` if the file does
-        not decompress to bytes with that hash.
+        Raises ``FileNotFoundError`` if there is none and ``CorruptBody`` if no stored copy
+        decompresses to bytes with that hash.
         """
-        frame = self.path(sha256).read_bytes()
-        try:
-            body = self._decompress(frame)
-        except (OSError, ValueError, pa.ArrowException) as error:
-            raise CorruptBody(f"archived body {sha256[:12]}… is damaged: {error}") from None
-        if hashlib.sha256(body).hexdigest() != sha256:
-            raise CorruptBody(f"archived body {sha256[:12]}… does not match its SHA-256")
-        return body
+        places = self._index().get(sha256)
+        if not places:
+            raise FileNotFoundError(f"no archived body {sha256[:12]}…")
+        failure: OSError | CorruptBody | None = None
+        for place in places:
+            try:
+                return self._read(place, sha256)
+            except CorruptBody as error:
+                failure = error
+            except OSError as error:  # gone since the packs were read (pruned, deleted)
+                failure = failure or error
+        assert failure is not None
+        raise failure
 
     def intact(self, sha256: str) -> bool:
         """Whether the archive can give back the body ``sha256``, byte for byte."""
@@ -72,6 +142,129 @@ class PageArchive:
         except (FileNotFoundError, CorruptBody):
             return False
         return True
+
+    def holds(self, sha256: str) -> bool:
+        """Whether the archive has a copy of the body ``sha256`` (unverified: see ``intact``)."""
+        return sha256 in self._index()
+
+    def hashes(self) -> Iterator[str]:
+        yield from self._index()
+
+    def prune(self, keep: Iterable[str]) -> int:
+        """Delete every body not in ``keep``; returns how many were deleted.
+
+        A pack stays as it is while it holds only bodies kept, each once, intact to its end.
+        The others are rewritten, with small packs merged (a run's own pack holds only what
+        changed) and bodies still in files of their own, into one new pack of the kept bodies
+        that read back intact; the new pack is whole under its name before anything it
+        replaces is deleted, so a crash costs a duplicate, never a body.
+        """
+        wanted = set(keep)
+        packs = [read_pack(path) for path in sorted(self.packs.glob("*.pack"))]
+        loose = dict(self._loose())
+        stored = {sha for pack in packs for sha, _ in pack.records} | set(loose)
+        kept: set[str] = set()
+
+        def clean(pack: Pack) -> bool:
+            hashes = [sha for sha, _ in pack.records]
+            return (
+                pack.whole
+                and len(set(hashes)) == len(hashes)
+                and wanted.issuperset(hashes)
+                and kept.isdisjoint(hashes)
+            )
+
+        rewrite: list[Pack] = []
+        small: list[Pack] = []
+        for pack in packs:
+            if pack.size <= _SMALL_PACK_BYTES:
+                small.append(pack)
+            elif clean(pack):
+                kept.update(sha for sha, _ in pack.records)
+            else:
+                rewrite.append(pack)
+        if len(small) == 1 and not rewrite and not loose and clean(small[0]):
+            small = []  # a lone small pack with nothing to drop stays as it is
+        rewrite += small
+        places = [place for pack in rewrite for place in pack.records]
+        places += [(sha, Place(path)) for sha, path in loose.items()]
+        carried: dict[str, bytes] = {}
+        for sha256, place in places:
+            if sha256 in wanted and sha256 not in kept and sha256 not in carried:
+                try:
+                    frame = self._frame(place)
+                    self._check(frame, place, sha256)
+                except (OSError, CorruptBody):
+                    continue  # damaged: another copy may read, else a refresh fetches it again
+                carried[sha256] = frame
+        if carried:
+            self._write_pack(carried)
+        for pack in rewrite:
+            pack.path.unlink()
+        for path in loose.values():
+            path.unlink()
+        for directory in {path.parent for path in loose.values()}:
+            with contextlib.suppress(OSError):  # something else lives there: not ours
+                directory.rmdir()
+        self._places = None
+        return len(stored - wanted)
+
+    def _write_pack(self, frames: dict[str, bytes]) -> None:
+        path = self._new_pack()
+        partial = path.with_suffix(".partial")
+        with partial.open("wb") as pack:
+            for sha256, frame in frames.items():
+                pack.write(pack_record(sha256, frame))
+            pack.flush()
+            os.fsync(pack.fileno())
+        os.replace(partial, path)
+
+    def _new_pack(self) -> Path:
+        self.packs.mkdir(parents=True, exist_ok=True)
+        # A name no other writer takes; the time only orders packs for a reader.
+        return self.packs / f"{time.time_ns()}-{os.getpid()}-{secrets.token_hex(4)}.pack"
+
+    def _index(self) -> dict[str, list[Place]]:
+        if self._places is None:
+            places: dict[str, list[Place]] = {}
+            # Newest first: a body archived again after damage is read before the old copy.
+            for path in sorted(self.packs.glob("*.pack"), reverse=True):
+                try:
+                    pack = read_pack(path)
+                except FileNotFoundError:  # pruned while listed
+                    continue
+                for sha256, place in pack.records:
+                    places.setdefault(sha256, []).append(place)
+            for sha256, path in self._loose():
+                places.setdefault(sha256, []).append(Place(path))
+            self._places = places
+        return self._places
+
+    def _loose(self) -> Iterator[tuple[str, Path]]:
+        """Bodies in files of their own, as versions before packs stored them."""
+        for path in self.root.glob("??/*.zst"):
+            yield path.name.removesuffix(".zst"), path
+
+    def _frame(self, place: Place) -> bytes:
+        if place.length < 0:
+            return place.path.read_bytes()
+        with place.path.open("rb", buffering=0) as pack:
+            return os.pread(pack.fileno(), place.length, place.offset)
+
+    def _read(self, place: Place, sha256: str) -> bytes:
+        return self._check(self._frame(place), place, sha256)
+
+    def _check(self, frame: bytes, place: Place, sha256: str) -> bytes:
+        """The body ``frame`` holds, if it is the body ``sha256`` names."""
+        if place.length >= 0 and len(frame) != place.length:
+            raise CorruptBody(f"archived body {sha256[:12]}… is damaged: its pack is cut short")
+        try:
+            body = self._decompress(frame)
+        except (OSError, ValueError, pa.ArrowException) as error:
+            raise CorruptBody(f"archived body {sha256[:12]}… is damaged: {error}") from None
+        if hashlib.sha256(body).hexdigest() != sha256:
+            raise CorruptBody(f"archived body {sha256[:12]}… does not match its SHA-256")
+        return body
 
     def _decompress(self, frame: bytes) -> bytes:
         size = _content_size(frame)
@@ -82,20 +275,6 @@ class PageArchive:
             raise ValueError(f"its header claims {size} bytes")
         # One shot, into a buffer of the recorded size: about half the cost of a stream.
         return self.codec.decompress(frame, decompressed_size=size, asbytes=True)
-
-    def hashes(self) -> Iterator[str]:
-        for path in self.root.glob("??/*.zst"):
-            yield path.name.removesuffix(".zst")
-
-    def prune(self, keep: Iterable[str]) -> int:
-        """Delete every body not in ``keep``; returns how many were deleted."""
-        wanted = set(keep)
-        deleted = 0
-        for sha256 in list(self.hashes()):
-            if sha256 not in wanted:
-                self.path(sha256).unlink()
-                deleted += 1
-        return deleted
 
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"

@@ -106,7 +106,7 @@ class Stager:
             for url, entry in self.known.entries.items()
             if url not in self.seen.entries
             and self.archive is not None
-            and self.archive.path(entry.content_sha256).exists()
+            and self.archive.holds(entry.content_sha256)
         }
         self.validators_file.parent.mkdir(parents=True, exist_ok=True)
         Validators(still_known | self.seen.entries).save(self.validators_file)

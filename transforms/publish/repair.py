@@ -44,7 +44,7 @@ def repair(data_dir: DataDir, last_published: str | None) -> list[str]:
     for leftover in [
         *data_dir.root.glob(catalog_file.WRITING),
         *data_dir.snapshots.glob(f"*{PARTIAL}"),
-        *data_dir.archive.glob("??/*.partial"),
+        *data_dir.archive.glob("*/*.partial"),  # a pack being rewritten, or an old body
     ]:
         if leftover.is_dir():
             shutil.rmtree(leftover)

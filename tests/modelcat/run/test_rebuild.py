@@ -11,10 +11,10 @@ import pytest
 
 from modelcat.run.rebuild import NotRebuildable, rebuild
 from modelcat.run.retention import prune
+from tests.support.archive import damage
 from tests.support.runs import Answer, publish_run, raise_input_price
 from tests.support.staging import demo_pages
 from transforms.contract.layout import DataDir
-from transforms.pages.archive import PageArchive
 from transforms.pages.log import read_page_log
 from transforms.publish.snapshot import discard
 
@@ -72,7 +72,7 @@ def test_a_body_lost_that_no_snapshot_holds_is_refused(tmp_path: Path) -> None:
     pages, _ = read_page_log(data_dir.run(second))
     fetched = pages.loc[pages["outcome"] == "model", "content_sha256"].tolist()
     (body,) = fetched  # the one page that changed before the second run
-    PageArchive(data_dir.archive).path(body).unlink()
+    damage(data_dir.archive, body, "missing")
     discard(data_dir, second)
     with pytest.raises(NotRebuildable) as refused:
         rebuild(data_dir, second)

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from tests.support.archive import replace_frame
 from tests.support.runs import SITE_MODELS, publish_run, raise_input_price, sha256, stage_run
 from tests.support.staging import BASE, demo_pages
 from transforms.build.plan import BuildPlan, plan_build
@@ -158,9 +159,9 @@ def test_a_rebuild_parses_every_page_again_from_the_archive(site: Site) -> None:
     assert plan.published == site.snapshot(1)
 
 
-DAMAGE = {  # what befell an archived body, and how the plan says so
-    "missing": (Path.unlink, "body {short}… is not in the archive"),
-    "other bytes": (lambda path: path.write_bytes(b"not the page"), "archived body {short}…"),
+DAMAGE = {  # what befell an archived body (its frame now), and how the plan says so
+    "missing": (None, "body {short}… is not in the archive"),
+    "other bytes": (b"not the page", "archived body {short}…"),
 }
 
 
@@ -173,7 +174,7 @@ def test_a_body_the_archive_lost_stands_in_from_what_its_run_published(
     shutil.copytree(site.data_dir.archive, archive.root)
     lost = sha256(site.pages[UNCHANGED[0]])
     harm, says = DAMAGE[damage]
-    harm(archive.path(lost))
+    replace_frame(archive.root, lost, harm)
     snapshot = site.snapshot(1) if published else None
     plan = plan_build(site.run(1), None, archive, reparse=True, published=snapshot)
 

@@ -13,7 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transforms.pages.archive import CorruptBody, PageArchive, Validator, Validators
+from tests.support.archive import replace_frame
+from transforms.pages.archive import (
+    CorruptBody,
+    PageArchive,
+    Validator,
+    Validators,
+    pack_record,
+    read_pack,
+)
 
 EXAMPLES = int(os.environ.get("MODELCAT_HYPOTHESIS_EXAMPLES", "60"))
 ARCHIVE = settings(
@@ -35,30 +43,72 @@ def test_what_is_put_is_given_back(tmp_path: Path, body: bytes) -> None:
     archive.put(sha(body), body)
     assert archive.get(sha(body)) == body
     assert archive.intact(sha(body))
+    assert PageArchive(tmp_path).get(sha(body)) == body  # read back from the pack alone
+
+
+def test_a_writer_appends_to_one_pack_and_stores_a_body_once(tmp_path: Path) -> None:
+    archive = PageArchive(tmp_path)
+    bodies = [PAGE + str(i).encode() for i in range(50)]
+    for body in [*bodies, *bodies]:
+        archive.put(sha(body), body)
+    (pack,) = (tmp_path / "packs").iterdir()
+    assert [s for s, _ in read_pack(pack).records] == [sha(body) for body in bodies]
+    again = PageArchive(tmp_path)  # a later run: a new pack only for what is new
+    again.put(sha(bodies[0]), bodies[0])
+    again.put(sha(b"new"), b"new")
+    assert len(list((tmp_path / "packs").iterdir())) == 2
+    assert sorted(PageArchive(tmp_path).hashes()) == sorted(map(sha, [*bodies, b"new"]))
 
 
 @ARCHIVE
 @given(data=st.data())
-def test_a_damaged_body_is_never_given_back_as_other_bytes(tmp_path: Path, data) -> None:
-    archive = PageArchive(tmp_path / str(data.draw(st.integers(0, 10**9))))
-    archive.put(sha(PAGE), PAGE)
-    path = archive.path(sha(PAGE))
-    frame = bytearray(path.read_bytes())
+def test_a_damaged_pack_never_gives_back_other_bytes(tmp_path: Path, data) -> None:
+    """Any damage to a pack file: each body reads back exactly, or is not given at all."""
+    root = tmp_path / str(data.draw(st.integers(0, 10**9)))
+    bodies = [PAGE, PAGE[:100], b"", b"x" * 5000]
+    writer = PageArchive(root)
+    for body in bodies:
+        writer.put(sha(body), body)
+    (path,) = (root / "packs").iterdir()
+    pack = bytearray(path.read_bytes())
     damage = data.draw(st.sampled_from(["flip", "truncate", "append"]))
     if damage == "flip":
-        at = data.draw(st.integers(0, len(frame) - 1))
-        frame[at] ^= data.draw(st.integers(1, 255))
+        at = data.draw(st.integers(0, len(pack) - 1))
+        pack[at] ^= data.draw(st.integers(1, 255))
     elif damage == "truncate":
-        frame = frame[: data.draw(st.integers(0, len(frame) - 1))]
+        pack = pack[: data.draw(st.integers(0, len(pack) - 1))]
     else:
-        frame += data.draw(st.binary(min_size=1, max_size=64))
-    path.write_bytes(bytes(frame))
-    try:
-        assert archive.get(sha(PAGE)) == PAGE  # damage zstd can undo is no damage
-    except CorruptBody:
-        assert not archive.intact(sha(PAGE))
-        archive.put(sha(PAGE), PAGE)  # a fetch puts it back
-        assert archive.get(sha(PAGE)) == PAGE
+        pack += data.draw(st.binary(min_size=1, max_size=64))
+    path.write_bytes(bytes(pack))
+    for reader in (writer, PageArchive(root)):  # what it wrote, and what a later run finds
+        for body in bodies:
+            try:
+                assert reader.get(sha(body)) == body  # damage zstd can undo is no damage
+            except (CorruptBody, FileNotFoundError):
+                assert not reader.intact(sha(body))
+    fetch = PageArchive(root)
+    for body in bodies:
+        fetch.put(sha(body), body)  # a fetch puts back what is lost
+    for reader in (fetch, PageArchive(root)):
+        assert [reader.get(sha(body)) for body in bodies] == bodies
+    PageArchive(root).prune(map(sha, bodies))  # and pruning drops the damaged copies
+    assert [PageArchive(root).get(sha(body)) for body in bodies] == bodies
+    assert all(read_pack(p).whole for p in (root / "packs").iterdir())
+
+
+def test_an_unfinished_record_is_not_in_the_archive(tmp_path: Path) -> None:
+    """A crash mid-write leaves a record cut short at the end of a pack: the bodies before it
+    read, it does not, and the next writer's pack is its own."""
+    archive = PageArchive(tmp_path)
+    archive.put(sha(PAGE), PAGE)
+    (path,) = (tmp_path / "packs").iterdir()
+    with path.open("ab") as pack:
+        pack.write(pack_record(sha(b"cut"), pa.Codec("zstd").compress(b"cut", asbytes=True))[:-3])
+    after = PageArchive(tmp_path)
+    assert after.get(sha(PAGE)) == PAGE
+    assert not after.holds(sha(b"cut"))
+    after.put(sha(b"cut"), b"cut")
+    assert PageArchive(tmp_path).get(sha(b"cut")) == b"cut"
 
 
 @pytest.mark.parametrize(
@@ -72,9 +122,9 @@ def test_a_damaged_body_is_never_given_back_as_other_bytes(tmp_path: Path, data)
     ids=["valid zstd of another page", "not zstd", "empty", "absurd size"],
 )
 def test_what_a_damaged_body_raises(tmp_path: Path, frame: bytes, problem: str) -> None:
+    PageArchive(tmp_path).put(sha(PAGE), PAGE)
+    replace_frame(tmp_path, sha(PAGE), frame)
     archive = PageArchive(tmp_path)
-    archive.put(sha(PAGE), PAGE)
-    archive.path(sha(PAGE)).write_bytes(frame)
     with pytest.raises(CorruptBody, match=problem):
         archive.get(sha(PAGE))
     with pytest.raises(FileNotFoundError):
@@ -83,11 +133,89 @@ def test_what_a_damaged_body_raises(tmp_path: Path, frame: bytes, problem: str) 
 
 def test_a_stream_compressed_body_reads_too(tmp_path: Path) -> None:
     """A frame without its size (zstd's streaming mode, or ``zstd`` on a pipe) still reads."""
-    archive = PageArchive(tmp_path)
-    archive.path(sha(PAGE)).parent.mkdir(parents=True)
-    with pa.output_stream(archive.path(sha(PAGE)), compression="zstd") as stream:
+    PageArchive(tmp_path).put(sha(PAGE), PAGE)
+    streamed = pa.BufferOutputStream()
+    with pa.CompressedOutputStream(streamed, "zstd") as stream:
         stream.write(PAGE)
-    assert archive.get(sha(PAGE)) == PAGE
+    replace_frame(tmp_path, sha(PAGE), streamed.getvalue().to_pybytes())
+    assert PageArchive(tmp_path).get(sha(PAGE)) == PAGE
+
+
+def loose(root: Path, body: bytes) -> Path:
+    """A body as versions before packs archived it: a zstd file named by its hash."""
+    path = root / sha(body)[:2] / f"{sha(body)}.zst"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pa.Codec("zstd").compress(body, asbytes=True))
+    return path
+
+
+def test_bodies_archived_one_file_each_read_and_move_into_a_pack(tmp_path: Path) -> None:
+    old, gone, damaged = PAGE, PAGE[:200], PAGE[:300]
+    for body in (old, gone, damaged):
+        loose(tmp_path, body)
+    loose(tmp_path, damaged).write_bytes(b"garbage")
+    archive = PageArchive(tmp_path)
+    assert archive.get(sha(old)) == old
+    archive.put(sha(old), old)  # held already: not written again
+    assert not (tmp_path / "packs").exists()
+    assert archive.prune([sha(old), sha(damaged)]) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["packs"]
+    after = PageArchive(tmp_path)
+    assert sorted(after.hashes()) == [sha(old)]  # the damaged one is not carried
+    assert after.get(sha(old)) == old
+
+
+def test_prune_keeps_big_clean_packs_and_merges_the_rest(tmp_path: Path) -> None:
+    big = [os.urandom(700_000) for _ in range(8)]  # incompressible: one pack over 4 MiB
+    first = PageArchive(tmp_path)
+    for body in big:
+        first.put(sha(body), body)
+    small = [PAGE + bytes([i]) for i in range(3)]
+    for body in small:  # three later runs, a small pack each
+        PageArchive(tmp_path).put(sha(body), body)
+    (big_pack,) = [p for p in (tmp_path / "packs").iterdir() if p.stat().st_size > 4 << 20]
+    everything = [sha(body) for body in big + small]
+
+    assert PageArchive(tmp_path).prune(everything) == 0
+    packs = sorted((tmp_path / "packs").iterdir())
+    assert len(packs) == 2  # the small ones merged into one
+    assert big_pack in packs  # and the big one as it was
+    assert PageArchive(tmp_path).prune(everything) == 0
+    assert sorted((tmp_path / "packs").iterdir()) == packs  # nothing left to do: nothing done
+
+    assert PageArchive(tmp_path).prune(everything[1:]) == 1
+    assert not big_pack.exists()  # it held a body no longer kept
+    archive = PageArchive(tmp_path)
+    assert sorted(archive.hashes()) == sorted(everything[1:])
+    assert [archive.get(sha(body)) for body in big[1:] + small] == big[1:] + small
+
+
+@ARCHIVE
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["put", "prune"]), st.sets(st.integers(0, 11), max_size=6)),
+        max_size=12,
+    )
+)
+def test_puts_and_prunes_in_any_order_keep_exactly_the_bodies_kept(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, set[int]]]
+) -> None:
+    root = tmp_path_factory.mktemp("archive")
+    bodies = [PAGE + str(i).encode() for i in range(12)]
+    held: set[int] = set()
+    for step, which in steps:
+        archive = PageArchive(root)  # each step a run of its own
+        if step == "put":
+            for i in sorted(which):
+                archive.put(sha(bodies[i]), bodies[i])
+            held |= which
+        else:
+            assert archive.prune(sha(bodies[i]) for i in which) == len(held - which)
+            held &= which
+        after = PageArchive(root)
+        assert sorted(after.hashes()) == sorted(sha(bodies[i]) for i in held)
+        assert all(after.get(sha(bodies[i])) == bodies[i] for i in held)
+    assert len(list(root.glob("packs/*.pack"))) <= 1 + sum(step == "put" for step, _ in steps)
 
 
 GOOD = {

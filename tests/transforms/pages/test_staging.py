@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from tests.support.archive import replace_frame
 from tests.support.runs import sha256
 from tests.support.staging import BASE, demo_pages, failed, fetched, not_modified, stage
 from transforms.contract.layout import RunDir
@@ -32,8 +33,12 @@ class Place:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.archive = PageArchive(root / "archive")
         self.validators = root / "validators.json"
+
+    @property
+    def archive(self) -> PageArchive:
+        """The archive as a run opens it (each run reads the packs anew)."""
+        return PageArchive(self.root / "archive")
 
     def run(self, name: str, items: list[PageItem]) -> RunDir:
         run_dir = RunDir(self.root / "runs" / name)
@@ -138,7 +143,7 @@ def test_the_store_keeps_what_a_failed_or_unreached_page_needs_for_its_next_304(
     assert second.entries == first.entries
 
     # Run 3: d's body is gone from the archive: a 304 for it could not be answered offline.
-    place.archive.path(first.get(d).content_sha256).unlink()
+    replace_frame(place.archive.root, first.get(d).content_sha256, None)
     changed = pages[a].replace(b"## Overview", b"## Overview\nNew words.", 1)
     place.run("r3", [fetched(a, changed), failed(b, 404)])
     third = place.store()

@@ -60,13 +60,12 @@ def catalog(data: bytes | None) -> Callable[[DataDir], object]:
 
 def leftovers(data_dir: DataDir) -> None:
     """What a crash mid-publish leaves: a catalog file being written (and its WAL), a
-    snapshot being written, a body being archived."""
+    snapshot being written, a pack being rewritten by ``--keep``."""
     (data_dir.root / ".catalog-20260101T000000000Z.duckdb").write_bytes(b"half")
     (data_dir.root / ".catalog-20260101T000000000Z.duckdb.wal").write_bytes(b"log")
     (data_dir.snapshots / "20260101T000000000Z.tmp").mkdir()
     (data_dir.snapshots / "20260101T000000000Z.tmp" / "models.parquet").write_bytes(b"PAR1")
-    shard = next(p for p in data_dir.archive.iterdir() if p.is_dir())
-    (shard / f"{'0' * 64}.123.partial").write_bytes(b"half a body")
+    (data_dir.archive / "packs" / "1-2-3.partial").write_bytes(b"MCB1 half a pack")
 
 
 def first_current(data_dir: DataDir) -> None:
