@@ -11,7 +11,7 @@ BENCH_REPEATS ?= 3
 BENCH_PROFILE ?= 10000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format refresh docs bench bench-retention bench-aged clean
+.PHONY: help install demo test test-fast lint format refresh docs bench bench-retention bench-aged bench-archive clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench: $(BENCH_STAMP) ## Benchmark crawl, refresh and queries on synthetic mirro
 
 bench-retention: $(BENCH_STAMP) ## Disk and time over 45 scheduled refreshes of 2,000 pages with --keep 30
 	$(BIN)/python -m bench.retention --pages 2000 --runs 45 --keep 30
+
+bench-archive: $(BENCH_STAMP) ## Archive put, intact check and --keep prune at 10,000 pages
+	$(BIN)/python -m bench.archive --pages 10000 --repeats 3
 
 bench-aged: $(BENCH_STAMP) ## The next run after 40 runs and after two years (4,380), 2,000 pages
 	$(BIN)/python -m bench.aged --pages 2000 --base 40 --runs 4380
