@@ -134,7 +134,8 @@ class CrawlOptions:
 def crawl_spec(
     options: CrawlOptions, data_dir: DataDir, run_dir: RunDir, stream_fd: int | None = None
 ) -> str:
-    """The crawl child's SPEC (``python -I -m crawler SPEC``): its start URLs and settings.
+    """The crawl child's SPEC (``python -I -m crawler`` reads it on stdin): its start URLs
+    and settings.
 
     With ``stream_fd``, the child hands each page to this process down that pipe
     (``crawler.handover``) instead of staging the run itself, and runs no item pipeline.

@@ -100,8 +100,15 @@ def refresh_command(
     3 when another process holds the data directory, 4 when its local state is broken past
     repair, 130 / 143 when stopped by SIGINT / SIGTERM (nothing published).
     """
-    # The first line shows at once; the crawler and transforms take seconds to import.
-    with _run_errors("refresh", data_dir), _progress(quiet=quiet, heartbeat=heartbeat) as progress:
+    # The first line shows at once; the crawler and transforms take seconds to import, while
+    # the crawl child, started first, imports Scrapy.
+    from modelcat.run.child import CrawlChild
+
+    with (
+        _run_errors("refresh", data_dir),
+        _progress(quiet=quiet, heartbeat=heartbeat) as progress,
+        CrawlChild() as child,
+    ):
         from crawler.spec import CrawlOptions
         from modelcat.run.refresh import refresh
 
@@ -120,6 +127,7 @@ def refresh_command(
             allow_shrink=allow_shrink,
             keep=keep,
             on_step=progress.step,
+            child=child,
         )
     code = ExitCode.DONE if summary.status == RunStatus.PUBLISHED else ExitCode.NOT_DONE
     _print_summary(summary, data_dir)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from crawler.spec import CrawlOptions
+from modelcat.run.child import CrawlChild
 from modelcat.run.crawl import crawl
 from modelcat.run.interrupts import Interrupted, stop_signals
 from modelcat.run.lock import locked
@@ -35,11 +36,14 @@ def refresh(
     allow_shrink: bool = False,
     keep: int | None = None,
     on_step: Callable[[Step], None] = lambda _step: None,
+    child: CrawlChild | None = None,
 ) -> RunSummary:
     """Crawl, build and publish one run; never half-publishes.
 
     ``on_page`` sees every page as the crawl stages it; ``on_step`` is told when each step
-    (crawl, build, history, publish) begins.
+    (crawl, build, history, publish) begins. ``child`` is a crawl process already started
+    (``modelcat.run.child``), so that its start-up overlaps this one's; the caller ends it
+    if the run never crawls.
 
     Raises ``RefreshLocked``, ``BrokenState`` (local state past repair), ``Interrupted``
     (SIGINT or SIGTERM before the run began to commit: nothing published, run recorded) and
@@ -58,7 +62,7 @@ def refresh(
                 summary.recovered += check_validators(data_dir, run_dir)
             step, started = "crawling", time.perf_counter()
             on_step(Step.CRAWL)
-            stats = crawl(data_dir, run_dir, options, on_page, stop)
+            stats = crawl(data_dir, run_dir, options, on_page, stop, child)
             summary.seconds[Step.CRAWL] = round(time.perf_counter() - started, 3)
             summary.crawl_finish_reason = stats.get("finish_reason")
             step = "building the catalog"

@@ -1,7 +1,7 @@
 """Politeness is the default: only an explicit --delay/--concurrency lowers it.
 
 Each case checks the very settings the crawl child runs with: the SPEC the parent writes
-(``crawl_spec``, what ``modelcat.run.crawl`` passes on the child's command line) read by the
+(``crawl_spec``, what ``modelcat.run.crawl`` sends the child on its stdin) read by the
 child's own ``crawl_settings``.
 """
 
