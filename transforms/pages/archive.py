@@ -127,7 +127,7 @@ class PageArchive:
         failure: OSError | CorruptBody | None = None
         for place in places:
             try:
-                return self._read(place, sha256)
+                return self._check(self._frame(place), place, sha256)
             except CorruptBody as error:
                 failure = error
             except OSError as error:  # gone since the packs were read (pruned, deleted)
@@ -250,9 +250,6 @@ class PageArchive:
             return place.path.read_bytes()
         with place.path.open("rb", buffering=0) as pack:
             return os.pread(pack.fileno(), place.length, place.offset)
-
-    def _read(self, place: Place, sha256: str) -> bytes:
-        return self._check(self._frame(place), place, sha256)
 
     def _check(self, frame: bytes, place: Place, sha256: str) -> bytes:
         """The body ``frame`` holds, if it is the body ``sha256`` names."""
