@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.run-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 DATA_DIR ?= data
 # make bench BENCH_SIZES=10000,50000 for the big mirror; BENCH_PROFILE=0 skips the profile.
@@ -16,15 +17,21 @@ BENCH_PROFILE ?= 10000
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# The demo and a refresh need modelcat alone (and openpyxl, for the README's xlsx export):
+# a fresh clone's `make demo` installs 0.57 GB, not the 0.93 GB of the dev tools.
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[xlsx]'
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv with modelcat and the dev tools installed
 
-demo: $(STAMP) ## Serve the bundled mirror on 127.0.0.1, refresh twice (the second over edits), show history
+demo: $(RUN_STAMP) ## Serve the bundled mirror on 127.0.0.1, refresh twice (the second over edits), show history
 	$(BIN)/python -m modelcat.demo --data-dir $(DATA_DIR)/demo
 
 test: lint test-fast ## What CI runs: lint, types, layers, the unit tests, then the rest
@@ -43,7 +50,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-refresh: $(STAMP) ## Refresh the catalog from the live site (polite defaults)
+refresh: $(RUN_STAMP) ## Refresh the catalog from the live site (polite defaults)
 	$(BIN)/modelcat refresh --data-dir $(DATA_DIR)
 
 $(BENCH_STAMP): $(STAMP)
