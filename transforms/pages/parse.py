@@ -2,29 +2,29 @@
 
 A mirror page is YAML front matter followed by Markdown: an H1 title, a preamble of
 ``Key: value`` lines, then ``## Section`` blocks holding bullets, pipe tables and paragraphs.
-The body is read as CommonMark with GFM tables (markdown-it-py), so a line ends where
-CommonMark ends one (``\n``, ``\r\n``, ``\r``; never at U+2028 or a form feed), code and
-HTML blocks are no values, and headings, lists and tables are what CommonMark makes of
-them. The parser keeps every value exactly as written (a cell's or bullet's source text);
-turning ``128K`` into 128000 is the job of ``transforms.build.normalize``. Anything it cannot
-make sense of is reported in ``Page.problems`` rather than raised, so one odd page never
-stops a crawl.
+The body is read as CommonMark with GFM tables, so a line ends where CommonMark ends one
+(``\n``, ``\r\n``, ``\r``; never at U+2028 or a form feed), code and HTML blocks are no
+values, and headings, lists and tables are what cmark-gfm (GitHub's reader) makes of them.
+The events come from pulldown-cmark (pyromark), a CommonMark parser in Rust; where it reads
+GFM tables otherwise than cmark-gfm (a table under a paragraph line without a leading pipe,
+one headed by a line without a pipe, rows that end at an indented or a lazy line), the
+reader reads them as cmark-gfm does. It keeps every value exactly as written (a cell's or
+bullet's source text, cut from the page by the events' byte ranges); turning ``128K`` into
+128000 is the job of ``transforms.build.normalize``. Anything it cannot make sense of is
+reported in ``Page.problems`` rather than raised, so one odd page never stops a crawl.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urldefrag, urljoin
 
+import pyromark
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.rules_block.state_block import StateBlock
-from markdown_it.rules_block.table import table as markdown_it_table
-from markdown_it.token import Token
 
 MODEL_CONTENT_TYPE = "model-detail-page"
 PREAMBLE = "preamble"
@@ -45,67 +45,23 @@ _SIMPLE_ENTRY = re.compile(
 _HTML_START = re.compile(rb"^\s*<(!doctype\s+html|html|head|body)\b", re.IGNORECASE)
 # CommonMark's line endings, and only those (``str.splitlines`` breaks on U+2028, FF, ...).
 _LINE_END = re.compile(r"\r\n|\r|\n")
-# Blocks hold lists in quotes in lists...; deeper than this CommonMark readers stop reading.
+# Blocks hold lists in quotes in lists...; what is nested deeper than this is not read.
 _MAX_NESTING = 50
-# The block structure only: values are kept as written, so inline Markdown is not parsed
-# (but for a label in emphasis, below). About half the cost of a full parse.
-_BLOCKS = MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).disable("inline")
-
-
-def _gfm_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    """markdown-it's table rule, read as cmark-gfm reads tables: a "delimiter row" of dashes
-    alone underlines a heading (``| a |`` over ``---``), and a header line without a pipe
-    over a one-column delimiter row (``Note`` over ``|---|``) opens a one-column table,
-    which markdown-it would not open (its rows would then be read as a table of their own)."""
-    line = start + 1
-    if line >= end:
-        return False
-    delimiter = _line(state, line)
-    if _SETEXT_DASHES.fullmatch(delimiter):
-        return False
-    header = _line(state, start)
-    if "|" in header or not _ONE_COLUMN.fullmatch(delimiter) or state.is_code_block(start):
-        return markdown_it_table(state, start, end, silent)
-    if state.is_code_block(line) or state.sCount[line] < state.blkIndent:
-        return False
-    if silent:
-        return True
-    rows = [start]
-    line += 1
-    terminators = state.md.block.ruler.getRules("blockquote")
-    while line < end and state.sCount[line] >= state.blkIndent and _line(state, line):
-        if state.is_code_block(line) or any(rule(state, line, end, True) for rule in terminators):
-            break
-        rows.append(line)
-        line += 1
-    state.push("table_open", "table", 1).map = [start, line]
-    for i, row in enumerate(rows):
-        state.push("tr_open", "tr", 1).map = [row, row + 1]
-        state.push("td_open", "td", 1)
-        # The first cell, as GFM keeps it: the cells after it are dropped from the table.
-        cell = state.push("inline", "", 0)
-        cell.content = header.strip() if i == 0 else _split_row(_line(state, row))[0]
-        cell.map = [row, row + 1]
-        cell.children = []
-        state.push("td_close", "td", -1)
-        state.push("tr_close", "tr", -1)
-    state.push("table_close", "table", -1)
-    state.line = line
-    return True
-
-
-def _line(state: StateBlock, line: int) -> str:
-    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
-
-
-_SETEXT_DASHES = re.compile(r"-+[ \t]*")
-_ONE_COLUMN = re.compile(r"(?:\|[ \t]*:?-+:?[ \t]*\|?|:?-+:?[ \t]*\||:-+:?|-+:)[ \t]*")
-# GFM opens a table only where a paragraph could stand (its header row is a paragraph's
-# line); markdown-it's own rule comes before every block ("> | a | b |" over a delimiter
-# row would be a table, not a quote). Ours: after headings, before underlined headings.
-_BLOCKS.block.ruler.after("heading", "gfm_table", _gfm_table, {"alt": ["paragraph", "reference"]})
-_INLINE = MarkdownIt("commonmark")
-_NOT_DATA = {"fence": "code block", "code_block": "code block", "html_block": "HTML block"}
+_TABLES = pyromark.Options.ENABLE_TABLES
+# Each time GFM and pulldown-cmark part, the rest of the page is read again: real pages part
+# never, and a page that parts more often than this is not read further (bounding the cost).
+_MAX_RESTARTS = 16
+# What a line of a text block is besides its text.
+_OWN, _LAZY, _INDENTED = 0, 1, 2  # the block's own; a lazy continuation; indented 4 or more
+_ATX_OPENING = re.compile(rb" {0,3}#{1,6}(?:[ \t\n]|$)")
+# A block quote's or list item's marker, and the spaces after it.
+_CONTAINER_MARKER = re.compile(rb"[ \t]*(>|[-+*]|[0-9]{1,9}[.)])([ \t]*)")
+_QUOTE_MARKER = re.compile(rb" {0,3}>[ \t]?")
+# A line that may be a table's delimiter row, its container prefix included.
+_MAYBE_DELIMITER = re.compile(rb"[ \t>]*[-:|][-:| \t]*(?:\n|$)")
+_ATX_CLOSING = re.compile(rb"[ \t]+#+[ \t]*$")
+# Blocks that hold other blocks: each one nests what it holds one level deeper.
+_CONTAINERS = frozenset({"BlockQuote", "List", "Item"})
 # A line of a code or HTML block that would be a value outside it: a table row, a bullet,
 # a heading or a "Label: value" line.
 _LOOKS_LIKE_DATA = re.compile(r"\s*(?:\||[-*+][ \t]|[0-9]{1,9}[.)][ \t]|#{1,6}[ \t]|[^:]+:[ \t])")
@@ -269,57 +225,286 @@ def parse_page(text: str, url: str) -> Page:
     links, link_problems = _links(body, url)
     problems += link_problems
     page = Page(url, front_matter, None, Section(PREAMBLE), [], links, problems)
-    _Reader(page, body).read(_BLOCKS.parse(body))
+    if "\r" in body:
+        # CommonMark ends a line at \r\n and \r as at \n; pulldown-cmark does not always
+        # (a fenced or indented code block runs on over lone \r). Values hold no line end.
+        body = _LINE_END.sub("\n", body)
+    try:
+        source = body.encode()
+    except UnicodeEncodeError:  # lone surrogates: no decoded page holds them
+        problems.append("the page holds characters that are not Unicode text; not read")
+        return page
+    reader = _Reader(page, source, page.preamble, set())
+    reader.read(pyromark.events_with_range(body, options=_TABLES))
     return page
 
 
 class _Reader:
-    """Maps markdown-it's block tokens to the page's sections, bullets, tables and
-    paragraphs, keeping each value's text as written."""
+    """Maps pulldown-cmark's events (pyromark) to the page's sections, bullets, tables and
+    paragraphs. Values are cut from the page by the events' byte ranges, so each keeps its
+    text as written (escapes and entities included), less its lines' container prefixes.
 
-    def __init__(self, page: Page, body: str) -> None:
+    A table's rows are read from the page's lines as GFM reads them (pulldown-cmark ends a
+    table, or opens one, otherwise in a few cases). Where the two then part, the page is read
+    again from the line after the table, as a page of its own (``read_again``).
+    """
+
+    def __init__(
+        self, page: Page, source: bytes, section: Section, seen: set[str], restarts: int = 0
+    ) -> None:
         self.page = page
         self.problems = page.problems
-        self.section = page.preamble
-        self.seen_headings: set[str] = set()
-        # markdown-it counts lines as CommonMark does: only \n, \r\n and \r end one.
-        self.lines = _LINE_END.split(body)
+        self.source = source  # the body as UTF-8, each line ended by \n alone
+        self.section = section
+        self.seen_headings = seen  # casefolded
+        self.restarts = restarts  # readers before this one, each reading from a later line
         self.items: list[bool] = []  # open list items: whether each has its bullet yet
-        self.quotes = 0  # open block quotes: their rows' lines start with '>'
+        self.quotes = 0  # open block quotes: their markers begin the lines they hold
+        self.containers: list[str] = []  # open quotes, lists and items, innermost last
+        self.container_starts: list[int] = []
+        # Where each open container's content begins (None until needed); 0 outside any.
+        self.columns: list[int | None] = [0]
+        # The text block being read (a paragraph's, a heading's, a tight item's): its lines
+        # as (start, end) byte offsets, and where the current line starts, if it has begun.
+        self.lines: list[tuple[int, int]] = []
+        self.line_start: int | None = None
+        self.line_end = 0
+        self.heading: tuple[int, bool, int] | None = None  # level, whether ATX, its end
+        self.table_start: int | None = None  # where the table being read begins
+        self.not_data: tuple[str, list[str]] | None = None  # a code or HTML block's lines
+        self.restart: int | None = None  # where GFM reads on otherwise: read from there
 
-    def read(self, tokens: list[Token]) -> None:
-        i = 0
-        while i < len(tokens):
-            token = tokens[i]
-            kind = token.type
-            if kind == "heading_open":
-                lines = tokens[i + 1].content.split("\n")  # an underlined heading's lines
-                self.heading(int(token.tag[1]), " ".join(line.strip() for line in lines))
-                i += 3
-                continue
-            if kind == "table_open":
-                i = self.table(tokens, i)
-                continue
-            if kind == "list_item_open":
+    # pyromark types each event as a union of TypedDicts; read as what they are, plain dicts.
+    def read(self, events: Iterable[tuple[Any, Any]]) -> None:
+        for event, span in events:
+            if self.table_start is not None:  # rows are read from the page's lines
+                if type(event) is dict and event.get("End") == "Table":
+                    self.end_table(span["end"])
+            elif type(event) is str:
+                if event == "Rule":
+                    self.end_text()
+                elif self.not_data is None:  # SoftBreak, HardBreak
+                    self.end_line(span["end"])
+            else:
+                ((kind, value),) = event.items()
+                if kind == "Start":
+                    self.start(value, span)
+                elif kind == "End":
+                    self.end(value, span["end"])
+                elif self.not_data is not None:  # a code or HTML block's text
+                    self.not_data[1].append(value)
+                else:
+                    self.inline(kind == "Text", span["start"], span["end"])
+            if self.restart is not None:
+                self.read_again(self.restart)
+                return
+        self.end_text()
+        if self.restart is not None:
+            self.read_again(self.restart)
+
+    def start(self, value: Any, span: Mapping[str, int]) -> None:
+        name = value if type(value) is str else next(iter(value))
+        if name in _INLINE_CONTAINERS:
+            if self.not_data is None:
+                self.inline(False, span["start"], None)
+            return
+        self.end_text()
+        if len(self.containers) >= _MAX_NESTING - 1:
+            self.too_deep()
+        if name in _CONTAINERS:
+            self.containers.append(name)
+            self.container_starts.append(span["start"])
+            self.columns.append(None)
+            if name == "Item":
                 self.items.append(False)
-            elif kind == "list_item_close":
-                self.items.pop()
-            elif kind == "blockquote_open":
+            elif name == "BlockQuote":
                 self.quotes += 1
-            elif kind == "blockquote_close":
-                self.quotes -= 1
-            elif kind == "inline":  # a paragraph's: headings and cells are read above
-                self.paragraph(token.content)
-            elif kind in _NOT_DATA:
-                self.not_data(_NOT_DATA[kind], token.content)
-            if token.nesting == 1 and token.level >= _MAX_NESTING - 1:
-                self.problems.append(
-                    f"blocks in {self.section.heading!r} are nested more than {_MAX_NESTING}"
-                    " deep; what they hold is not read"
-                )
-            i += 1
+        elif len(self.containers) >= _MAX_NESTING:
+            return
+        elif name == "Heading":
+            level = int(value["Heading"]["level"][1])
+            atx = _ATX_OPENING.match(self.source, span["start"]) is not None
+            self.heading = (level, atx, span["end"])
+        elif name == "Table":
+            self.table_start = span["start"]
+        elif name == "CodeBlock":
+            self.not_data = ("code block", [])
+        elif name == "HtmlBlock":
+            self.not_data = ("HTML block", [])
 
-    def heading(self, level: int, heading: str) -> None:
+    def end(self, value: Any, end: int) -> None:
+        name = value if type(value) is str else next(iter(value))
+        if name in _INLINE_CONTAINERS:
+            if self.line_start is None and self.lines:  # a line that began inside the span
+                self.line_start = self.line_content(self.line_end)
+            if self.line_start is not None:
+                self.line_end = end  # a link's target, an emphasis' closing marks
+            return
+        if len(self.containers) >= _MAX_NESTING and name not in _CONTAINERS:
+            return
+        if name == "Heading":
+            self.end_heading()
+        elif name in {"CodeBlock", "HtmlBlock"}:
+            if self.not_data is not None:
+                self.report_not_data(*self.not_data)
+            self.not_data = None
+        else:
+            self.end_text()
+            if name in _CONTAINERS:
+                self.containers.pop()
+                self.container_starts.pop()
+                self.columns.pop()
+                if name == "Item":
+                    self.items.pop()
+                elif name == "BlockQuote":
+                    self.quotes -= 1
+
+    def inline(self, text: bool, start: int, end: int | None) -> None:
+        """An inline event: its range extends the text block's current line, or begins it."""
+        if len(self.containers) >= _MAX_NESTING:
+            return
+        if self.line_start is None:
+            # A text event leaves out the backslash of an escape it begins with.
+            escaped = text and self.source[start - 1 : start] == b"\\"
+            self.line_start = start - 1 if escaped else start
+            self.line_end = start
+        if end is not None:
+            self.line_end = end
+
+    def line_content(self, position: int) -> int:
+        """Where the text of the line after the one ``position`` is on begins."""
+        begin = self.next_line_begin(position)
+        start = self.content_start(begin)
+        start = begin if start is None else start
+        while self.source[start : start + 1] in {b" ", b"\t"}:
+            start += 1
+        return start
+
+    def end_line(self, end: int) -> None:
+        """A line break: the current line ends before its line ending."""
+        if self.line_start is None:
+            return
+        line_end = self.source.find(b"\n", self.line_end, end)
+        self.lines.append((self.line_start, line_end if line_end >= 0 else end))
+        self.line_start = None
+
+    def text_lines(self) -> tuple[list[str], list[int], list[int | None]]:
+        """The text block's lines as written (less their container prefixes), what each
+        line is besides (``_OWN``, ``_LAZY``, ``_INDENTED``), and where each begins on the
+        page (None inside a code span or a tag running over lines); the block is done."""
+        if self.line_start is not None:
+            self.lines.append((self.line_start, self.line_end))
+        lines: list[str] = []
+        kinds: list[int] = []
+        begins: list[int | None] = []
+        for start, end in self.lines:
+            begin = self.source.rfind(b"\n", 0, start) + 1
+            begins.append(begin)
+            if not kinds:
+                kinds.append(_OWN)  # the first line is the block's own
+            elif (content := self.content_start(begin)) is None or content > start:
+                kinds.append(_LAZY)  # its containers' markers are missing
+            else:
+                indented = self.column(start) - self.content_column() >= 4
+                kinds.append(_INDENTED if indented else _OWN)
+            # A code span or an HTML tag may run over lines: those go by their prefixes.
+            first, *rest = self.source[start:end].decode().split("\n")
+            lines.append(first)
+            lines.extend(self.unquoted(line) for line in rest)
+            kinds.extend(_OWN for _ in rest)
+            begins.extend(None for _ in rest)
+        self.lines = []
+        self.line_start = None
+        return lines, kinds, begins
+
+    def unquoted(self, line: str) -> str:
+        """A line inside a code span or tag running over lines, less its quote markers."""
+        for _ in range(self.quotes):
+            line = line.lstrip(" \t")
+            if not line.startswith(">"):
+                break
+            line = line[1:]
+        return line
+
+    def end_text(self) -> None:
+        """A block starts or ends: the text block before it, if any, was a paragraph."""
+        if self.line_start is None and not self.lines:
+            return
+        end = self.line_end if self.line_start is not None else self.lines[-1][1]
+        lines, kinds, begins = self.text_lines()
+        block_end = self.next_line_begin(end)
+        attempt = _first_attempt(lines, kinds)
+        maybe_delimiter = _MAYBE_DELIMITER.match(self.source, block_end) is not None
+        if (attempt is None and maybe_delimiter) or (attempt is not None and not attempt.opens):
+            # pulldown-cmark ended the paragraph where it opened a table (a header line led
+            # by a pipe, a delimiter row under it). GFM may read that line as a delimiter
+            # row under this paragraph's last line, or as more of this paragraph.
+            following = self.following_line(block_end)
+            if following is not None and _continues_paragraph(following):
+                lines, kinds = [*lines, following], [*kinds, _OWN]
+                begins = [*begins, block_end]
+                attempt = attempt or _first_attempt(lines, kinds)
+                if attempt is not None and not attempt.opens:
+                    self.read_on(lines, kinds, begins)
+                    return
+        self.paragraph(lines, kinds, begins, block_end, attempt)
+
+    def following_line(self, begin: int) -> str | None:
+        """The line at ``begin`` less its containers' markers, if it holds them all and is
+        not indented as code."""
+        start = self.content_start(begin)
+        if start is None or self.column(start) - self.content_column() >= 4:
+            return None
+        return self.source[start : self.next_line_begin(start)].decode().rstrip("\n")
+
+    def read_on(self, lines: list[str], kinds: list[int], begins: list[int | None]) -> None:
+        """A paragraph GFM reads on over the lines after it (no table can open in it any
+        more), which pulldown-cmark read as a table: up to a line that ends a paragraph;
+        one that underlines it makes it a heading."""
+        begin = self.next_line_begin(begins[-1] or 0)
+        while begin < len(self.source):
+            line = self.following_line(begin)
+            if line is None or not line.strip(" \t"):
+                break
+            if (level := _underline(line)) is not None:
+                self.section_heading(level, _joined(lines))
+                self.restart = self.next_line_begin(begin)
+                return
+            if not _continues_paragraph(line):
+                break
+            lines.append(line)
+            kinds.append(_OWN)
+            begins.append(begin)
+            begin = self.next_line_begin(begin)
+        self.paragraph(lines, kinds, begins, begin, _Attempt(0, False))
+        self.restart = begin
+
+    def end_heading(self) -> None:
+        assert self.heading is not None
+        (level, atx, end), self.heading = self.heading, None
+        if atx:
+            self.drop_atx_closing(end)
+            self.section_heading(level, _joined(self.text_lines()[0]))
+            return
+        lines, kinds, begins = self.text_lines()
+        attempt = _first_attempt(lines, kinds)
+        if attempt is None or not attempt.opens:
+            self.section_heading(level, _joined(lines))
+        else:  # GFM reads a table in the lines pulldown-cmark underlines as a heading
+            self.paragraph(lines, kinds, begins, self.next_line_begin(end - 1), attempt)
+
+    def drop_atx_closing(self, heading_end: int) -> None:
+        """pulldown-cmark keeps an ATX heading's closing ``#``s when a tab stands before
+        them; CommonMark drops them after a space or a tab alike."""
+        if self.lines or self.line_start is None:
+            return  # no text
+        if self.source[self.line_end : heading_end].strip():
+            return  # pulldown-cmark dropped a closing sequence itself
+        closing = _ATX_CLOSING.search(self.source, self.line_start, self.line_end)
+        if closing is not None:
+            self.line_end = closing.start()
+
+    def section_heading(self, level: int, heading: str) -> None:
         page = self.page
         if level == 1 and page.title is None and not page.sections:
             page.title = heading
@@ -330,8 +515,41 @@ class _Reader:
         self.section = Section(heading)
         page.sections.append(self.section)
 
-    def paragraph(self, content: str) -> None:
-        lines = [line.strip() for line in content.split("\n")]
+    def paragraph(
+        self,
+        lines: list[str],
+        kinds: list[int],
+        begins: list[int | None],
+        block_end: int,
+        attempt: _Attempt | None,
+    ) -> None:
+        """A paragraph's lines as written, what each is, where each begins on the page,
+        where the line after the block begins, and GFM's attempt to open a table in it."""
+        if len(self.containers) >= _MAX_NESTING:
+            return
+        for j in range(1, len(lines)):
+            start = begins[j]
+            if kinds[j] == _LAZY and start is not None and not _no_block_start(lines[j]):
+                # GFM: a lazy line that starts a block (an HTML tag alone on its line) ends
+                # the container and starts that block; pulldown-cmark reads it as text.
+                head = lines[:j], kinds[:j], begins[:j]
+                self.paragraph(*head, start, _first_attempt(*head[:2]))
+                self.restart = start if self.restart is None else self.restart
+                return
+        delimiter = begins[attempt.delimiter] if attempt is not None and attempt.opens else None
+        if attempt is not None and delimiter is not None:
+            # GFM opens a table where pulldown-cmark reads on (a header line without a pipe,
+            # or without one in front): the header line ends the paragraph above it.
+            i = attempt.delimiter - 1
+            if i:
+                self.paragraph(lines[:i], kinds[:i], begins[:i], begins[i] or 0, None)
+            rows, after = self.rows(self.next_line_begin(delimiter))
+            header = lines[i].strip()
+            self.read_table([header, *rows], one_column="|" not in header)
+            if after != block_end:
+                self.restart = after
+            return
+        lines = [line.strip() for line in lines]
         if self.items:
             text = " ".join(lines)
             # An item's first paragraph is its bullet; any other paragraph stands apart.
@@ -355,60 +573,186 @@ class _Reader:
         if table_like:
             self.problems.append(f"table in {self.section.heading!r} has no header separator row")
 
-    def table(self, tokens: list[Token], i: int) -> int:
-        """Read the table opening at ``tokens[i]``; returns the index after it."""
-        header: list[str] = []
-        table: Table | None = None
-        row: list[str] = []
-        row_line = ""
-        while tokens[i].type != "table_close":
-            token = tokens[i]
-            if token.type == "tr_open":
-                row = []
-                row_line = self.row_line(token)
-            elif token.type == "inline":
-                row.append(token.content.strip())
-            elif token.type == "tr_close":
-                if table is None:
-                    header = row
-                    table = Table(header, [])
-                else:
-                    self.row(table, row, row_line)
-            i += 1
-        if table is not None:
-            self.section.tables.append(table)
-        return i + 1
+    def end_table(self, end: int) -> None:
+        """A table pulldown-cmark read: its header line as written, and its rows as GFM
+        reads them."""
+        assert self.table_start is not None
+        start, self.table_start = self.table_start, None
+        delimiter = self.next_line_begin(start)
+        header = self.source[start:delimiter].decode().strip()
+        content = self.content_start(delimiter)
+        line = self.source[content or delimiter : self.next_line_begin(delimiter)].decode()
+        if not _no_block_start(line):  # GFM: a list item, say, before any delimiter row
+            begin = self.source.rfind(b"\n", 0, start) + 1
+            self.paragraph([header], [_OWN], [begin], delimiter, None)
+            self.restart = delimiter
+            return
+        rows, after = self.rows(self.next_line_begin(delimiter))
+        self.read_table([header, *rows])
+        if after != self.next_line_begin(end - 1):
+            self.restart = after
 
-    def row_line(self, token: Token) -> str:
-        line = self.lines[token.map[0]] if token.map else ""
-        if self.quotes:
-            line = line.lstrip(" >")
-        return line.strip()
+    def rows(self, begin: int) -> tuple[list[str], int]:
+        """A table's rows from the line at ``begin`` on, as GFM reads them: each line that
+        holds its containers' markers and would be a paragraph line on its own (not blank,
+        not indented as code, no other block's start). Also where the line after them
+        begins."""
+        rows = []
+        source = self.source
+        while begin < len(source):
+            end = source.find(b"\n", begin)
+            end = end if end >= 0 else len(source)
+            start = self.content_start(begin)
+            if start is None:
+                break  # a lazy line: GFM continues no table with one
+            line = source[start:end].decode()
+            text = line.lstrip(" \t")
+            if not text or self.column(end - len(text.encode())) - self.content_column() >= 4:
+                break
+            if not _no_block_start(text):
+                break
+            rows.append(line.strip())
+            begin = end + 1
+        return rows, min(begin, len(source))
 
-    def row(self, table: Table, cells: list[str], line: str) -> None:
-        # GFM pads a short row and drops a long row's extra cells; either would map values
-        # by position into columns they do not belong to, so the row is kept as written.
-        written = _split_row(line)
-        if len(written) != len(table.header):
+    def read_table(self, lines: list[str], one_column: bool = False) -> None:
+        """A table from its header line and its rows' lines, each as written."""
+        # GFM keeps a one-column table's header line whole, and each row's first cell.
+        table = Table([lines[0]] if one_column else _split_row(lines[0]), [])
+        header = table.header
+        for line in lines[1:]:
+            written = _split_row(line)
+            cells = written[:1] if one_column else written
+            if len(written) != len(header):
+                # GFM pads a short row and drops a long row's extra cells; either would map
+                # values by position into columns they do not belong to: kept as written.
+                self.problems.append(
+                    f"table row in {self.section.heading!r} has {len(written)} cells, header has "
+                    f"{len(header)}; its values are not read: {line[:80]!r}"
+                )
+                cells = written
+            table.rows.append(cells)
+            table.lines.append(line)
+        self.section.tables.append(table)
+
+    def read_again(self, start: int) -> None:
+        """Read the page again from the line at ``start`` on, as a page of its own in the
+        section it stands in."""
+        if self.restarts >= _MAX_RESTARTS:
             self.problems.append(
-                f"table row in {self.section.heading!r} has {len(written)} cells, header has "
-                f"{len(table.header)}; its values are not read: {line[:80]!r}"
+                f"tables in {self.section.heading!r} end too often where pulldown-cmark"
+                " reads on; what follows is not read"
             )
-            cells = written
-        table.rows.append(cells)
-        table.lines.append(line)
+            return
+        rest = self.source[start:]
+        reader = _Reader(self.page, rest, self.section, self.seen_headings, self.restarts + 1)
+        reader.read(pyromark.events_with_range(rest.decode(), options=_TABLES))
 
-    def not_data(self, what: str, content: str) -> None:
+    def content_start(self, begin: int) -> int | None:
+        """Where the content of the line at ``begin`` starts once its open containers'
+        markers (a quote's ``>``, an item's indentation) are passed; None if one is missing
+        (a lazy line)."""
+        position = begin
+        for level, container in enumerate(self.containers, 1):
+            if container == "BlockQuote":
+                marker = _QUOTE_MARKER.match(self.source, position)
+                if marker is None:
+                    return None
+                position = marker.end()
+            elif container == "Item":
+                column = self.content_column(level)
+                while self.column(position) < column and self.source[position] in b" \t":
+                    position += 1
+                if self.column(position) < column:
+                    return None
+        return position
+
+    def column(self, position: int) -> int:
+        """The column of a byte position on its line, tabs to the next multiple of 4."""
+        begin = self.source.rfind(b"\n", 0, position) + 1
+        return len(self.source[begin:position].decode().expandtabs(4))
+
+    def content_column(self, level: int | None = None) -> int:
+        """Where the content of the innermost open container (or of the one at ``level``)
+        begins, by CommonMark's rules; 0 outside any."""
+        level = len(self.columns) - 1 if level is None else level
+        known = self.columns[level]
+        if known is not None:
+            return known
+        outer = self.content_column(level - 1)
+        container, start = self.containers[level - 1], self.container_starts[level - 1]
+        marker = _CONTAINER_MARKER.match(self.source, start)
+        if container == "List" or marker is None:
+            column = outer
+        elif container == "BlockQuote":
+            column = self.column(marker.end(1)) + (1 if marker[2] else 0)
+        else:
+            after_marker = self.column(marker.end(1))
+            line_end = self.source.find(b"\n", marker.end(1))
+            rest = self.source[marker.end(1) : line_end if line_end >= 0 else len(self.source)]
+            after_space = self.column(marker.end())
+            if not rest.strip(b" \t") or after_space - after_marker >= 5:
+                column = after_marker + 1
+            else:
+                column = after_space
+        self.columns[level] = column
+        return column
+
+    def next_line_begin(self, position: int) -> int:
+        """Where the line after the one ``position`` is on begins (the page's end if none)."""
+        end = self.source.find(b"\n", position)
+        return end + 1 if end >= 0 else len(self.source)
+
+    def too_deep(self) -> None:
+        problem = (
+            f"blocks in {self.section.heading!r} are nested more than {_MAX_NESTING}"
+            " deep; what they hold is not read"
+        )
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    def report_not_data(self, what: str, content: list[str]) -> None:
         """Code and HTML blocks are no values; one that holds what would be is reported."""
-        if what == "HTML block" and content.lstrip().startswith("<!--"):
+        text = "".join(content)
+        if what == "HTML block" and text.lstrip().startswith("<!--"):
             what = "HTML comment"
-        for line in content.split("\n"):
+        for line in _LINE_END.split(text):
             if _LOOKS_LIKE_DATA.match(line):
                 self.problems.append(
                     f"{what} in {self.section.heading!r} holds what looks like page values;"
                     f" not read: {line.strip()[:80]!r}"
                 )
                 return
+
+
+def _continues_paragraph(line: str) -> bool:
+    """Whether a line under a paragraph's line is more of that paragraph (CommonMark)."""
+    events = list(pyromark.events("p\n" + line))
+    return events.count({"End": "Paragraph"}) == 1 and events[-1] == {"End": "Paragraph"}
+
+
+def _underline(line: str) -> int | None:
+    """The level of the heading a line under a paragraph's line underlines, if it does."""
+    match next(iter(pyromark.events("p\n" + line)), None):
+        case {"Start": {"Heading": {"level": str(level)}}}:
+            return int(level[1])
+    return None
+
+
+def _no_block_start(line: str) -> bool:
+    """Whether a line on its own would be a paragraph's (or nothing: a link definition),
+    not the start of another block."""
+    if line.lstrip(" \t").startswith("|"):
+        return True  # no block starts with a pipe
+    for event in pyromark.events(line):
+        return event == {"Start": "Paragraph"}
+    return True
+
+
+# Inline spans: their events open a text block's line; they are no block of their own.
+_INLINE_CONTAINERS = frozenset(
+    {"Emphasis", "Strong", "Strikethrough", "Link", "Image", "Superscript", "Subscript"}
+)
 
 
 def _bullet(item: str) -> tuple[str | None, str]:
@@ -426,17 +770,28 @@ def _bullet(item: str) -> tuple[str | None, str]:
 
 def _emphasised_label(item: str) -> tuple[str, str] | None:
     """The label and value of a bullet whose label CommonMark reads as emphasis."""
-    children = [c for c in _INLINE.parseInline(item)[0].children or [] if c.content or c.nesting]
-    if len(children) < 3 or children[0].type not in {"strong_open", "em_open"}:
+    events: Iterator[tuple[dict[str, Any], dict[str, Any]]] = iter(
+        pyromark.events_with_range(item)  # type: ignore[arg-type]
+    )
+    next(events, None)  # the paragraph
+    opener, span = next(events, ({}, {}))
+    if opener not in ({"Start": "Strong"}, {"Start": "Emphasis"}) or span["start"] != 0:
         return None
-    opener, inner, closer = children[:3]
-    if inner.type != "text" or closer.type != opener.type.replace("_open", "_close"):
+    # The span must hold plain text alone: no escapes, entities or spans inside it.
+    texts = []
+    for event, _ in events:
+        if event == {"End": opener["Start"]}:
+            break
+        if type(event) is not dict or "Text" not in event:
+            return None
+        texts.append(event["Text"])
+    source = item.encode()
+    marker = 2 if opener["Start"] == "Strong" else 1
+    label = source[marker : span["end"] - marker].decode()
+    if label != "".join(texts):
         return None
-    marker = opener.markup
-    rest = item[len(marker) + len(inner.content) + len(marker) :]
-    if not item.startswith(marker + inner.content + marker):
-        return None  # the emphasis holds escapes or entities: not a plain label
-    label = inner.content.strip()
+    rest = source[span["end"] :].decode()
+    label = label.strip()
     if label.endswith(":") and (not rest or rest[0] in " \t"):
         return label[:-1].strip(), rest.strip()
     if rest.startswith(":") and (len(rest) == 1 or rest[1] in " \t"):
@@ -508,6 +863,57 @@ def simple_front_matter(yaml_text: str) -> dict[str, str] | None:
             return None
         entries[match[1]] = match[2]
     return entries
+
+
+class _Attempt(NamedTuple):
+    """cmark-gfm tries to open a table at the first line of a paragraph that reads as a
+    delimiter row, headed by the line above; if the two have not as many cells, it tries
+    no more in that paragraph."""
+
+    delimiter: int  # the delimiter row's index
+    opens: bool
+
+
+def _first_attempt(lines: list[str], kinds: list[int]) -> _Attempt | None:
+    for i in range(1, len(lines)):
+        if kinds[i] != _OWN:
+            continue  # a delimiter row is neither lazy nor indented
+        # GFM trims a row of spaces and tabs only (Python's strip() takes more).
+        columns = _delimiter_columns(lines[i].strip(" \t"))
+        if columns:
+            return _Attempt(i, columns == _cell_count(lines[i - 1].strip(" \t")))
+    return None
+
+
+def _cell_count(row: str) -> int:
+    inner = row.removeprefix("|")
+    inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
+    return len(_CELL_BORDER.split(inner))
+
+
+_CELL_BORDER = re.compile(r"(?<!\\)\|")
+
+
+def _delimiter_columns(line: str) -> int:
+    """The number of columns a GFM delimiter row sets (``| --- | :-: |``), or 0 if the line
+    is none."""
+    pieces = line.split("|")
+    columns = 0
+    for i, piece in enumerate(pieces):
+        piece = piece.strip(" \t")
+        if not piece and i in {0, len(pieces) - 1}:
+            continue  # the row's outer pipes
+        if not _DELIMITER_CELL.fullmatch(piece):
+            return 0
+        columns += 1
+    return columns
+
+
+_DELIMITER_CELL = re.compile(r":?-+:?")
+
+
+def _joined(lines: list[str]) -> str:
+    return " ".join(line.strip() for line in lines)
 
 
 def _split_row(line: str) -> list[str]:
