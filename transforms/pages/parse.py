@@ -235,7 +235,19 @@ def parse_page(text: str, url: str) -> Page:
         problems.append("the page holds characters that are not Unicode text; not read")
         return page
     reader = _Reader(page, source, page.preamble, set())
-    reader.read(pyromark.events_with_range(body, options=_TABLES))
+    read_before = len(problems)
+    try:
+        reader.read(pyromark.events_with_range(body, options=_TABLES))
+    except Exception:
+        raise
+    except BaseException as error:
+        # pyo3 raises a panic of the Rust parser as PanicException, a BaseException: a bug
+        # of the parser on this page, reported like any other, not a stop of the run.
+        if type(error).__name__ != "PanicException":
+            raise
+        del problems[read_before:]
+        problems.append(f"the Markdown parser failed on the page ({error}); its body is not read")
+        return Page(url, front_matter, None, Section(PREAMBLE), [], links, problems)
     return page
 
 
@@ -440,7 +452,7 @@ class _Reader:
             # by a pipe, a delimiter row under it). GFM may read that line as a delimiter
             # row under this paragraph's last line, or as more of this paragraph.
             following = self.following_line(block_end)
-            if following is not None and _continues_paragraph(following):
+            if following and following.strip(" \t") and _continues_paragraph(following):
                 lines, kinds = [*lines, following], [*kinds, _OWN]
                 begins = [*begins, block_end]
                 attempt = attempt or _first_attempt(lines, kinds)

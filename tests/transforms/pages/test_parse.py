@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.support import PAGES, SEED_PAGE
+from transforms.pages import parse
 from transforms.pages.parse import (
     MODEL_CONTENT_TYPE,
     PREAMBLE,
@@ -1035,6 +1037,7 @@ def _tables(tables: list) -> list[tuple[list[str], list[list[str]]]]:
 @example(body="-\n    | a | b |\n  h0 | h1 |\n  | --- | --- |\n")  # an item's content column
 @example(body="> quote\n<span>\n# 0\n")  # a lazy line that starts an HTML block
 @example(body="h0 | h1 |\n- | - |\n")  # a delimiter row that is a list item
+@example(body="| a | b |\n2) x\n| --- | --- |\n| 1 | 2 |\n\n---\n")  # a failed try, a rule
 def test_headings_and_tables_are_those_cmark_gfm_reads(body: str) -> None:
     """Our parser and GitHub's CommonMark reader agree on the page's headings and on every
     table row that fits its header (rows that do not are refused by ours, not read)."""
@@ -1048,6 +1051,39 @@ def test_headings_and_tables_are_those_cmark_gfm_reads(body: str) -> None:
     assert ours_headings == [heading for heading, _, _ in theirs.found]
     ours = [(t.header, t.rows) for s in (page.preamble, *page.sections) for t in s.tables]
     assert _tables(ours) == _tables(theirs.tables)
+
+
+class PanicException(BaseException):
+    """What pyo3 raises when the Rust parser panics (its own class is not importable)."""
+
+
+def test_a_panic_of_the_markdown_parser_is_a_problem_of_the_page(monkeypatch) -> None:
+    """pulldown-cmark has panicked on odd inputs in past versions: such a page is reported
+    and read no further, and nothing read before the panic is kept."""
+
+    def panicking(text: str, options: object) -> Iterator[tuple[object, dict[str, int]]]:
+        yield {"Start": {"Heading": {"level": "H2"}}}, {"start": 0, "end": 5}
+        yield {"Text": "S"}, {"start": 3, "end": 4}
+        yield {"End": {"Heading": "H2"}}, {"start": 0, "end": 5}
+        raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(parse.pyromark, "events_with_range", panicking)
+    page = parse_page('---\nmodel_id: "m"\n---\n## S\n- a: 1\n', URL)
+    assert page.front_matter == {"model_id": "m"}
+    assert page.sections == []
+    assert page.problems == [
+        "the Markdown parser failed on the page (index out of bounds); its body is not read"
+    ]
+
+
+def test_other_base_exceptions_pass_through_the_parser(monkeypatch) -> None:
+    def interrupted(text: str, options: object) -> Iterator[tuple[object, dict[str, int]]]:
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(parse.pyromark, "events_with_range", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        parse_page("## S\n", URL)
 
 
 def test_a_table_ended_by_a_lazy_line_is_read_as_gfm_reads_it() -> None:
