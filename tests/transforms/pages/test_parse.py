@@ -1012,6 +1012,9 @@ _BODY = st.tuples(st.lists(_LINE, max_size=25), st.sampled_from(["\n", "\r\n", "
 )
 
 
+_BODY_AFTER_FRONT_MATTER = re.compile(r"\A\ufeff?---\r?\n.*?\n---\r?\n", re.DOTALL)
+
+
 def _tables(tables: list) -> list[tuple[list[str], list[list[str]]]]:
     """Every table, each with its rows that fit the header."""
     return [(header, [row for row in rows if len(row) == len(header)]) for header, rows in tables]
@@ -1084,6 +1087,43 @@ def test_other_base_exceptions_pass_through_the_parser(monkeypatch) -> None:
     monkeypatch.setattr(parse.pyromark, "events_with_range", interrupted)
     with pytest.raises(KeyboardInterrupt):
         parse_page("## S\n", URL)
+
+
+# The saved pages' bodies (front matter off: cmark-gfm would read it as Markdown).
+_SAVED_BODIES = sorted(
+    {_BODY_AFTER_FRONT_MATTER.sub("", read_page(path)) for path in PAGES.glob("*.md")}
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    body=st.sampled_from(_SAVED_BODIES),
+    spliced=st.lists(st.tuples(st.integers(0, 10**6), _LINE), max_size=6),
+)
+def test_real_pages_with_lines_spliced_in_read_as_cmark_gfm_reads_them(
+    body: str, spliced: list[tuple[int, str]]
+) -> None:
+    """Real pages with the lines above put anywhere in them: our headings and tables are
+    cmark-gfm's."""
+    from tests.support.commonmark import read
+
+    lines = body.split("\n")
+    for at, line in spliced:
+        lines.insert(at % (len(lines) + 1), line)
+    body = "\n".join(lines)
+    page = parse_page(body, URL)
+    theirs = read(body)
+    ours_headings = ([page.title] if page.title is not None else []) + [
+        section.heading for section in page.sections
+    ]
+    # Ours are as written; cmark-gfm renders a backslash escape (the pages write ``\|``).
+    ours_headings = [_ESCAPED.sub(r"\1", heading) for heading in ours_headings]
+    assert ours_headings == [heading for heading, _, _ in theirs.found]
+    ours = [(t.header, t.rows) for s in (page.preamble, *page.sections) for t in s.tables]
+    assert _tables(ours) == _tables(theirs.tables)
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def test_a_table_ended_by_a_lazy_line_is_read_as_gfm_reads_it() -> None:
