@@ -53,12 +53,14 @@ _TABLES = pyromark.Options.ENABLE_TABLES
 _MAX_RESTARTS = 16
 # What a line of a text block is besides its text.
 _OWN, _LAZY, _INDENTED = 0, 1, 2  # the block's own; a lazy continuation; indented 4 or more
+# An ATX heading's opening '#'s (an underlined heading has none).
 _ATX_OPENING = re.compile(rb" {0,3}#{1,6}(?:[ \t\n]|$)")
 # A block quote's or list item's marker, and the spaces after it.
 _CONTAINER_MARKER = re.compile(rb"[ \t]*(>|[-+*]|[0-9]{1,9}[.)])([ \t]*)")
 _QUOTE_MARKER = re.compile(rb" {0,3}>[ \t]?")
 # A line that may be a table's delimiter row, its container prefix included.
 _MAYBE_DELIMITER = re.compile(rb"[ \t>]*[-:|][-:| \t]*(?:\n|$)")
+# An ATX heading's closing sequence of '#'s.
 _ATX_CLOSING = re.compile(rb"[ \t]+#+[ \t]*$")
 # Blocks that hold other blocks: each one nests what it holds one level deeper.
 _CONTAINERS = frozenset({"BlockQuote", "List", "Item"})
