@@ -273,7 +273,6 @@ class _Reader:
         self.seen_headings = seen  # casefolded
         self.restarts = restarts  # readers before this one, each reading from a later line
         self.items: list[bool] = []  # open list items: whether each has its bullet yet
-        self.quotes = 0  # open block quotes: their markers begin the lines they hold
         self.containers: list[str] = []  # open quotes, lists and items, innermost last
         self.container_starts: list[int] = []
         # Where each open container's content begins (None until needed); 0 outside any.
@@ -331,8 +330,6 @@ class _Reader:
             self.columns.append(None)
             if name == "Item":
                 self.items.append(False)
-            elif name == "BlockQuote":
-                self.quotes += 1
         elif len(self.containers) >= _MAX_NESTING:
             return
         elif name == "Heading":
@@ -370,8 +367,6 @@ class _Reader:
                 self.columns.pop()
                 if name == "Item":
                     self.items.pop()
-                elif name == "BlockQuote":
-                    self.quotes -= 1
 
     def inline(self, text: bool, start: int, end: int | None) -> None:
         """An inline event: its range extends the text block's current line, or begins it."""
@@ -412,7 +407,7 @@ class _Reader:
         kinds: list[int] = []
         begins: list[int | None] = []
         for start, end in self.lines:
-            begin = self.source.rfind(b"\n", 0, start) + 1
+            begin = self.start_of_line(start)
             begins.append(begin)
             if not kinds:
                 kinds.append(_OWN)  # the first line is the block's own
@@ -433,7 +428,7 @@ class _Reader:
 
     def unquoted(self, line: str) -> str:
         """A line inside a code span or tag running over lines, less its quote markers."""
-        for _ in range(self.quotes):
+        for _ in range(self.containers.count("BlockQuote")):
             line = line.lstrip(" \t")
             if not line.startswith(">"):
                 break
@@ -469,7 +464,7 @@ class _Reader:
         start = self.content_start(begin)
         if start is None or self.column(start) - self.content_column() >= 4:
             return None
-        return self.source[start : self.next_line_begin(start)].decode().rstrip("\n")
+        return self.source[start : self.end_of_line(start)].decode()
 
     def read_on(self, lines: list[str], kinds: list[int], begins: list[int | None]) -> None:
         """A paragraph GFM reads on over the lines after it (no table can open in it any
@@ -595,10 +590,9 @@ class _Reader:
         delimiter = self.next_line_begin(start)
         header = self.source[start:delimiter].decode().strip()
         content = self.content_start(delimiter)
-        line = self.source[content or delimiter : self.next_line_begin(delimiter)].decode()
+        line = self.source[content or delimiter : self.end_of_line(delimiter)].decode()
         if not _no_block_start(line):  # GFM: a list item, say, before any delimiter row
-            begin = self.source.rfind(b"\n", 0, start) + 1
-            self.paragraph([header], [_OWN], [begin], delimiter, None)
+            self.paragraph([header], [_OWN], [self.start_of_line(start)], delimiter, None)
             self.restart = delimiter
             return
         rows, after = self.rows(self.next_line_begin(delimiter))
@@ -614,8 +608,7 @@ class _Reader:
         rows = []
         source = self.source
         while begin < len(source):
-            end = source.find(b"\n", begin)
-            end = end if end >= 0 else len(source)
+            end = self.end_of_line(begin)
             start = self.content_start(begin)
             if start is None:
                 break  # a lazy line: GFM continues no table with one
@@ -683,8 +676,7 @@ class _Reader:
 
     def column(self, position: int) -> int:
         """The column of a byte position on its line, tabs to the next multiple of 4."""
-        begin = self.source.rfind(b"\n", 0, position) + 1
-        return len(self.source[begin:position].decode().expandtabs(4))
+        return len(self.source[self.start_of_line(position) : position].decode().expandtabs(4))
 
     def content_column(self, level: int | None = None) -> int:
         """Where the content of the innermost open container (or of the one at ``level``)
@@ -702,8 +694,7 @@ class _Reader:
             column = self.column(marker.end(1)) + (1 if marker[2] else 0)
         else:
             after_marker = self.column(marker.end(1))
-            line_end = self.source.find(b"\n", marker.end(1))
-            rest = self.source[marker.end(1) : line_end if line_end >= 0 else len(self.source)]
+            rest = self.source[marker.end(1) : self.end_of_line(marker.end(1))]
             after_space = self.column(marker.end())
             if not rest.strip(b" \t") or after_space - after_marker >= 5:
                 column = after_marker + 1
@@ -712,10 +703,18 @@ class _Reader:
         self.columns[level] = column
         return column
 
+    def start_of_line(self, position: int) -> int:
+        """Where the line ``position`` is on begins."""
+        return self.source.rfind(b"\n", 0, position) + 1
+
+    def end_of_line(self, position: int) -> int:
+        """Where the line ``position`` is on ends, before its line ending."""
+        end = self.source.find(b"\n", position)
+        return end if end >= 0 else len(self.source)
+
     def next_line_begin(self, position: int) -> int:
         """Where the line after the one ``position`` is on begins (the page's end if none)."""
-        end = self.source.find(b"\n", position)
-        return end + 1 if end >= 0 else len(self.source)
+        return min(self.end_of_line(position) + 1, len(self.source))
 
     def too_deep(self) -> None:
         problem = (
@@ -730,7 +729,7 @@ class _Reader:
         text = "".join(content)
         if what == "HTML block" and text.lstrip().startswith("<!--"):
             what = "HTML comment"
-        for line in _LINE_END.split(text):
+        for line in text.split("\n"):
             if _LOOKS_LIKE_DATA.match(line):
                 self.problems.append(
                     f"{what} in {self.section.heading!r} holds what looks like page values;"
@@ -934,7 +933,7 @@ def _split_row(line: str) -> list[str]:
     inner = line.strip()
     inner = inner[1:] if inner.startswith("|") else inner
     inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
-    cells = re.split(r"(?<!\\)\|", inner)
+    cells = _CELL_BORDER.split(inner)
     return [cell.strip().replace("\\|", "|") for cell in cells]
 
 
