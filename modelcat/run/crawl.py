@@ -14,6 +14,7 @@ from crawler.spec import CrawlOptions, crawl_spec
 from crawler.stats import read_stats
 from modelcat.run.child import CrawlChild
 from modelcat.run.interrupts import StopSignals
+from transforms.build.ahead import BuildAhead
 from transforms.contract.layout import DataDir, RunDir
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
@@ -29,6 +30,7 @@ def crawl(
     on_page: Callable[[PageItem], None],
     stop: StopSignals | None = None,
     child: CrawlChild | None = None,
+    ahead: BuildAhead | None = None,
 ) -> dict:
     """Crawl into ``run_dir``; returns Scrapy's stats (empty if the crawl never reported).
 
@@ -38,12 +40,14 @@ def crawl(
     directory. Stopped early (a stop signal, an error while staging), the crawl is asked to
     end and killed if it has not within ``CHILD_GRACE_SECONDS``; the pages staged so far
     stay, and the validator store learns from them without forgetting what the crawl did
-    not reach.
+    not reach. With ``ahead``, the run's pages are built a chunk at a time as they are
+    staged.
     """
     stop = stop or StopSignals()
     run_dir.path.mkdir(parents=True, exist_ok=True)
     archive = PageArchive(data_dir.archive)
-    stager = Stager(run_dir, archive, data_dir.validators)
+    on_values = ahead.add if ahead is not None else None
+    stager = Stager(run_dir, archive, data_dir.validators, on_values)
     stats: dict = {}
     finished = False
     try:

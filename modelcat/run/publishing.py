@@ -14,6 +14,7 @@ import pyarrow as pa
 from modelcat.run.guards import refusal
 from modelcat.run.interrupts import StopSignals
 from modelcat.run.records import RunSummary, finish_time, runs_table, timestamp
+from transforms.build.ahead import BuildAhead
 from transforms.build.issues import Issues
 from transforms.build.plan import BuildPlan
 from transforms.build.tables import build_tables
@@ -55,14 +56,17 @@ def build_and_publish(
     publication: str | None = None,
     commit: bool = True,
     stop: StopSignals | None = None,
+    ahead: BuildAhead | None = None,
 ) -> Snapshot | None:
     """Build, guard, advance the history and publish a planned run; records the outcome in
     ``summary``. ``on_step`` is told when history and publish begin (the caller, which
     plans the build, tells it of the build). From the moment a committing run starts to
-    publish, ``stop`` no longer interrupts it."""
+    publish, ``stop`` no longer interrupts it. ``ahead`` holds the chunks of the run's own
+    pages that were built while it crawled."""
     with timed(summary, Step.BUILD):
-        built = build_tables(plan, summary.run_id)
+        built = build_tables(plan, summary.run_id, ahead)
     summary.count_built(built)
+    summary.pages_built_ahead = ahead.pages_taken if ahead is not None else 0
     started = time.perf_counter()
     references = reference_tables(
         read_reference_log(plan.run_dir.reference_log),

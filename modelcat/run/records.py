@@ -60,6 +60,7 @@ class RunSummary:
     pages_retried: int | None = 0
     models_published: int = 0
     models_carried_forward: int | None = 0
+    pages_built_ahead: int = 0  # model pages built while the crawl ran (transforms.build.ahead)
     official_prices: int = 0
     provider_offers: int = 0
     quality_issues_by_kind: dict[str, int] = field(default_factory=dict)

@@ -20,6 +20,7 @@ from modelcat.run.publishing import build_and_publish, return_freed_memory
 from modelcat.run.records import RunSummary, finish_time, start
 from modelcat.run.recovery import check_validators, recover
 from modelcat.run.retention import prune
+from transforms.build.ahead import BuildAhead
 from transforms.build.plan import plan_build
 from transforms.contract.layout import DataDir
 from transforms.contract.vocabulary import RunStatus, Step
@@ -57,12 +58,13 @@ def refresh(
         summary.recovered = recovered
         run_dir = data_dir.run(summary.run_id)
         step = "checking the validator store"
+        ahead = BuildAhead()  # the run's pages built as they are staged, on a second thread
         try:
             with stop.held():
                 summary.recovered += check_validators(data_dir, run_dir)
             step, started = "crawling", time.perf_counter()
             on_step(Step.CRAWL)
-            stats = crawl(data_dir, run_dir, options, on_page, stop, child)
+            stats = crawl(data_dir, run_dir, options, on_page, stop, child, ahead)
             summary.seconds[Step.CRAWL] = round(time.perf_counter() - started, 3)
             summary.crawl_finish_reason = stats.get("finish_reason")
             step = "building the catalog"
@@ -70,7 +72,7 @@ def refresh(
             on_step(Step.BUILD)
             plan = plan_build(run_dir, previous, PageArchive(data_dir.archive))
             build_and_publish(
-                data_dir, plan, summary, on_step, allow_shrink=allow_shrink, stop=stop
+                data_dir, plan, summary, on_step, allow_shrink=allow_shrink, stop=stop, ahead=ahead
             )
         except Interrupted as interrupt:
             summary.status = RunStatus.INTERRUPTED
@@ -88,6 +90,7 @@ def refresh(
             summary.status, summary.message = RunStatus.FAILED, f"{type(error).__name__}: {error}"
             raise
         finally:
+            ahead.close()
             stop.settle()  # the run's record is written whole, whatever arrives now
             if not summary.pages_by_outcome:
                 summary.count_staged_pages(run_dir)

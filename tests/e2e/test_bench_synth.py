@@ -4,11 +4,12 @@ refresh publishes the mutated truth."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bench import synth
 from modelcat.demo.mirror import MirrorServer
-from tests.support import query, refresh
+from tests.support import current_tables, modelcat, query, refresh
 
 MODEL_COLUMNS = (
     "model_id, display_name, provider_family, release_date, context_window_tokens, "
@@ -112,3 +113,24 @@ def test_synthetic_mirror_refreshes_into_what_it_was_generated_from(
         assert stats.removed == 2
         assert (len(changes.changed), len(changes.dropped), len(changes.added)) == (3, 2, 2)
         assert_publishes(changed, server, data_dir)
+
+
+def test_a_mirror_built_while_it_is_crawled_publishes_what_a_rebuild_does(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    """2,500 pages: more than one chunk of page values (``values.CHUNK_ROWS``), so the
+    refresh builds chunks of its pages while the crawl runs (``transforms.build.ahead``).
+    The catalog is the generated truth, and a rebuild, which builds every chunk after
+    reading it back from the archive, publishes the same tables."""
+    mirror = synth.generate(2_500, seed=11)
+    root = tmp_path / "synthetic"
+    synth.write(mirror, root)
+    with MirrorServer(root) as server:
+        assert_publishes(mirror, server, data_dir)
+    (run,) = (data_dir / "runs").iterdir()
+    summary = json.loads((run / "summary.json").read_text())
+    assert 1_500 <= summary["pages_built_ahead"] < 2_500
+    crawled = current_tables(data_dir)
+    rebuilt = modelcat("rebuild", "--data-dir", str(data_dir))
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert current_tables(data_dir) == crawled

@@ -86,36 +86,72 @@ class Reused:
         return cls(frozenset(), *(frame.copy() for _ in range(5)))
 
 
+@dataclass(frozen=True)
+class PageTables:
+    """Typed rows of some whole pages, before the run-wide steps (quarantine, duplicates).
+    Each row keeps its page_url; ``sources`` are the source rows they were built from."""
+
+    sources: pd.DataFrame
+    models: pd.DataFrame
+    official_prices: pd.DataFrame
+    provider_offers: pd.DataFrame
+    unread_prices: pd.DataFrame
+    found: Findings
+
+
+def source_index(sources: pd.DataFrame) -> pd.DataFrame:
+    """The run's model pages by page_url, the first row of each: what ``page_tables`` reads.
+
+    ``sources`` has one row per model page to build a model from (page_url,
+    content_sha256, fetched_at): fetched this run, unchanged since the last (304), or
+    carried forward."""
+    return sources.drop_duplicates("page_url").set_index("page_url")
+
+
+def page_tables(values: pd.DataFrame, sources: pd.DataFrame) -> PageTables:
+    """The typed rows of the whole pages in ``values`` (``page_values`` rows), built from
+    their rows of ``sources`` (``source_index``). A function of those two alone, so a
+    chunk built ahead, while the crawl runs, is the chunk built after it."""
+    sources = sources[n.isin(sources.index, values["page_url"])]
+    name = each_distinct(values["section"], lambda heading: n.without_unit(heading).casefold())
+    models, found = _models(sources, values, name)
+    model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
+    prices, prices_found = official_prices(values[name == PRICING_SECTION], model_of_page)
+    offers, offers_found = provider_offers(values[name == OFFERS_SECTION], model_of_page)
+    unread = Findings(_unread_tables(values, name))
+    return PageTables(
+        sources=sources,
+        models=models,
+        official_prices=prices,
+        provider_offers=offers,
+        unread_prices=unread_prices(prices, offers),
+        found=found + prices_found + offers_found + unread,
+    )
+
+
 def typed_tables(
-    pages: pd.DataFrame,
-    sources: pd.DataFrame,
-    chunks: Iterable[pd.DataFrame],
-    reused: Reused | None = None,
+    pages: pd.DataFrame, parts: Iterable[PageTables], reused: Reused | None = None
 ) -> TypedTables:
     """The typed tables of one run, before validation.
 
     - ``pages``: the run's page log, one row per URL touched;
-    - ``sources``: one row per model page to build a model from (page_url, content_sha256,
-      fetched_at): fetched this run, unchanged since the last (304), or carried forward;
-    - ``chunks``: the values of those pages as written (``page_values`` rows), a few thousand
-      pages at a time and never a page split across two, so memory stays flat however
-      large the site;
+    - ``parts``: the typed rows of its model pages (``page_tables``), a few thousand pages
+      at a time and never a page split across two, so memory stays flat however large
+      the site;
     - ``reused``: typed rows of unchanged pages, reused rather than built again.
     """
     pages = pages.copy()
-    sources = sources.drop_duplicates("page_url").set_index("page_url")
     found = Findings()
-    parts = []
-    for values in chunks:
-        models, prices, offers, chunk_found = _page_tables(values, sources)
-        found += chunk_found
-        parts.append((models, prices, offers, unread_prices(prices, offers)))
+    tables = []
+    for part in parts:
+        found += part.found
+        tables.append((part.models, part.official_prices, part.provider_offers, part.unread_prices))
     if reused is not None:
-        parts.append(
+        tables.append(
             (reused.models, reused.official_prices, reused.provider_offers, reused.unread_prices)
         )
     models, prices, offers, unread = (
-        pd.concat(frames, ignore_index=True) for frames in zip(*parts, strict=True)
+        pd.concat(frames, ignore_index=True) for frames in zip(*tables, strict=True)
     )
 
     no_id = models["model_id"].isna()
@@ -182,20 +218,6 @@ def unread_prices(official: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
         )
     frame = pd.concat(cells, ignore_index=True)[[*UNREAD_COLUMNS, "raw_value"]]
     return frame.astype(n.STRING)
-
-
-def _page_tables(
-    values: pd.DataFrame, sources: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Findings]:
-    """models, official_prices and provider_offers rows of some whole pages, before the
-    run-wide steps (quarantine, duplicates). Each row keeps its page_url."""
-    name = each_distinct(values["section"], lambda heading: n.without_unit(heading).casefold())
-    models, found = _models(sources[n.isin(sources.index, values["page_url"])], values, name)
-    model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)
-    prices, prices_found = official_prices(values[name == PRICING_SECTION], model_of_page)
-    offers, offers_found = provider_offers(values[name == OFFERS_SECTION], model_of_page)
-    unread = Findings(_unread_tables(values, name))
-    return models, prices, offers, found + prices_found + offers_found + unread
 
 
 # Sections whose tables the catalog reads.

@@ -143,11 +143,12 @@ def plan_build(
     stand in for a body the archive can no longer give back.
     """
     pages, problems = read_page_log(run_dir)
-    is_model = pages["content_type"] == MODEL_CONTENT_TYPE
-    fetched = pages[(pages["outcome"] == PageOutcome.MODEL) & is_model]
-    unchanged = pages[(pages["outcome"] == PageOutcome.NOT_MODIFIED) & is_model]
+    unchanged = pages[
+        (pages["outcome"] == PageOutcome.NOT_MODIFIED)
+        & (pages["content_type"] == MODEL_CONTENT_TYPE)
+    ]
     sources = pd.concat(
-        [_sources(fetched, ValueOrigin.FETCHED), _sources(unchanged, ValueOrigin.NOT_MODIFIED)],
+        [fetched_sources(pages), _sources(unchanged, ValueOrigin.NOT_MODIFIED)],
         ignore_index=True,
     )
     known = None
@@ -194,6 +195,15 @@ def plan_build(
         published=published if reparse else None,
         logged_problems=problems if reparse else None,
     )
+
+
+def fetched_sources(pages: pd.DataFrame) -> pd.DataFrame:
+    """The source rows (``SOURCE_COLUMNS``) of the model pages a page log says were fetched:
+    the run's own staged values are theirs."""
+    fetched = pages[
+        (pages["outcome"] == PageOutcome.MODEL) & (pages["content_type"] == MODEL_CONTENT_TYPE)
+    ]
+    return _sources(fetched, ValueOrigin.FETCHED)
 
 
 def _first_fetched(sources: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:

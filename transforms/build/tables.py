@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from transforms.build import frames
+from transforms.build.ahead import BuildAhead
 from transforms.build.checks import semantic_issues
 from transforms.build.issues import Issues
 from transforms.build.plan import BuildPlan
@@ -79,9 +80,10 @@ class BuiltTables:
         return dict(Counter(self.quality_issues["kind"].astype(str)))
 
 
-def build_tables(plan: BuildPlan, run_id: str) -> BuiltTables:
-    """The validated tables of one run; its page values are written beside its staged files."""
-    typed, archive_problems = _typed_tables(plan)
+def build_tables(plan: BuildPlan, run_id: str, ahead: BuildAhead | None = None) -> BuiltTables:
+    """The validated tables of one run; its page values are written beside its staged files.
+    ``ahead`` holds the chunks of the run's own pages built while it crawled."""
+    typed, archive_problems = _typed_tables(plan, ahead)
     page_of_model = typed.models.set_index("model_id")["page_url"]
     issues = _page_issues(plan, typed, archive_problems, page_of_model)
     models, rejected = validate(typed.models, TABLES[TableName.MODELS])
@@ -124,22 +126,30 @@ def build_tables(plan: BuildPlan, run_id: str) -> BuiltTables:
     )
 
 
-def _typed_tables(plan: BuildPlan) -> tuple[frames.TypedTables, list[tuple[str, str]]]:
+def _typed_tables(
+    plan: BuildPlan, ahead: BuildAhead | None
+) -> tuple[frames.TypedTables, list[tuple[str, str]]]:
     """The typed frames of the plan's pages, and the problems of the pages read again from
     the archive. The run's published page values are written while the frames read them:
     the reused pages' values too, as they were published."""
     problems: list[tuple[str, str]] = []
+    sources = frames.source_index(plan.sources)
     schema = describe(PAGE_VALUES_SCHEMA, TABLES[TableName.PAGE_VALUES])  # published as written
     with ValuesWriter(plan.run_dir.published_values, schema) as writer:
 
-        def chunks() -> Iterator[pd.DataFrame]:
+        def parts() -> Iterator[frames.PageTables]:
             for chunk in plan.chunks():
                 problems.extend(chunk.problems)
                 writer.write(chunk.values)  # one row group per chunk: whole pages
-                yield to_frame(chunk.values)
+                built = ahead.take(chunk.values, sources) if ahead is not None else None
+                yield built or frames.page_tables(to_frame(chunk.values), sources)
 
         reused = plan.reused if plan.reused.keys else None
-        typed = frames.typed_tables(plan.pages, plan.sources, chunks(), reused)
+        try:
+            typed = frames.typed_tables(plan.pages, parts(), reused)
+        finally:
+            if ahead is not None:
+                ahead.close()
         for table in plan.reused_values():
             writer.write(table)
     return typed, problems

@@ -63,8 +63,11 @@ class PageLogWriter:
         run_dir.path.mkdir(parents=True, exist_ok=True)
         self.file: IO[str] = run_dir.page_log.open("w", encoding="utf-8")
 
-    def write(self, item: PageItem) -> None:
-        self.file.write(json.dumps(page_record(item), ensure_ascii=False) + "\n")
+    def write(self, item: PageItem) -> dict[str, Any]:
+        """Log the item; returns its line's record."""
+        record = page_record(item)
+        self.file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return record
 
     def close(self) -> None:
         self.file.close()
@@ -87,6 +90,12 @@ def read_page_log(run_dir: RunDir, *, partial: bool = False) -> tuple[pd.DataFra
                 except ValueError:
                     if not partial:
                         raise
+    return page_frame(records)
+
+
+def page_frame(records: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Page log records (``page_record``) as the log's frame, and the parse problems they
+    recorded (page_url, problem)."""
     pages = pd.DataFrame(records, columns=[*PAGE_COLUMNS, "fetched_at", "problems"])
     problems = (
         pages[["final_url", "problems"]]

@@ -13,7 +13,11 @@ the first one crawls; a plain ``scrapy crawl pipellm`` runs it in the crawling p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
 
 from transforms.contract.layout import RunDir
 from transforms.contract.vocabulary import PageOutcome
@@ -31,13 +35,21 @@ class Stager:
     """Stages one run from the crawl's items: archive, parse, page log, values, validators."""
 
     def __init__(
-        self, run_dir: RunDir, archive: PageArchive | None, validators_file: Path | None
+        self,
+        run_dir: RunDir,
+        archive: PageArchive | None,
+        validators_file: Path | None,
+        on_values: Callable[[pa.Table, list[dict[str, Any]]], None] | None = None,
     ) -> None:
+        """``on_values`` is given each batch of page values as it is written, with the page
+        log records of its pages (the build starts on them while the crawl goes on)."""
         self.archive = archive
         self.validators_file = validators_file
+        self.on_values = on_values
         self.known = Validators.load(validators_file)  # the store as this run found it
         self.seen = Validators()
         self.batch: list[tuple[str, str | None, Page]] = []
+        self.batch_records: list[dict[str, Any]] = []
         self.log = PageLogWriter(run_dir)
         self.values = ValuesWriter(run_dir.page_values)
 
@@ -46,22 +58,24 @@ class Stager:
             self.archive.put(item.content_sha256, item.body)
         if not item.problems:
             item.problems = outcome.problems_of(outcome.Verdict(item.outcome, item.error))
+        page = None
         if item.outcome is PageOutcome.MODEL and item.body is not None:
-            url = item.final_url or item.url
             try:
-                page = parse_page(decode_markdown(item.body), url)
+                page = parse_page(decode_markdown(item.body), item.final_url or item.url)
             except NotMarkdown as reason:  # the crawler has checked this already
                 item.outcome, item.error = outcome.unreadable(str(reason))
             except Exception as error:  # whatever a page does, it ends as its own row
                 item.outcome, item.error = outcome.unreadable(unreadable(error))
             else:
                 item.problems = page.problems
-                self.batch.append((url, item.content_sha256, page))
-                if len(self.batch) >= _BATCH_PAGES:
-                    self.flush()
         self.remember(item)
         item.body = None  # archived and parsed: the item now costs no memory
-        self.log.write(item)
+        record = self.log.write(item)
+        if page is not None:
+            self.batch.append((item.final_url or item.url, item.content_sha256, page))
+            self.batch_records.append(record)
+            if len(self.batch) >= _BATCH_PAGES:
+                self.flush()
 
     def remember(self, item: PageItem) -> None:
         url = item.final_url or item.url
@@ -84,8 +98,11 @@ class Stager:
 
     def flush(self) -> None:
         if self.batch:
-            self.values.write(values_table(self.batch))
-            self.batch = []
+            table = values_table(self.batch)
+            self.values.write(table)
+            if self.on_values is not None:
+                self.on_values(table, self.batch_records)
+            self.batch, self.batch_records = [], []
 
     def close(self) -> None:
         """Finish the run's files and write the validator store.

@@ -21,8 +21,9 @@ def test_conflicted_cells_are_reported_by_their_typed_keys(tmp_path: Path) -> No
     NULL."""
     names = ["duplicate-metric-row.md", "duplicate-provider-row.md", "identical-metric-row.md"]
     staged = stage_site({BASE + name: (HOSTILE / name).read_bytes() for name in names}, tmp_path)
-    values = (to_frame(chunk.values) for chunk in staged.chunks())
-    catalog = frames.typed_tables(staged.pages, staged.sources, values)
+    sources = frames.source_index(staged.sources)
+    parts = (frames.page_tables(to_frame(chunk.values), sources) for chunk in staged.chunks())
+    catalog = frames.typed_tables(staged.pages, parts)
     cells = catalog.conflicted_cells.drop(columns="page_url").astype(object)
     assert sorted(map(tuple, cells.where(cells.notna(), None).to_numpy().tolist())) == [
         (

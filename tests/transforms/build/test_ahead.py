@@ -1,0 +1,172 @@
+"""Chunks built while the crawl runs (``transforms.build.ahead``): the build takes one only
+where it would have built the very same rows, so the catalog never depends on it.
+
+Each test stages a run with the real ``Stager`` and builds it twice, with and without the
+chunks built ahead, and compares every table. Chunks are made small (about 25 pages), so a
+few dozen pages make several of them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support import HOSTILE
+from tests.support.staging import BASE, DEMO_MODELS, fetched
+from transforms.build import frames
+from transforms.build.ahead import BuildAhead
+from transforms.build.plan import plan_build
+from transforms.build.tables import BuiltTables, build_tables
+from transforms.contract.layout import RunDir
+from transforms.pages import values
+from transforms.pages.archive import PageArchive
+from transforms.pages.items import PageItem
+from transforms.pages.staging import Stager
+
+DEMO = sorted(DEMO_MODELS.glob("*.md"))
+HOSTILE_PAGES = sorted(HOSTILE.glob("*.md"))
+
+
+class Calls:
+    """Which thread built each chunk's typed rows."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.threads: list[str] = []
+        real = frames.page_tables
+
+        def counted(*args: object) -> frames.PageTables:
+            self.threads.append(threading.current_thread().name)
+            return real(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(frames, "page_tables", counted)
+
+    @property
+    def ahead(self) -> int:
+        return sum(name.startswith("build-ahead") for name in self.threads)
+
+    @property
+    def after(self) -> int:
+        return len(self.threads) - self.ahead
+
+
+def build(items: list[PageItem], run_dir: Path, *, ahead: bool) -> tuple[BuiltTables, int]:
+    """The run of ``items`` staged and built; and how many pages were built ahead."""
+    builder = BuildAhead() if ahead else None
+    archive = PageArchive(run_dir / "archive")
+    stager = Stager(RunDir(run_dir), archive, None, builder.add if builder else None)
+    for item in items:
+        stager.add(item)
+    stager.close()
+    built = build_tables(plan_build(RunDir(run_dir), None, archive), "run", builder)
+    return built, builder.pages_taken if builder else 0
+
+
+def assert_same(one: BuiltTables, other: BuiltTables) -> None:
+    for name, table in one.tables().items():
+        if isinstance(table, Path):
+            assert pq.read_table(table).equals(pq.read_table(other.tables()[name])), name
+        else:
+            pd.testing.assert_frame_equal(table, other.tables()[name], obj=name)
+    assert one.carried_forward == other.carried_forward
+
+
+def items_of(paths: list[Path]) -> list[PageItem]:
+    return [fetched(BASE + path.name, path.read_bytes()) for path in paths]
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    def chunk_rows(rows: int) -> None:
+        monkeypatch.setattr(values, "CHUNK_ROWS", rows)
+
+    monkeypatch.setattr("transforms.pages.staging._BATCH_PAGES", 7)
+    chunk_rows(1_500)  # about 25 pages
+    return chunk_rows
+
+
+@pytest.mark.slow
+def test_chunks_built_ahead_are_taken_and_build_the_same_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: Callable[[int], None]
+) -> None:
+    items = items_of(DEMO + HOSTILE_PAGES)
+    after, _ = build(items, tmp_path / "after", ahead=False)
+    calls = Calls(monkeypatch)
+    ahead, taken = build(items_of(DEMO + HOSTILE_PAGES), tmp_path / "ahead", ahead=True)
+    assert_same(ahead, after)
+    assert len(after.quality_issues) > 20  # the hostile pages: the findings are compared too
+    # Every chunk but the last one (smaller than a chunk) was built ahead and taken.
+    assert calls.ahead >= 8
+    assert calls.after == 1
+    assert 0 < taken < len(after.models) + 40
+
+
+def test_a_chunk_is_taken_only_for_the_same_pages_and_the_same_source_rows(
+    tmp_path: Path, small_chunks: Callable[[int], None]
+) -> None:
+    """The spider fetches each URL once, so the build's source rows are those the chunk was
+    built from; should they ever differ (another body hash, another fetch time), or the
+    chunk hold other pages, the chunk is not taken."""
+    builder = BuildAhead()
+    archive = PageArchive(tmp_path / "archive")
+    stager = Stager(RunDir(tmp_path), archive, None, builder.add)
+    for item in items_of(DEMO[:60]):
+        stager.add(item)
+    stager.close()
+    plan = plan_build(RunDir(tmp_path), None, archive)
+    sources = frames.source_index(plan.sources)
+    first, second, *_ = plan.chunks()
+    other_time = sources.assign(fetched_at=sources["fetched_at"] + pd.Timedelta(seconds=1))
+    other_body = sources.assign(content_sha256="0" * 64)
+    assert builder.take(first.values, other_time) is None
+    assert builder.take(second.values, other_body) is None
+    assert builder.pages_taken == 0
+    assert builder.take(first.values.slice(1), sources) is None  # not the chunk built
+    builder.close()
+
+
+def test_a_chunk_whose_build_failed_ahead_is_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: Callable[[int], None]
+) -> None:
+    items = DEMO[:60]
+    after, _ = build(items_of(items), tmp_path / "after", ahead=False)
+    real = frames.page_tables
+
+    def fails_ahead(*args: object) -> frames.PageTables:
+        if threading.current_thread().name.startswith("build-ahead"):
+            raise MemoryError("no room on the worker")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(frames, "page_tables", fails_ahead)
+    ahead, taken = build(items_of(items), tmp_path / "ahead", ahead=True)
+    assert_same(ahead, after)
+    assert taken == 0
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    picked=st.lists(st.sampled_from(DEMO + HOSTILE_PAGES), min_size=1, max_size=25),
+    chunk_rows=st.integers(60, 1_500),
+)
+def test_any_site_in_any_chunks_builds_the_same_catalog_ahead(
+    tmp_path_factory: pytest.TempPathFactory,
+    small_chunks: Callable[[int], None],
+    picked: list[Path],
+    chunk_rows: int,
+) -> None:
+    """Pages in any order, repeated or not, cut into chunks of any size."""
+    small_chunks(chunk_rows)
+    work = tmp_path_factory.mktemp("site")
+    after, _ = build(items_of(picked), work / "after", ahead=False)
+    ahead, _ = build(items_of(picked), work / "ahead", ahead=True)
+    assert_same(ahead, after)
