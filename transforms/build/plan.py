@@ -38,6 +38,13 @@ from transforms.pages.log import read_page_log
 from transforms.pages.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markdown, parse_page
 
 SOURCE_COLUMNS = ["page_url", "content_sha256", "fetched_at", "origin"]
+# Declared: sources from the page log, the previous snapshot and none at all are one frame.
+SOURCE_DTYPES = {
+    "page_url": STRING,
+    "content_sha256": STRING,
+    "fetched_at": "datetime64[us]",
+    "origin": STRING,
+}
 _ARCHIVE_BATCH = 1000  # pages parsed again from the archive per chunk
 
 
@@ -158,7 +165,7 @@ def plan_build(
         ).to_pandas()
         sources = pd.concat(
             [_first_fetched(sources, known), _carried_forward(pages, known)], ignore_index=True
-        )
+        ).astype(SOURCE_DTYPES)
 
     # Values this run did not parse itself: from the previous snapshot where it holds the
     # same body, else parsed again from the archive.
@@ -268,9 +275,9 @@ def _sources(pages: pd.DataFrame, origin: ValueOrigin) -> pd.DataFrame:
             "page_url": pages["final_url"],
             "content_sha256": pages["content_sha256"],
             "fetched_at": pages["fetched_at"],
-            "origin": origin,
+            "origin": str(origin),
         }
-    )
+    ).astype(SOURCE_DTYPES)
 
 
 def _carried_forward(pages: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:

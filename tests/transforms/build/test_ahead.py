@@ -10,20 +10,24 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from modelcat.run.records import start
 from tests.support import HOSTILE
-from tests.support.staging import BASE, DEMO_MODELS, fetched
+from tests.support.runs import INDEX_URL, Answer, crawl_items, publish_run
+from tests.support.staging import BASE, DEMO_MODELS, demo_pages, fetched
 from transforms.build import frames
 from transforms.build.ahead import BuildAhead
 from transforms.build.plan import plan_build
 from transforms.build.tables import BuiltTables, build_tables
-from transforms.contract.layout import RunDir
+from transforms.contract.layout import DataDir, RunDir
 from transforms.pages import values
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
@@ -104,6 +108,54 @@ def test_chunks_built_ahead_are_taken_and_build_the_same_catalog(
     assert calls.ahead >= 8
     assert calls.after == 1
     assert 0 < taken < len(after.models) + 40
+
+
+@pytest.mark.parametrize("failing", [0, 5])
+def test_a_run_after_the_first_takes_its_chunks_and_builds_the_same_catalog(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    small_chunks: Callable[[int], None],
+    failing: int,
+) -> None:
+    """A run with a catalog behind it: changed pages fetched (built ahead), unchanged ones
+    answered 304 (reused), failing ones carried forward (or none), removed ones gone."""
+    data_dir = DataDir(tmp_path)
+    site: dict[str, Answer] = dict(demo_pages(path.stem for path in DEMO[:90]))
+    publish_run(data_dir, site)
+    urls = list(site)
+    for url in urls[:60]:
+        site[url] = site[url] + b"\n"  # another body, the same values
+    site.update(dict.fromkeys(urls[60 : 60 + failing], 503))
+    site.update(dict.fromkeys(urls[65:70], 404))
+    summary = start(data_dir, [INDEX_URL])
+    run_dir = data_dir.run(summary.run_id)
+    staged: list[tuple[pa.Table, list[dict[str, Any]]]] = []
+    archive = PageArchive(data_dir.archive)
+    stager = Stager(
+        run_dir, archive, data_dir.validators, lambda *batch: staged.append((batch[0], batch[1]))
+    )
+    for item in crawl_items(data_dir, site):
+        stager.add(item)
+    stager.close()
+    plan = plan_build(run_dir, data_dir.published_snapshot(), archive)
+    assert len(plan.carried_forward) == failing
+    assert len(plan.reused.keys) == 25  # unchanged, and carried forward as published
+
+    after = build_tables(plan, summary.run_id)
+    after_values = pq.read_table(after.page_values)
+    calls = Calls(monkeypatch)
+    builder = BuildAhead()
+    for batch in staged:
+        builder.add(*batch)
+    ahead = build_tables(plan, summary.run_id, builder)
+    for name, table in ahead.tables().items():
+        if isinstance(table, Path):
+            assert pq.read_table(table).equals(after_values)
+        else:
+            pd.testing.assert_frame_equal(table, after.tables()[name], obj=name)
+    assert calls.ahead >= 2
+    assert calls.after == 1  # the last chunk of changed pages
+    assert builder.pages_taken >= 40
 
 
 def test_a_chunk_is_taken_only_for_the_same_pages_and_the_same_source_rows(
