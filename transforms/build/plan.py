@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.extensions import ExtensionDtype
 
 from transforms.build import frames
 from transforms.contract.casting import STRING
@@ -39,10 +40,10 @@ from transforms.pages.parse import MODEL_CONTENT_TYPE, NotMarkdown, decode_markd
 
 SOURCE_COLUMNS = ["page_url", "content_sha256", "fetched_at", "origin"]
 # Declared: sources from the page log, the previous snapshot and none at all are one frame.
-SOURCE_DTYPES = {
+SOURCE_DTYPES: dict[str, ExtensionDtype | np.dtype] = {
     "page_url": STRING,
     "content_sha256": STRING,
-    "fetched_at": "datetime64[us]",
+    "fetched_at": np.dtype("datetime64[us]"),
     "origin": STRING,
 }
 _ARCHIVE_BATCH = 1000  # pages parsed again from the archive per chunk
