@@ -42,6 +42,9 @@ class BuildAhead:
         self._rows = 0
         self._built: dict[_ChunkKey, Future[frames.PageTables]] = {}
         self.pages_taken = 0  # pages whose typed rows the build took from here
+        # A run whose every page answered 304 reads one empty chunk (``values.batched``): its
+        # fixed cost, about half a second of pandas, is paid here while the crawl starts.
+        self._submit(page_values.values_table([]), [])
 
     def add(self, table: pa.Table, records: list[dict[str, Any]]) -> None:
         """A batch of staged page values (whole pages), and the log records of its pages."""
@@ -51,9 +54,11 @@ class BuildAhead:
         self._records.extend(records)
         self._rows += table.num_rows
         if self._rows >= page_values.CHUNK_ROWS:
-            chunk = pa.concat_tables(self._pending)
-            self._built[_key(chunk)] = self._pool.submit(_build, chunk, self._records)
+            self._submit(pa.concat_tables(self._pending), self._records)
             self._pending, self._records, self._rows = [], [], 0
+
+    def _submit(self, chunk: pa.Table, records: list[dict[str, Any]]) -> None:
+        self._built[_key(chunk)] = self._pool.submit(_build, chunk, records)
 
     def take(self, values: pa.Table, sources: pd.DataFrame) -> frames.PageTables | None:
         """The typed rows of the chunk ``values`` if they were built ahead from the same

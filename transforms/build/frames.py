@@ -448,4 +448,6 @@ def _provider_collisions(offers: pd.DataFrame) -> Issues:
 
 def _unicode_key(text: str) -> str:
     """A text as shown: NFC, without format characters (zero-width, bidi controls)."""
+    if text.isascii():  # no format characters, and already NFC: nearly every ID and name
+        return text
     return unicodedata.normalize("NFC", "".join(c for c in text if unicodedata.category(c) != "Cf"))

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from transforms.build import frames
+from transforms.build import normalize as n
 from transforms.build.ahead import BuildAhead
 from transforms.build.checks import semantic_issues
 from transforms.build.issues import Issues
@@ -172,9 +173,9 @@ def _page_issues(
         ],
         ignore_index=True,
     ).drop_duplicates()
-    reused_urls = set(plan.reused.models["page_url"])
+    reused_urls = plan.reused.models["page_url"]
     built = [
-        frame[~frame["page_url"].isin(reused_urls)]
+        frame[~n.isin(frame["page_url"], reused_urls)]
         for frame in (typed.models, typed.official_prices, typed.provider_offers)
     ]
     return (

@@ -158,6 +158,30 @@ def test_a_run_after_the_first_takes_its_chunks_and_builds_the_same_catalog(
     assert builder.pages_taken >= 40
 
 
+def test_a_run_whose_every_page_answered_304_builds_no_chunk_after_the_crawl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its one chunk is empty (every page is reused): that too was built ahead."""
+    data_dir = DataDir(tmp_path)
+    site: dict[str, Answer] = dict(demo_pages(path.stem for path in DEMO[:30]))
+    publish_run(data_dir, site)
+    summary = start(data_dir, [INDEX_URL])
+    run_dir, archive = data_dir.run(summary.run_id), PageArchive(data_dir.archive)
+    builder = BuildAhead()
+    stager = Stager(run_dir, archive, data_dir.validators, builder.add)
+    for item in crawl_items(data_dir, site):
+        stager.add(item)
+    stager.close()
+    plan = plan_build(run_dir, data_dir.published_snapshot(), archive)
+    assert len(plan.reused.keys) == 30
+    after = build_tables(plan, summary.run_id)
+    calls = Calls(monkeypatch)
+    ahead = build_tables(plan, summary.run_id, builder)
+    for name in ("models", "official_prices", "provider_offers", "quality_issues", "pages"):
+        pd.testing.assert_frame_equal(getattr(ahead, name), getattr(after, name), obj=name)
+    assert calls.after == 0
+
+
 def test_a_chunk_is_taken_only_for_the_same_pages_and_the_same_source_rows(
     tmp_path: Path, small_chunks: Callable[[int], None]
 ) -> None:
