@@ -1,8 +1,10 @@
 """The crawl: Scrapy in a child process, the run staged in this one.
 
 The child (``python -I -m crawler``, ``modelcat.run.child``) fetches and hands each page over
-a pipe, pickled; this process stages them. Parsing, archiving and staging so use the second
-core, and the crawl's memory is gone when it ends. This module never imports Scrapy.
+a pipe, pickled; this process stages them and, on a worker thread, builds them a chunk at a
+time (``transforms.build.ahead``). Parsing, archiving, staging and most of the build so use
+the second core, and the crawl's memory is gone when it ends. This module never imports
+Scrapy.
 """
 
 from __future__ import annotations

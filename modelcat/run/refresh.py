@@ -2,8 +2,9 @@
 
 One refresh per data directory at a time (``lock``). Each run starts by putting right what
 a crash or damage left in the data directory (``recovery``), crawls (``crawl``: Scrapy in a
-child process, the run staged in this one), builds, guards, advances the history and
-publishes (``publishing``), and stops cleanly on SIGINT or SIGTERM (``interrupts``).
+child process, the run staged and mostly built in this one), builds, guards, advances the
+history and publishes (``publishing``), and stops cleanly on SIGINT or SIGTERM
+(``interrupts``).
 """
 
 from __future__ import annotations
