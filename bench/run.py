@@ -90,6 +90,7 @@ PROFILE_STAGES = (
     ("crawl child: handing items over (pickle, pipe)", "ParentPipe.send ("),
     ("crawl child: Scrapy signals (every request, response, item)", "SignalManager.send_catch_log"),
     ("build: plan the run (pages, page values)", "plan_build (transforms/build/plan.py"),
+    ("crawl: pages built ahead (worker thread)", "_build (transforms/build/ahead.py"),
     ("build: typed frames", "typed_tables (transforms/build/frames.py"),
     ("build: pandera validation", "validate (transforms/build/validation.py"),
     ("build: semantic checks", "semantic_issues ("),
