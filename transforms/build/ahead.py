@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.build import frames
-from transforms.build import normalize as n
 from transforms.build.plan import fetched_sources
 from transforms.contract.casting import to_frame
 from transforms.pages import values as page_values
@@ -69,8 +68,7 @@ class BuildAhead:
             return None  # the build builds it, and raises what the worker raised, if anything
         part = future.result()
         pages = pd.Index(pc.unique(values["page_url"]).to_pylist())
-        same_sources = part.sources.equals(sources[n.isin(sources.index, pages)])
-        if not same_sources:
+        if not part.sources.equals(frames.sources_of(sources, pages)):
             return None
         self.pages_taken += len(pages)
         return part

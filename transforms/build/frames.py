@@ -108,11 +108,16 @@ def source_index(sources: pd.DataFrame) -> pd.DataFrame:
     return sources.drop_duplicates("page_url").set_index("page_url")
 
 
+def sources_of(sources: pd.DataFrame, page_urls: pd.Series | pd.Index) -> pd.DataFrame:
+    """The rows of ``sources`` (``source_index``) of the pages ``page_urls`` names."""
+    return sources[n.isin(sources.index, page_urls)]
+
+
 def page_tables(values: pd.DataFrame, sources: pd.DataFrame) -> PageTables:
     """The typed rows of the whole pages in ``values`` (``page_values`` rows), built from
     their rows of ``sources`` (``source_index``). A function of those two alone, so a
     chunk built ahead, while the crawl runs, is the chunk built after it."""
-    sources = sources[n.isin(sources.index, values["page_url"])]
+    sources = sources_of(sources, values["page_url"])
     name = each_distinct(values["section"], lambda heading: n.without_unit(heading).casefold())
     models, found = _models(sources, values, name)
     model_of_page = pd.Series(models["model_id"].array, index=models["page_url"].array)

@@ -151,10 +151,7 @@ def plan_build(
     stand in for a body the archive can no longer give back.
     """
     pages, problems = read_page_log(run_dir)
-    unchanged = pages[
-        (pages["outcome"] == PageOutcome.NOT_MODIFIED)
-        & (pages["content_type"] == MODEL_CONTENT_TYPE)
-    ]
+    unchanged = _model_pages(pages, PageOutcome.NOT_MODIFIED)
     sources = pd.concat(
         [fetched_sources(pages), _sources(unchanged, ValueOrigin.NOT_MODIFIED)],
         ignore_index=True,
@@ -208,10 +205,12 @@ def plan_build(
 def fetched_sources(pages: pd.DataFrame) -> pd.DataFrame:
     """The source rows (``SOURCE_COLUMNS``) of the model pages a page log says were fetched:
     the run's own staged values are theirs."""
-    fetched = pages[
-        (pages["outcome"] == PageOutcome.MODEL) & (pages["content_type"] == MODEL_CONTENT_TYPE)
-    ]
-    return _sources(fetched, ValueOrigin.FETCHED)
+    return _sources(_model_pages(pages, PageOutcome.MODEL), ValueOrigin.FETCHED)
+
+
+def _model_pages(pages: pd.DataFrame, answered: PageOutcome) -> pd.DataFrame:
+    """The model pages of a page log with the outcome ``answered``."""
+    return pages[(pages["outcome"] == answered) & (pages["content_type"] == MODEL_CONTENT_TYPE)]
 
 
 def _first_fetched(sources: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:

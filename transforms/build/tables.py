@@ -143,7 +143,9 @@ def _typed_tables(
                 problems.extend(chunk.problems)
                 writer.write(chunk.values)  # one row group per chunk: whole pages
                 built = ahead.take(chunk.values, sources) if ahead is not None else None
-                yield built or frames.page_tables(to_frame(chunk.values), sources)
+                if built is None:
+                    built = frames.page_tables(to_frame(chunk.values), sources)
+                yield built
 
         reused = plan.reused if plan.reused.keys else None
         try:

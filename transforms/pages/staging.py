@@ -58,10 +58,10 @@ class Stager:
             self.archive.put(item.content_sha256, item.body)
         if not item.problems:
             item.problems = outcome.problems_of(outcome.Verdict(item.outcome, item.error))
-        page = None
+        url, page = item.final_url or item.url, None
         if item.outcome is PageOutcome.MODEL and item.body is not None:
             try:
-                page = parse_page(decode_markdown(item.body), item.final_url or item.url)
+                page = parse_page(decode_markdown(item.body), url)
             except NotMarkdown as reason:  # the crawler has checked this already
                 item.outcome, item.error = outcome.unreadable(str(reason))
             except Exception as error:  # whatever a page does, it ends as its own row
@@ -72,7 +72,7 @@ class Stager:
         item.body = None  # archived and parsed: the item now costs no memory
         record = self.log.write(item)
         if page is not None:
-            self.batch.append((item.final_url or item.url, item.content_sha256, page))
+            self.batch.append((url, item.content_sha256, page))
             self.batch_records.append(record)
             if len(self.batch) >= _BATCH_PAGES:
                 self.flush()
