@@ -30,6 +30,7 @@ import pyarrow as pa
 from pandas.api.extensions import ExtensionDtype
 
 from transforms.build import frames
+from transforms.build.normalize import isin
 from transforms.contract.casting import STRING
 from transforms.contract.layout import RunDir, Snapshot
 from transforms.contract.vocabulary import IssueKind, PageOutcome, ValueOrigin
@@ -182,8 +183,10 @@ def plan_build(
             same = frozenset(keys) & frozenset(known_keys)
             if same:
                 reused = _reused_tables(previous, same)
-        held = values.keys_held(previous.table("page_values"))
-        from_previous = (frozenset(keys) & held) - reused.keys
+        rest = frozenset(keys) - reused.keys
+        # Reading the held keys costs a pass over the file; an unchanged site needs none.
+        held = values.keys_held(previous.table("page_values")) if rest else frozenset()
+        from_previous = rest & held
     elsewhere = from_previous | reused.keys
     from_archive = reuse[np.array([key not in elsewhere for key in keys], dtype=bool)]
     return BuildPlan(
@@ -258,7 +261,8 @@ def _reused_tables(previous: Snapshot, keys: frozenset[str]) -> frames.Reused:
         return rows.assign(page_url=rows["model_id"].map(page_of).astype(STRING))
 
     issues = to_frame(previous.read("quality_issues"))
-    issues = issues[issues["page_url"].isin(urls) & issues["kind"].isin(PAGE_ISSUE_KINDS)]
+    of_pages = isin(issues["page_url"], pd.Index(urls))
+    issues = issues[of_pages & issues["kind"].isin(PAGE_ISSUE_KINDS)]
     return frames.Reused(
         keys=keys,
         models=models,

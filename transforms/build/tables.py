@@ -92,7 +92,7 @@ def build_tables(plan: BuildPlan, run_id: str, ahead: BuildAhead | None = None) 
     validated: dict[str, pd.DataFrame] = {}
     for name in (TableName.OFFICIAL_PRICES, TableName.PROVIDER_OFFERS):
         frame = getattr(typed, name)
-        orphan = ~frame["model_id"].isin(models["model_id"])
+        orphan = pd.Series(~n.isin(frame["model_id"], models["model_id"]), index=frame.index)
         issues += Issues.where(
             orphan,
             IssueKind.REJECTED_ROW,
@@ -108,7 +108,7 @@ def build_tables(plan: BuildPlan, run_id: str, ahead: BuildAhead | None = None) 
         quality["model_id"].map(page_of_model[~page_of_model.index.duplicated()])
     )
     unread = typed.unread_prices
-    carried = models.loc[models["page_url"].isin(plan.carried_forward), "model_id"]
+    carried = models.loc[n.isin(models["page_url"], plan.carried_forward), "model_id"]
     return BuiltTables(
         models=models,
         official_prices=validated[TableName.OFFICIAL_PRICES],
@@ -118,7 +118,7 @@ def build_tables(plan: BuildPlan, run_id: str, ahead: BuildAhead | None = None) 
             TABLES[TableName.QUALITY_ISSUES],
         ),
         unread_prices=conform(
-            unread[unread["model_id"].isin(models["model_id"])],
+            unread[n.isin(unread["model_id"], models["model_id"])],
             TABLES[TableName.UNREAD_PRICES],
         ),
         pages=conform(typed.pages.assign(run_id=run_id), TABLES[TableName.PAGES]),

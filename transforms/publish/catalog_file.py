@@ -12,7 +12,9 @@ A run whose history tables carry the previous snapshot's closed rows over
 is unchanged since it was committed (``WRITTEN``) and was written from the same snapshot
 with the same fingerprint (``_appendable``): the closed history rows stay
 where they are, the previous open rows are replaced by the run's, and the other tables are
-loaded again. So publishing does not load years of history every run.
+loaded again, except those whose Parquet file is byte for byte the one the live file was
+loaded from. So publishing does not load years of history every run, nor, when the site
+did not change, the unchanged tables.
 """
 
 from __future__ import annotations
@@ -64,9 +66,10 @@ def write_aside(
     and the run's rows appended; otherwise the file is written whole."""
     writing = data_dir.root / f".catalog-{snapshot.publication}.duckdb"
     try:
-        if carried and _appendable(data_dir, carried):
+        written_from = _appendable(data_dir, carried) if carried else None
+        if carried and written_from is not None:
             shutil.copyfile(data_dir.catalog_file, writing)
-            append_catalog_file(writing, snapshot, carried)
+            append_catalog_file(writing, snapshot, carried, written_from)
         else:
             write_catalog_file(writing, snapshot)
     except BaseException:
@@ -135,11 +138,15 @@ def write_catalog_file(path: Path, snapshot: Snapshot) -> None:
         con.execute("CHECKPOINT")
 
 
-def append_catalog_file(path: Path, snapshot: Snapshot, carried: Mapping[str, Appended]) -> None:
-    """Turn the copy at ``path`` of the catalog file of the snapshot before ``snapshot`` into
-    that of ``snapshot``: in each carried history table the open rows give way to the run's
-    rows (closed, then open, as the snapshot's file holds them after the carried ones); every
-    other table is loaded again."""
+def append_catalog_file(
+    path: Path, snapshot: Snapshot, carried: Mapping[str, Appended], written_from: Snapshot
+) -> list[str]:
+    """Turn the copy at ``path`` of the catalog file of ``written_from`` into that of
+    ``snapshot``: in each carried history table the open rows give way to the run's rows
+    (closed, then open, as the snapshot's file holds them after the carried ones); every
+    other table is loaded again unless its file is the same as ``written_from``'s. Returns
+    the tables kept as they were."""
+    kept = []
     with duckdb.connect(str(path), config=_CONFIG) as con:
         con.execute("BEGIN TRANSACTION")
         for name in TABLES:
@@ -148,6 +155,8 @@ def append_catalog_file(path: Path, snapshot: Snapshot, carried: Mapping[str, Ap
                 con.register("run_rows", carried[name].written_rows())
                 con.execute(f"INSERT INTO {name} SELECT * FROM run_rows")
                 con.unregister("run_rows")
+            elif _same_bytes(snapshot.table(name), written_from.table(name)):
+                kept.append(name)  # the copy holds these very rows already
             else:
                 con.execute(f"DROP TABLE {name}")
                 _load(con, name, snapshot)
@@ -157,6 +166,21 @@ def append_catalog_file(path: Path, snapshot: Snapshot, carried: Mapping[str, Ap
         con.execute(f"UPDATE {INFO_TABLE} SET value = 'appended' WHERE key = 'written'")
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
+    return kept
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    """Whether two files hold the same bytes (False if either cannot be read)."""
+    try:
+        if a.stat().st_size != b.stat().st_size:
+            return False
+        with a.open("rb") as one, b.open("rb") as other:
+            while block := one.read(1 << 20):
+                if block != other.read(1 << 20):
+                    return False
+        return True
+    except OSError:
+        return False
 
 
 # Loading is a stream from Parquet: a small memory budget keeps a refresh's peak low.
@@ -188,23 +212,25 @@ def fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _appendable(data_dir: DataDir, carried: Mapping[str, Appended]) -> bool:
-    """Whether the live catalog file holds exactly the rows ``carried`` carries over: as this
-    code committed it (nothing has written to it since), written with today's fingerprint
-    from the snapshot whose files every history table is carried from, whole."""
+def _appendable(data_dir: DataDir, carried: Mapping[str, Appended]) -> Snapshot | None:
+    """The snapshot the live catalog file was written from, if the file holds exactly the
+    rows ``carried`` carries over: as this code committed it (nothing has written to it
+    since), written with today's fingerprint from the snapshot whose files every history
+    table is carried from, whole. None otherwise."""
     if set(carried) != set(HISTORY_TABLES) or not _as_committed(data_dir):
-        return False
+        return None
     try:
         with duckdb.connect(str(data_dir.catalog_file), read_only=True) as con:
             info = dict(con.execute(f"SELECT key, value FROM {INFO_TABLE}").fetchall())
     except duckdb.Error:
-        return False
+        return None
     if info.get("fingerprint") != fingerprint() or "snapshot" not in info:
-        return False
+        return None
     previous = data_dir.snapshot(info["snapshot"])
-    return all(
+    whole = all(
         appended.closed == Closed(name, previous.table(name)) for name, appended in carried.items()
     )
+    return previous if whole else None
 
 
 def written_from(data_dir: DataDir) -> tuple[str | None, str | None]:

@@ -10,6 +10,7 @@ The runs are real (``tests.support.runs``): saved pages staged, built and publis
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -21,7 +22,8 @@ import pytest
 from tests.support.catalogs import assert_as_if_written_whole
 from tests.support.runs import SITE_MODELS, Answer, publish_run, raise_input_price
 from tests.support.staging import demo_pages
-from transforms.contract.layout import DataDir
+from transforms.contract.layout import DataDir, Snapshot
+from transforms.contract.tables import TABLES
 from transforms.publish import catalog_file
 
 
@@ -44,6 +46,67 @@ def third_site() -> dict[str, Answer]:
 def test_the_second_run_appended_to_the_first_runs_file(two_runs: DataDir, tmp_path: Path) -> None:
     written = assert_as_if_written_whole(two_runs.catalog_file, published(two_runs), tmp_path)
     assert written == "appended"
+
+
+def second_site() -> dict[str, Answer]:
+    """The site of ``two_runs``' second run, again."""
+    site: dict[str, Answer] = dict(demo_pages(SITE_MODELS))
+    for url in list(site)[:2]:
+        site[url] = raise_input_price(site[url])  # type: ignore[arg-type]
+    return site
+
+
+def test_a_run_of_an_unchanged_site_appends_too(own_copy: DataDir, tmp_path: Path) -> None:
+    before = published(own_copy)
+    summary = publish_run(own_copy, second_site())
+    assert summary.status == "published"
+    after = published(own_copy)
+    assert after != before
+    # The models and prices the run published are byte for byte the last run's.
+    assert after.table("models").read_bytes() == before.table("models").read_bytes()
+    written = assert_as_if_written_whole(own_copy.catalog_file, after, tmp_path)
+    assert written == "appended"
+
+
+def _copy(snapshot: Snapshot, where: Path) -> Snapshot:
+    shutil.copytree(snapshot.path, where / snapshot.path.name)
+    return Snapshot(where / snapshot.path.name)
+
+
+def test_tables_whose_files_did_not_change_are_kept_and_the_rest_loaded(
+    two_runs: DataDir, tmp_path: Path
+) -> None:
+    """Appending keeps a table exactly when its file is the base's; either way the file
+    holds what one written whole holds. The base is the last snapshot with two tables as
+    the first run published them, so keeping either shows as a difference."""
+    first, second = list(two_runs.published_snapshots())[:2]
+    written_from = _copy(second, tmp_path / "base")
+    changed = {"models", "official_prices"}
+    for name in changed:
+        shutil.copyfile(first.table(name), written_from.table(name))
+        assert written_from.table(name).read_bytes() != second.table(name).read_bytes()
+    copy = tmp_path / "catalog.duckdb"
+    catalog_file.write_catalog_file(copy, written_from)
+    kept = catalog_file.append_catalog_file(copy, second, {}, written_from)
+    assert set(kept) == set(TABLES) - changed
+    assert_as_if_written_whole(copy, second, tmp_path)
+
+
+def test_a_table_file_changed_since_the_base_was_written_is_loaded_again(
+    two_runs: DataDir, tmp_path: Path
+) -> None:
+    """The base snapshot's file no longer the bytes the live file was loaded from (damage
+    after the commit): the table is loaded from the new snapshot, not kept."""
+    second = list(two_runs.published_snapshots())[1]
+    written_from = _copy(second, tmp_path / "base")
+    copy = tmp_path / "catalog.duckdb"
+    catalog_file.write_catalog_file(copy, written_from)
+    with written_from.table("models").open("r+b") as file:
+        file.seek(-9, os.SEEK_END)  # inside the footer's length: not a Parquet file now
+        file.write(b"\xff")
+    kept = catalog_file.append_catalog_file(copy, second, {}, written_from)
+    assert set(kept) == set(TABLES) - {"models"}
+    assert_as_if_written_whole(copy, second, tmp_path)
 
 
 def test_a_run_with_changes_appends_what_it_closed_and_opened(
@@ -135,7 +198,9 @@ def test_a_failed_append_leaves_the_live_file_and_nothing_else(own_copy: DataDir
     before = own_copy.catalog_file.read_bytes()
     snapshot = published(own_copy)
     with pytest.raises(duckdb.Error):
-        catalog_file.append_catalog_file(own_copy.root / "nowhere" / "x.duckdb", snapshot, {})
+        catalog_file.append_catalog_file(
+            own_copy.root / "nowhere" / "x.duckdb", snapshot, {}, snapshot
+        )
     assert own_copy.catalog_file.read_bytes() == before
 
 
