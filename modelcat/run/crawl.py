@@ -18,7 +18,7 @@ from modelcat.run.child import CrawlChild
 from modelcat.run.interrupts import StopSignals
 from transforms.build.ahead import BuildAhead
 from transforms.contract.layout import DataDir, RunDir
-from transforms.pages.archive import PageArchive
+from transforms.pages.archive import PageArchive, Validators
 from transforms.pages.items import PageItem
 from transforms.pages.staging import Stager
 from transforms.references.items import ReferenceItem
@@ -33,6 +33,7 @@ def crawl(
     stop: StopSignals | None = None,
     child: CrawlChild | None = None,
     ahead: BuildAhead | None = None,
+    known: Validators | None = None,
 ) -> dict:
     """Crawl into ``run_dir``; returns Scrapy's stats (empty if the crawl never reported).
 
@@ -43,13 +44,13 @@ def crawl(
     end and killed if it has not within ``CHILD_GRACE_SECONDS``; the pages staged so far
     stay, and the validator store learns from them without forgetting what the crawl did
     not reach. With ``ahead``, the run's pages are built a chunk at a time as they are
-    staged.
+    staged. ``known``: the validator store as the run found it, if read already.
     """
     stop = stop or StopSignals()
     run_dir.path.mkdir(parents=True, exist_ok=True)
     archive = PageArchive(data_dir.archive)
     on_values = ahead.add if ahead is not None else None
-    stager = Stager(run_dir, archive, data_dir.validators, on_values)
+    stager = Stager(run_dir, archive, data_dir.validators, on_values, known)
     stats: dict = {}
     finished = False
     try:

@@ -55,22 +55,24 @@ def remove_orphans(data_dir: DataDir) -> list[str]:
     return removed
 
 
-def check_validators(data_dir: DataDir, run_dir: RunDir) -> list[str]:
-    """Set aside a validator store that cannot be read in full, keeping what can be."""
+def check_validators(data_dir: DataDir, run_dir: RunDir) -> tuple[Validators, list[str]]:
+    """Set aside a validator store that cannot be read in full, keeping what can be.
+    Returns the store the run starts from (what the file now holds), read once, and what
+    was set aside."""
     store = Validators.load(data_dir.validators)
     if store.unreadable is None and not store.dropped:
-        return []
+        return store, []
     run_dir.path.mkdir(parents=True, exist_ok=True)
     os.replace(data_dir.validators, run_dir.unreadable_validators)
     if store.entries:
         store.save(data_dir.validators)
     kept = f"kept as runs/{run_dir.run_id}/{run_dir.unreadable_validators.name}"
     if store.unreadable is not None:
-        return [
+        return Validators(), [
             f"validators.json could not be read ({store.unreadable}; {kept}): "
             "the run starts without it, so every page is fetched in full"
         ]
-    return [
+    return Validators(store.entries), [
         f"validators.json had {store.dropped} entries that are not validators ({kept}): "
         "they were dropped, so those pages are fetched in full"
     ]

@@ -62,10 +62,11 @@ def refresh(
         ahead = BuildAhead()  # the run's pages built as they are staged, on a second thread
         try:
             with stop.held():
-                summary.recovered += check_validators(data_dir, run_dir)
+                known, set_aside = check_validators(data_dir, run_dir)
+                summary.recovered += set_aside
             step, started = "crawling", time.perf_counter()
             on_step(Step.CRAWL)
-            stats = crawl(data_dir, run_dir, options, on_page, stop, child, ahead)
+            stats = crawl(data_dir, run_dir, options, on_page, stop, child, ahead, known)
             summary.seconds[Step.CRAWL] = round(time.perf_counter() - started, 3)
             summary.crawl_finish_reason = stats.get("finish_reason")
             step = "building the catalog"

@@ -40,13 +40,16 @@ class Stager:
         archive: PageArchive | None,
         validators_file: Path | None,
         on_values: Callable[[pa.Table, list[dict[str, Any]]], None] | None = None,
+        known: Validators | None = None,
     ) -> None:
         """``on_values`` is given each batch of page values as it is written, with the page
-        log records of its pages (the build starts on them while the crawl goes on)."""
+        log records of its pages (the build starts on them while the crawl goes on).
+        ``known`` is ``validators_file`` as read already; it is then not read again."""
         self.archive = archive
         self.validators_file = validators_file
         self.on_values = on_values
-        self.known = Validators.load(validators_file)  # the store as this run found it
+        # The store as this run found it.
+        self.known = known if known is not None else Validators.load(validators_file)
         self.seen = Validators()
         self.batch: list[tuple[str, str | None, Page]] = []
         self.batch_records: list[dict[str, Any]] = []
