@@ -459,6 +459,8 @@ def _ratios(phases: dict[str, Any]) -> dict[str, float | None]:
         # The same per CPU second: steadier than wall time when the machine is shared.
         "refresh_over_spider_cpu": ratio(cpu("spider"), cpu("full")),
         "unchanged_over_full_wall": ratio(unchanged, full),
+        # The same requests as the spider's, answered 304: what a run costs beyond them.
+        "unchanged_over_spider_wall": ratio(unchanged, spider),
         "unchanged_over_full_bytes": ratio(
             transferred("unchanged", "body"), transferred("full", "body")
         ),
@@ -633,23 +635,36 @@ def _top(totals: Counter[str], whole: int, count: int) -> list[dict[str, Any]]:
 
 
 def evaluate_targets(sizes: dict[str, Any]) -> list[dict[str, Any]]:
-    """Issue #5's targets, each met / missed / not measured, with the figures behind it."""
+    """Issue 22's targets (and issue 5's on conditional requests), each met / missed / not
+    measured, with the figures behind it. The ratios to the minimal spider are judged at
+    10,000 pages, where the issue sets them."""
     targets = []
 
     def add(name: str, met: bool | None, detail: str) -> None:
         verdict = "not measured" if met is None else ("met" if met else "missed")
         targets.append({"target": name, "verdict": verdict, "detail": detail})
 
-    ratios = {n: s["ratios"]["refresh_over_spider_throughput"] for n, s in sizes.items()}
-    add(
-        "full refresh >= 80% of the minimal spider's throughput",
-        all(r is not None and r >= 0.8 for r in ratios.values()),
-        ", ".join(f"{_n(n)}: {_pct(r)}" for n, r in ratios.items()),
-    )
+    ratios = {n: _ratios(s["phases"]) for n, s in sizes.items()}
+    for name, key, limit, above in (
+        (
+            "full refresh >= 0.9x the minimal spider's throughput at 10,000 pages",
+            "refresh_over_spider_throughput",
+            0.9,
+            True,
+        ),
+        (
+            "unchanged refresh wall time <= 1.1x the minimal spider's at 10,000 pages",
+            "unchanged_over_spider_wall",
+            1.1,
+            False,
+        ),
+    ):
+        at = ratios.get("10000", {}).get(key)
+        met = None if at is None else (at >= limit if above else at <= limit)
+        add(name, met, ", ".join(f"{_n(n)}: {_x(r[key])}" for n, r in ratios.items()))
     for name, key, limit, above in (
         ("unchanged refresh >= 95% 304s", "share_304", 0.95, True),
         ("unchanged refresh <= 5% of the full run's body bytes", "bytes", 0.05, False),
-        ("unchanged refresh wall time <= 60% of full", "wall", 0.60, False),
     ):
         values = {}
         for n, s in sizes.items():
@@ -657,25 +672,28 @@ def evaluate_targets(sizes: dict[str, Any]) -> list[dict[str, Any]]:
                 share = s["phases"]["unchanged"]["summary"]["share_304"]
                 values[n] = share["median"] if share else 0.0
             else:
-                values[n] = s["ratios"][f"unchanged_over_full_{key}"]
+                values[n] = ratios[n][f"unchanged_over_full_{key}"]
         ok = all(v is not None and (v >= limit if above else v <= limit) for v in values.values())
         detail = ", ".join(f"{_n(n)}: {_pct(v)}" for n, v in values.items())
         if key == "bytes":
-            wire = (_pct(s["ratios"]["unchanged_over_full_wire_bytes"]) for s in sizes.values())
+            wire = (_pct(r["unchanged_over_full_wire_bytes"]) for r in ratios.values())
             detail += " (on the wire, headers included: " + ", ".join(wire) + ")"
         add(name, ok, detail)
 
     rss = {
-        int(n): max(s["phases"][p]["summary"]["peak_rss_mb"]["max"] for p in ("full", "unchanged"))
+        int(n): max(
+            s["phases"][p]["summary"]["peak_rss_mb"]["max"]
+            for p in ("full", "unchanged", "rebuild")
+            if p in s["phases"]
+        )
         for n, s in sizes.items()
     }
     figures = ", ".join(f"{_n(n)}: {mb:.0f} MB" for n, mb in sorted(rss.items()))
-    add("peak RSS at 50,000 pages <= 300 MB", rss[50000] <= 300 if 50000 in rss else None, figures)
-    if 10000 in rss and 50000 in rss:
-        growth = rss[50000] / rss[10000]
-        add("sublinear RSS growth 10k -> 50k", growth < 5, f"x{growth:.2f} for 5x the pages")
-    else:
-        add("sublinear RSS growth 10k -> 50k", None, figures)
+    add(
+        "peak RSS of refresh and rebuild at 50,000 pages <= 300 MB",
+        rss[50000] <= 300 if 50000 in rss else None,
+        figures,
+    )
 
     warm = {
         int(n): max(q["warm_ms"]["median"] for q in s["queries"].values() if "warm_ms" in q)
@@ -688,6 +706,10 @@ def evaluate_targets(sizes: dict[str, Any]) -> list[dict[str, Any]]:
         slowest,
     )
     return targets
+
+
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
 
 
 def _n(n: str | int) -> str:
@@ -817,15 +839,15 @@ def report(results: dict[str, Any]) -> str:
     lines += [
         "",
         "| pages | refresh ÷ spider (throughput) | refresh ÷ spider (per CPU s) | "
-        "unchanged ÷ full (wall) | unchanged ÷ full (body bytes, wire) | "
-        "rebuild ÷ refresh (wall) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "unchanged ÷ spider (wall) | unchanged ÷ full (wall) | "
+        "unchanged ÷ full (body bytes, wire) | rebuild ÷ refresh (wall) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for n, size in results["sizes"].items():
         r = size["ratios"]
         lines.append(
             f"| {_n(n)} | {_pct(r['refresh_over_spider_throughput'])} | "
-            f"{_pct(r['refresh_over_spider_cpu'])} | "
+            f"{_pct(r['refresh_over_spider_cpu'])} | {_x(r['unchanged_over_spider_wall'])} | "
             f"{_pct(r['unchanged_over_full_wall'])} | {_pct(r['unchanged_over_full_bytes'])}, "
             f"{_pct(r['unchanged_over_full_wire_bytes'])} | "
             f"{_pct(r['rebuild_over_refresh_wall'])} |"
@@ -932,7 +954,13 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true", help="leave the doc alone")
     parser.add_argument("--note", default="", help="free text stored with the results")
     parser.add_argument("--work-dir", type=Path, help="keep mirrors and data here")
+    parser.add_argument(
+        "--render", type=Path, metavar="RESULTS", help="measure nothing: report a results file"
+    )
     args = parser.parse_args()
+    if args.render:
+        render(json.loads(args.render.read_text(encoding="utf-8")), args)
+        return
 
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -979,9 +1007,19 @@ def main() -> None:
         (args.out / f"{stamp}.profile.txt").write_text(stacks, encoding="utf-8")
     write_json(args.out / f"{stamp}.json", results)
     write_json(args.out / "latest.json", results)
+    print(f"\nresults: {args.out / f'{stamp}.json'} (and latest.json)")
+    render(results, args)
+
+
+def render(results: dict[str, Any], args: argparse.Namespace) -> None:
+    """Print the results as markdown and put them in the doc; the ratios and targets are
+    worked out again from the measured phases, so a saved file reports as today's code
+    judges it."""
+    for size in results["sizes"].values():
+        size["ratios"] = _ratios(size["phases"])
+    results["targets"] = evaluate_targets(results["sizes"])
     markdown = report(results)
     print("\n" + markdown)
-    print(f"\nresults: {args.out / f'{stamp}.json'} (and latest.json)")
     if not args.no_doc and update_doc(args.doc, markdown):
         print(f"updated the generated section of {args.doc}")
 

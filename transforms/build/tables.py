@@ -141,7 +141,8 @@ def _typed_tables(
         def parts() -> Iterator[frames.PageTables]:
             for chunk in plan.chunks():
                 problems.extend(chunk.problems)
-                writer.write(chunk.values)  # one row group per chunk: whole pages
+                if chunk.values.num_rows:  # one row group per chunk: whole pages
+                    writer.write(chunk.values)
                 built = ahead.take(chunk.values, sources) if ahead is not None else None
                 if built is None:
                     built = frames.page_tables(to_frame(chunk.values), sources)

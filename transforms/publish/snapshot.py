@@ -98,7 +98,10 @@ def _write(tables: Mapping[str, Given], data_dir: DataDir, snapshot: Snapshot) -
         elif isinstance(given, Appended):
             write_history(given, partial.table(name))
         else:
-            pq.write_table(to_arrow(given, table), partial.table(name), compression="zstd")
+            # One chunk a column: the bytes then do not depend on how the rows were put
+            # together, so an unchanged table is written as it was (the catalog keeps it).
+            arrow = to_arrow(given, table).combine_chunks()
+            pq.write_table(arrow, partial.table(name), compression="zstd")
     partial.datapackage.write_text(
         json.dumps(datapackage(publication), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )

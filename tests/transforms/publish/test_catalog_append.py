@@ -17,13 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from tests.support.catalogs import assert_as_if_written_whole
 from tests.support.runs import SITE_MODELS, Answer, publish_run, raise_input_price
-from tests.support.staging import demo_pages
+from tests.support.staging import DEMO_MODELS, demo_pages
 from transforms.contract.layout import DataDir, Snapshot
-from transforms.contract.tables import TABLES
+from transforms.contract.tables import HISTORY_TABLES, TABLES
+from transforms.pages import values
 from transforms.publish import catalog_file
 
 
@@ -66,6 +68,39 @@ def test_a_run_of_an_unchanged_site_appends_too(own_copy: DataDir, tmp_path: Pat
     assert after.table("models").read_bytes() == before.table("models").read_bytes()
     written = assert_as_if_written_whole(own_copy.catalog_file, after, tmp_path)
     assert written == "appended"
+
+
+# What an unchanged site changes: when each page was answered, the run, the run that found
+# each issue, the history's runs.
+CHANGE_EVERY_RUN = {"pages", "runs", "quality_issues", *HISTORY_TABLES}
+
+
+def test_an_unchanged_site_is_published_byte_for_byte_as_the_run_that_fetched_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run after a full one, every page answering 304, builds its tables from the last
+    catalog's rows instead of from chunks of pages; the files must still be the same bytes,
+    or the catalog file loads them all again. Pages are staged 7 at a time and built in
+    chunks of about 1,500 values, so that the pages fetched are built, and written, in
+    parts."""
+    monkeypatch.setattr("transforms.pages.staging._BATCH_PAGES", 7)
+    monkeypatch.setattr(values, "CHUNK_ROWS", 1_500)
+    data_dir = DataDir(tmp_path / "data")
+    site = demo_pages(p.stem for p in sorted(DEMO_MODELS.glob("*.md")))
+    fetched = publish_run(data_dir, site)
+    reused = publish_run(data_dir, site)
+    assert (fetched.status, reused.status) == ("published", "published")
+    assert fetched.pages_by_outcome.get("not_modified", 0) == 0
+    assert reused.pages_by_outcome["not_modified"] == len(site)
+    first, second = list(data_dir.published_snapshots())
+    assert pq.ParquetFile(first.table("page_values")).metadata.num_row_groups > 5
+    differ = {  # the first snapshot no longer holds the history: the second has it
+        n
+        for n in TABLES
+        if not first.has(n) or first.table(n).read_bytes() != second.table(n).read_bytes()
+    }
+    assert differ <= CHANGE_EVERY_RUN
+    assert {"models", "official_prices", "provider_offers", "page_values"}.isdisjoint(differ)
 
 
 def _copy(snapshot: Snapshot, where: Path) -> Snapshot:
