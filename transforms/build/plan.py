@@ -23,10 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pandas.api.extensions import ExtensionDtype
 
 from transforms.build import frames
@@ -75,6 +77,8 @@ class BuildPlan:
     from_previous: frozenset[str]  # page keys whose values the previous snapshot holds
     from_archive: pd.DataFrame  # sources to parse again from the archive
     reused: frames.Reused  # typed rows of pages the previous catalog built from the same body
+    # Every page the previous page values hold is reused (none built again, none dropped).
+    reuses_every_held_page: bool
     # A rebuild: the snapshot the run itself last published, and the parse problems its page
     # log recorded; they stand in for a body the archive can no longer give back.
     published: Snapshot | None = None
@@ -135,6 +139,14 @@ class BuildPlan:
         if self.previous is not None and self.reused.keys:
             yield from values.row_groups(self.previous.table("page_values"), self.reused.keys)
 
+    def reused_values_file(self, schema: pa.Schema) -> Path | None:
+        """The previous page values file, if it is ``reused_values`` whole, in ``schema``
+        (descriptions included): then it can be copied instead of read and written again."""
+        if self.previous is None or not self.reused.keys or not self.reuses_every_held_page:
+            return None
+        path = self.previous.table("page_values")
+        return path if pq.read_schema(path).equals(schema, check_metadata=True) else None
+
 
 def plan_build(
     run_dir: RunDir,
@@ -174,6 +186,7 @@ def plan_build(
         for u, s in zip(reuse["page_url"], reuse["content_sha256"], strict=True)
     ]
     reused, from_previous = frames.Reused.empty(), frozenset[str]()
+    reuses_every_held_page = False
     if previous is not None and known is not None and not reparse:
         # A page the last catalog built from the same body: its typed rows stand as they are.
         # Snapshots from before unread prices were recorded cannot say which of their prices
@@ -183,10 +196,9 @@ def plan_build(
             same = frozenset(keys) & frozenset(known_keys)
             if same:
                 reused = _reused_tables(previous, same)
-        rest = frozenset(keys) - reused.keys
-        # Reading the held keys costs a pass over the file; an unchanged site needs none.
-        held = values.keys_held(previous.table("page_values")) if rest else frozenset()
-        from_previous = rest & held
+        held = values.keys_held(previous.table("page_values"))
+        from_previous = (frozenset(keys) & held) - reused.keys
+        reuses_every_held_page = held == reused.keys
     elsewhere = from_previous | reused.keys
     from_archive = reuse[np.array([key not in elsewhere for key in keys], dtype=bool)]
     return BuildPlan(
@@ -200,6 +212,7 @@ def plan_build(
         from_previous=from_previous,
         from_archive=from_archive,
         reused=reused,
+        reuses_every_held_page=reuses_every_held_page,
         published=published if reparse else None,
         logged_problems=problems if reparse else None,
     )

@@ -8,6 +8,7 @@ never dropped. Pages reused as they were published keep their findings.
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -136,13 +137,16 @@ def _typed_tables(
     problems: list[tuple[str, str]] = []
     sources = frames.source_index(plan.sources)
     schema = describe(PAGE_VALUES_SCHEMA, TABLES[TableName.PAGE_VALUES])  # published as written
+    built_rows = 0
     with ValuesWriter(plan.run_dir.published_values, schema) as writer:
 
         def parts() -> Iterator[frames.PageTables]:
+            nonlocal built_rows
             for chunk in plan.chunks():
                 problems.extend(chunk.problems)
                 if chunk.values.num_rows:  # one row group per chunk: whole pages
                     writer.write(chunk.values)
+                    built_rows += chunk.values.num_rows
                 built = ahead.take(chunk.values, sources) if ahead is not None else None
                 if built is None:
                     built = frames.page_tables(to_frame(chunk.values), sources)
@@ -154,8 +158,12 @@ def _typed_tables(
         finally:
             if ahead is not None:
                 ahead.close()
-        for table in plan.reused_values():
-            writer.write(table)
+        whole = plan.reused_values_file(schema) if not built_rows else None
+        if whole is None:
+            for table in plan.reused_values():
+                writer.write(table)
+    if whole is not None:  # nothing built, every page reused: the same rows, the same bytes
+        shutil.copyfile(whole, plan.run_dir.published_values)
     return typed, problems
 
 

@@ -22,9 +22,14 @@ from tests.support.archive import replace_frame
 from tests.support.runs import SITE_MODELS, publish_run, raise_input_price, sha256, stage_run
 from tests.support.staging import BASE, demo_pages
 from transforms.build.plan import BuildPlan, plan_build
+from transforms.build.tables import build_tables
+from transforms.contract.casting import describe
 from transforms.contract.layout import DataDir, RunDir, Snapshot
+from transforms.contract.tables import PAGE_VALUES_SCHEMA, TABLES
 from transforms.pages import values
 from transforms.pages.archive import PageArchive
+
+VALUES_SCHEMA = describe(PAGE_VALUES_SCHEMA, TABLES["page_values"])  # as published
 
 # The first page's price changes in run 2; the second fails with a 503 in run 2 (a passing
 # failure); the third with a 404 (gone), then answers 304 again in run 3.
@@ -118,6 +123,28 @@ def test_unchanged_pages_are_reused_and_a_passing_failure_carried_forward(site: 
     assert chunk_urls(plan) == {CHANGED}
     published = {url for table in plan.reused_values() for url in table["page_url"].to_pylist()}
     assert published == {FLAKY, *UNCHANGED}
+    assert plan.reused_values_file(VALUES_SCHEMA) is None  # the changed page's are not
+
+
+def test_every_page_reused_copies_the_last_page_values_as_reading_them_would_write_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = DataDir(tmp_path / "data")
+    pages = demo_pages(SITE_MODELS)
+    publish_run(data_dir, pages)
+    summary = stage_run(data_dir, pages)  # every page answers 304
+    previous = data_dir.published_snapshot()
+    assert previous is not None
+    plan = plan_build(data_dir.run(summary.run_id), previous, PageArchive(data_dir.archive))
+    assert plan.reused_values_file(VALUES_SCHEMA) == previous.table("page_values")
+    # Written with other descriptions: read and written again in today's.
+    assert plan.reused_values_file(PAGE_VALUES_SCHEMA) is None
+    build_tables(plan, summary.run_id)
+    copied = plan.run_dir.published_values.read_bytes()
+    assert copied == previous.table("page_values").read_bytes()
+    monkeypatch.setattr(BuildPlan, "reused_values_file", lambda _plan, _schema: None)
+    build_tables(plan, summary.run_id)
+    assert plan.run_dir.published_values.read_bytes() == copied
 
 
 def test_a_snapshot_from_before_unread_prices_builds_its_pages_again_once(

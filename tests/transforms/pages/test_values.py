@@ -8,6 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support import PAGES, SEED_PAGE
 from tests.support.runs import sha256
@@ -118,3 +120,33 @@ def test_batches_join_whole_tables_up_to_the_chunk_size() -> None:
     (empty,) = values.batched(iter([]))
     assert empty.num_rows == 0
     assert empty.schema == PAGE_VALUES_SCHEMA
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    groups=st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["a.md", "b.md", "c.md", "ü.md", ""]),
+                st.sampled_from(["ab" * 32, "cd" * 32, None]),
+            ),
+            max_size=12,
+        ),
+        max_size=4,
+    )
+)
+def test_the_keys_held_are_every_rows_key_whatever_the_row_groups(
+    tmp_path_factory: pytest.TempPathFactory, groups: list[list[tuple[str, str | None]]]
+) -> None:
+    """Read as dictionaries, a page's key is made once; it must be each row's own key."""
+    path = tmp_path_factory.mktemp("held") / "page_values.parquet"
+    with values.ValuesWriter(path) as writer:
+        for group in groups:
+            table = rows(len(group), "x").set_column(
+                0, "page_url", pa.array([url for url, _ in group], pa.string())
+            )
+            writer.write(
+                table.set_column(1, "content_sha256", pa.array([s for _, s in group], pa.string()))
+            )
+    expected = {values.page_key(url, sha) for group in groups for url, sha in group}
+    assert values.keys_held(path) == expected
