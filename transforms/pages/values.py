@@ -67,18 +67,18 @@ def keys_held(path: Path) -> frozenset[str]:
     held: set[str] = set()
     for group in range(parquet.num_row_groups):
         table = parquet.read_row_group(group, columns=_KEY_COLUMNS).combine_chunks()
-        held.update(keys(table.take(_first_of_each_page(table))).to_pylist())
+        if table.num_rows:
+            held.update(keys(table.take(_first_of_each_page(table))).to_pylist())
     return frozenset(held)
 
 
 def _first_of_each_page(table: pa.Table) -> np.ndarray:
-    """The row of each distinct (page_url, content_sha256) pair's first value."""
-    codes = []
-    for name in _KEY_COLUMNS:
-        column = table[name].chunk(0) if table[name].num_chunks else pa.array([], pa.int32())
-        indices = column.indices if isinstance(column, pa.DictionaryArray) else column
-        codes.append(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False).astype(np.int64))
-    url, sha = codes
+    """The row of each distinct (page_url, content_sha256) pair's first value, in a table
+    of one chunk whose two key columns are dictionaries."""
+    url, sha = (
+        pc.fill_null(table[name].chunk(0).indices, -1).to_numpy().astype(np.int64)
+        for name in _KEY_COLUMNS
+    )
     pair = (url + 1) * (int(sha.max(initial=-1)) + 2) + (sha + 1)  # NULL codes as -1
     return np.unique(pair, return_index=True)[1]
 
