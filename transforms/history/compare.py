@@ -52,24 +52,35 @@ def text(value: object) -> str | None:
     return str(value)
 
 
-def row_keys(frame: pd.DataFrame, columns: Sequence[str]) -> pa.Array:
-    """One string per row, equal exactly when the rows agree on ``columns`` (NULL = NULL).
+def row_codes(frames: Sequence[pd.DataFrame], columns: Sequence[str]) -> list[np.ndarray]:
+    """One integer per row of each frame, equal exactly when the rows agree on ``columns``
+    (NULL = NULL), across all the frames given together.
 
-    Each part is written as ``length:value`` or ``-`` for NULL, so the parts delimit
-    themselves and no value, whatever characters it holds, can pass for another.
+    Each column is encoded on its own and the codes combined positionally, so no value,
+    whatever characters it holds, can pass for another.
     """
-    if not len(frame):
-        return pa.array([], pa.string())
-    parts = []
+    sizes = [len(frame) for frame in frames]
+    codes = np.zeros(sum(sizes), dtype=np.int64)
+    bound = 1  # |code| < bound
     for column in columns:
-        values = pc.cast(pa.array(frame[column], from_pandas=True), pa.string())
-        length = pc.cast(pc.binary_length(values), pa.string())
-        parts.append(pc.fill_null(pc.binary_join_element_wise(length, values, ":"), "-"))
-    return pc.binary_join_element_wise(*parts, "") if len(parts) > 1 else parts[0]
+        values = pd.concat([frame[column] for frame in frames], ignore_index=True)
+        # NULL is -1, so a column's codes are ``width`` consecutive integers: as the digits
+        # of a number in base ``width``, they combine one-to-one.
+        column_codes, uniques = pd.factorize(values)
+        width = len(uniques) + 1
+        if bound * width >= 2**62:  # renumber the codes so far before they can overflow
+            codes, seen = pd.factorize(codes)
+            bound = len(seen)
+        codes = codes * width + column_codes
+        bound *= width
+    return np.split(codes, np.cumsum(sizes)[:-1])
 
 
-def last_of_each(keys: pa.Array) -> np.ndarray:
-    """True at the last occurrence of each key."""
-    backwards = keys[::-1]
-    first = pc.index_in(backwards, value_set=backwards).to_numpy(zero_copy_only=False)
-    return (first == np.arange(len(keys)))[::-1].copy()
+def last_of_each(codes: np.ndarray) -> np.ndarray:
+    """True at the last occurrence of each code."""
+    return ~pd.Series(codes).duplicated(keep="last").to_numpy()
+
+
+def positions(codes: np.ndarray, distinct: np.ndarray) -> np.ndarray:
+    """Where each code is in ``distinct`` (codes that occur once each), -1 where absent."""
+    return pd.Index(distinct).get_indexer(codes)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
 from transforms.contract.casting import conform
 from transforms.contract.tables import CHANGES
 from transforms.contract.vocabulary import ChangeKind
-from transforms.history.compare import row_keys
+from transforms.history.compare import row_codes
 from transforms.history.intervals import Observation
 
 COLUMNS = tuple(c for c in CHANGES.names if c not in {"run_id", "observed_at"})
@@ -59,10 +59,9 @@ def change_feed(
         (ChangeKind.OFFER_ADDED, ChangeKind.PRICE_ADDED),
         (ChangeKind.OFFER_REMOVED, ChangeKind.PRICE_REMOVED),
     ):
-        moved = row_keys(changes[kind == parent], OFFER)
+        (codes,) = row_codes([changes], OFFER)
         offer_price = (kind == child) & changes["provider"].notna()
-        moving = pc.is_in(row_keys(changes, OFFER), value_set=moved)
-        nested |= offer_price & moving.to_numpy(zero_copy_only=False)
+        nested |= offer_price & np.isin(codes, codes[(kind == parent).to_numpy(dtype=bool)])
     stamped = changes[~nested.to_numpy(dtype=bool)].assign(
         run_id=run.run_id, observed_at=run.observed_at
     )

@@ -21,12 +21,10 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from transforms.contract.casting import STRING, conform
 from transforms.contract.columns import Table
-from transforms.history.compare import as_text, differs, last_of_each, row_keys
+from transforms.history.compare import as_text, differs, last_of_each, positions, row_codes
 
 INTERVAL_COLUMNS = ("valid_from", "valid_to", "first_run_id", "last_run_id")
 
@@ -92,16 +90,14 @@ def advance(
 
     # Versions before this one could leave two intervals of one key open: the latest stands.
     candidates = history[is_open & ~frozen].sort_values(["valid_from", "first_run_id"])
-    candidate_keys = row_keys(candidates, spec.key)
-    latest = last_of_each(candidate_keys)
+    candidate_codes, observed_codes = row_codes([candidates, current], spec.key)
+    latest = last_of_each(candidate_codes)
     live, superseded = candidates[latest], candidates[~latest]
-    observed_keys = row_keys(current, spec.key)
-    if not last_of_each(observed_keys).all():
+    if not last_of_each(observed_codes).all():
         raise ValueError(f"{spec.table.name}: two observed rows share a key {spec.key}")
 
     # Where each open interval's key is among the observed rows, if it is.
-    found = pc.index_in(candidate_keys.filter(pa.array(latest)), value_set=observed_keys)
-    position = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    position = positions(candidate_codes[latest], observed_codes)
     matched = position >= 0
     old, new = live[matched], current.iloc[position[matched]]
     seen = np.zeros(len(current), dtype=bool)
@@ -116,7 +112,7 @@ def advance(
         pd.concat([old[changed], removed, superseded]).assign(valid_to=run.observed_at),
         pd.concat([new[changed], added]).assign(
             valid_from=run.observed_at,
-            valid_to=pd.NaT,
+            valid_to=pd.NaT,  # type: ignore[arg-type]  # the stubs leave NaT out
             first_run_id=run.run_id,
             last_run_id=run.run_id,
         ),
@@ -137,11 +133,8 @@ def _matches(frame: pd.DataFrame, patterns: Sequence[pd.DataFrame]) -> np.ndarra
     found = np.zeros(len(frame), dtype=bool)
     for pattern in patterns:
         if len(pattern) and len(frame):
-            columns = list(pattern.columns)
-            value_set = row_keys(pattern, columns)
-            found |= pc.is_in(row_keys(frame, columns), value_set=value_set).to_numpy(
-                zero_copy_only=False
-            )
+            codes, value_set = row_codes([frame, pattern], list(pattern.columns))
+            found |= np.isin(codes, value_set)
     return found
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.support.history_frames import SAMPLES, TYPES, things
 from transforms.contract.columns import TEXT_LIST, TS, USD
-from transforms.history.compare import as_text, differs, last_of_each, row_keys
+from transforms.history.compare import as_text, differs, last_of_each, positions, row_codes
 
 
 @pytest.mark.parametrize("column", TYPES)
@@ -102,26 +103,59 @@ def test_change_feed_text(type_, value, text) -> None:
 
 
 KEY_PARTS = st.none() | st.text(alphabet=":-\x00\x1fab1", max_size=4)
+NULLS = st.sampled_from([None, float("nan"), pd.NA])
 
 
 @settings(max_examples=50)
-@given(st.lists(st.tuples(KEY_PARTS, KEY_PARTS), min_size=2, max_size=6))
-def test_row_keys_are_equal_exactly_when_the_rows_are(rows) -> None:
-    frame = pd.DataFrame(rows, columns=["x", "y"], dtype=object)
-    keys = row_keys(frame, ["x", "y"]).to_pylist()
-    for i, first in enumerate(rows):
-        for j, second in enumerate(rows):
-            assert (keys[i] == keys[j]) == (first == second)
+@given(
+    st.lists(st.tuples(KEY_PARTS, KEY_PARTS), min_size=1, max_size=6),
+    st.lists(st.tuples(KEY_PARTS, KEY_PARTS), max_size=6),
+    NULLS,
+)
+def test_row_codes_are_equal_exactly_when_the_rows_are(first, second, null) -> None:
+    """Within a frame and across frames; every spelling of NULL is one NULL."""
+    frames = [
+        pd.DataFrame([[null if v is None else v for v in row] for row in rows], columns=["x", "y"])
+        for rows in (first, second)
+    ]
+    codes = [c for part in row_codes(frames, ["x", "y"]) for c in part]
+    rows = first + second
+    assert len(codes) == len(rows)
+    for i, one in enumerate(rows):
+        for j, other in enumerate(rows):
+            assert (codes[i] == codes[j]) == (one == other)
+
+
+def test_row_codes_stay_exact_past_64_bits() -> None:
+    """33 columns of 3 values and NULL: combined naively, 4**33 wraps around 2**64 and the
+    first column's difference vanishes."""
+    rows = [[0] + [0] * 32, [1] + [0] * 32, [2] + [1] * 32, [0] + [2] * 32]
+    frame = pd.DataFrame(rows, columns=[f"c{i}" for i in range(33)])
+    (codes,) = row_codes([frame], list(frame.columns))
+    assert len(set(codes.tolist())) == 4
 
 
 @pytest.mark.parametrize(
-    ("keys", "last"),
+    ("codes", "last"),
     [
         ([], []),
-        (["a"], [True]),
-        (["a", "b", "a"], [False, True, True]),
-        (["a"] * 3, [False, False, True]),
+        ([7], [True]),
+        ([7, 8, 7], [False, True, True]),
+        ([7] * 3, [False, False, True]),
     ],
 )
-def test_last_of_each(keys, last) -> None:
-    assert last_of_each(pa.array(keys, pa.string())).tolist() == last
+def test_last_of_each(codes, last) -> None:
+    assert last_of_each(np.array(codes, dtype=np.int64)).tolist() == last
+
+
+@pytest.mark.parametrize(
+    ("codes", "distinct", "found"),
+    [
+        ([], [], []),
+        ([3], [], [-1]),
+        ([3, 5, 3, 9], [9, 3], [1, -1, 1, 0]),
+    ],
+)
+def test_positions(codes, distinct, found) -> None:
+    as_codes = [np.array(c, dtype=np.int64) for c in (codes, distinct)]
+    assert positions(*as_codes).tolist() == found
