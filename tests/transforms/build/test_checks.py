@@ -15,6 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.support import SEED_PAGE
+from transforms.build.checks import semantic_issues
+from transforms.build.issues import no_issues
 from transforms.build.plan import plan_build
 from transforms.build.tables import build_tables
 from transforms.contract.layout import RunDir
@@ -119,6 +121,12 @@ def price(tables: dict[str, pd.DataFrame], metric: str, tier_min: int) -> Decima
     row = prices[(prices["metric"] == metric) & (prices["tier_min_tokens"] == tier_min)]
     value = row["usd_per_mtok"].iloc[0]
     return None if pd.isna(value) else value
+
+
+def test_no_rows_no_checks() -> None:
+    """A build that reused every page checks nothing (the frames need no columns)."""
+    empty = pd.DataFrame()
+    pd.testing.assert_frame_equal(semantic_issues(empty, empty, empty), no_issues())
 
 
 def test_a_clean_page_raises_no_issue(build) -> None:
