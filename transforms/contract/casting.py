@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.extensions import ExtensionDtype
 
-from transforms.contract.columns import DESCRIPTION, TS, Table
+from transforms.contract.columns import DESCRIPTION, TS, Column, Table
 
 # The pandas dtypes of the contract's types that code names (every frame is in these).
 STRING = pd.StringDtype("pyarrow")
@@ -41,18 +41,50 @@ def conform(
     frame: pd.DataFrame, table: Table, columns: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """The frame with exactly the table's columns (or ``columns`` of them), in order, in
-    the contract's types."""
-    return to_frame(to_arrow(frame, table, columns)).set_axis(frame.index)
+    the contract's types.
+
+    A column already in its contract dtype is taken as it is: through Arrow it would come
+    back the same values, copied (history conforms whole tables several times a run).
+    """
+    wanted = _wanted(frame, table, columns)
+    conformed = frame[[c.name for c in wanted]]
+    cast = [c for c in wanted if conformed.dtypes[c.name] != pandas_dtype(c.type)]
+    if not cast:
+        return conformed
+    arrays = to_frame(to_arrow(conformed, table, [c.name for c in cast]))
+    return conformed.assign(**{c.name: arrays[c.name].array for c in cast})
 
 
 def to_arrow(frame: pd.DataFrame, table: Table, columns: Sequence[str] | None = None) -> pa.Table:
     """Cast a frame to the table's Arrow schema; fails loudly rather than drifting."""
+    wanted = _wanted(frame, table, columns)
+    arrays = [_array(frame[c.name], c.type) for c in wanted]
+    return pa.Table.from_arrays(arrays, schema=table.schema_of(wanted))
+
+
+def _array(values: pd.Series, arrow_type: pa.DataType) -> pa.Array:
+    """A column as ``arrow_type``. Python numbers bound for an integer type are read as
+    what they are, then cast safely: converting them directly, Arrow truncates a float or
+    a decimal (1.5 becomes 1)."""
+    if values.dtype != object or not pa.types.is_integer(arrow_type):
+        return pa.array(values, type=arrow_type, from_pandas=True)
+    read = pa.array(values, from_pandas=True)
+    numeric = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal, pa.types.is_null)
+    if not any(is_numeric(read.type) for is_numeric in numeric):  # a bool is not a count
+        raise pa.ArrowTypeError(f"expected whole numbers for {arrow_type}, got {read.type}")
+    return read.cast(arrow_type)
+
+
+def _wanted(frame: pd.DataFrame, table: Table, columns: Sequence[str] | None) -> list[Column]:
+    """The table's columns (or ``columns`` of them), in its order; all of them in ``frame``."""
     wanted = [c for c in table.columns if columns is None or c.name in columns]
     missing = {c.name for c in wanted} - set(frame.columns)
     if missing:
         raise ValueError(f"{table.name}: frame lacks columns {sorted(missing)}")
-    arrays = [pa.array(frame[c.name], type=c.type, from_pandas=True) for c in wanted]
-    return pa.Table.from_arrays(arrays, schema=table.schema_of(wanted))
+    twice = {c.name for c in wanted} & set(frame.columns[frame.columns.duplicated()])
+    if twice:
+        raise ValueError(f"{table.name}: frame has columns {sorted(twice)} twice")
+    return wanted
 
 
 def describe(schema: pa.Schema, table: Table) -> pa.Schema:
