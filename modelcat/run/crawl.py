@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from crawler.spec import CrawlOptions, crawl_spec
 from crawler.stats import read_stats
 from modelcat.run.child import CrawlChild
 from modelcat.run.interrupts import StopSignals
-from transforms.build.ahead import BuildAhead
 from transforms.contract.layout import DataDir, RunDir
 from transforms.pages.archive import PageArchive, Validators
 from transforms.pages.items import PageItem
 from transforms.pages.staging import Stager
 from transforms.references.items import ReferenceItem
 from transforms.references.log import reference_validator, stage_reference
+
+if TYPE_CHECKING:
+    from transforms.build.ahead import BuildAhead
 
 
 def crawl(
@@ -57,6 +60,8 @@ def crawl(
         with stop.held():  # no child left unowned
             child = child or CrawlChild()
             child.tell(crawl_spec(options, data_dir, run_dir, stream_fd=child.stream_fd))
+        if ahead is not None:
+            ahead.start()
         while True:
             try:
                 item = pickle.load(child.pages)

@@ -7,13 +7,19 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 
 import pandas as pd
-import pyarrow as pa
 
 from modelcat.run.guards import refusal
 from modelcat.run.interrupts import StopSignals
-from modelcat.run.records import RunSummary, finish_time, runs_table, timestamp
+from modelcat.run.records import (
+    COUNTED_OUTCOMES,
+    RunSummary,
+    finish_time,
+    read_summaries,
+    timestamp,
+)
 from transforms.build.ahead import BuildAhead
 from transforms.build.issues import Issues
 from transforms.build.plan import BuildPlan
@@ -29,13 +35,6 @@ from transforms.publish.shared_history import share_history
 from transforms.publish.snapshot import Given, publish
 from transforms.references.log import read_reference_log
 from transforms.references.tables import reference_tables
-
-
-def return_freed_memory() -> None:
-    """Arrow's default allocator (mimalloc) keeps what it frees; jemalloc gives it back to
-    the system, which took ~100 MB off the peak of a 10,000-page refresh."""
-    with contextlib.suppress(NotImplementedError):  # builds of pyarrow without jemalloc
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
 
 
 @contextlib.contextmanager
@@ -151,3 +150,38 @@ def _with_issues(quality: pd.DataFrame, more: Issues, run_id: str) -> pd.DataFra
     if added.empty:
         return quality
     return conform(pd.concat([quality, conform(added, table)], ignore_index=True), table)
+
+
+def runs_table(data_dir: DataDir, this_run: RunSummary) -> pd.DataFrame:
+    """Every run's summary, this one included, as the ``runs`` table."""
+    rows = [s for s in read_summaries(data_dir) if s["run_id"] != this_run.run_id]
+    rows.append({**asdict(this_run), "finished_at": this_run.finished_at or finish_time(this_run)})
+    rows.sort(key=lambda row: row["run_id"])
+    frame = pd.DataFrame(
+        {
+            "run_id": [r["run_id"] for r in rows],
+            "started_at": [timestamp(r["started_at"]) for r in rows],
+            # Before runs recorded the clock apart, the start was the clock's reading.
+            "clock_started_at": [
+                timestamp(r.get("clock_started_at") or r["started_at"]) for r in rows
+            ],
+            "finished_at": [timestamp(r.get("finished_at")) for r in rows],
+            "start_urls": [r["start_urls"] for r in rows],
+            "pages_seen": [r.get("pages_seen", 0) for r in rows],
+            "models_published": [r.get("models_published", 0) for r in rows],
+            "status": [r["status"] for r in rows],
+            "message": [r.get("message") for r in rows],
+            "pages_fetched": [r.get("pages_fetched") for r in rows],
+            **{
+                f"pages_{counted}": [r.get("pages_by_outcome", {}).get(counted, 0) for r in rows]
+                for counted in COUNTED_OUTCOMES
+            },
+            "pages_retried": [r.get("pages_retried") for r in rows],
+            "models_carried_forward": [r.get("models_carried_forward") for r in rows],
+            "quality_issues_by_kind": [
+                list(r.get("quality_issues_by_kind", {}).items()) for r in rows
+            ],
+            "changes_by_kind": [list(r.get("changes_by_kind", {}).items()) for r in rows],
+        }
+    )
+    return conform(frame, TABLES[TableName.RUNS])

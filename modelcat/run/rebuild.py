@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from modelcat.run.interrupts import Interrupted, stop_signals
 from modelcat.run.lock import locked
-from modelcat.run.publishing import build_and_publish, return_freed_memory
+from modelcat.run.memory import return_freed_memory
+from modelcat.run.publishing import build_and_publish
 from modelcat.run.records import RunSummary, read_summaries
 from modelcat.run.recovery import recover
 from transforms.build.plan import plan_build

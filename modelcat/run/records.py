@@ -19,16 +19,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-import pandas as pd
-
-from transforms.contract.casting import conform
 from transforms.contract.layout import DataDir, RunDir
-from transforms.contract.tables import TABLES
 from transforms.contract.vocabulary import PageOutcome, RunStatus, TableName
 from transforms.pages import outcome
 from transforms.pages.log import read_page_log
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from transforms.build.tables import BuiltTables
     from transforms.references.tables import ReferenceTables
 
@@ -234,43 +232,9 @@ def reconcile(data_dir: DataDir) -> list[str]:
     return recovered
 
 
-def runs_table(data_dir: DataDir, this_run: RunSummary) -> pd.DataFrame:
-    """Every run's summary, this one included, as the ``runs`` table."""
-    rows = [s for s in read_summaries(data_dir) if s["run_id"] != this_run.run_id]
-    rows.append({**asdict(this_run), "finished_at": this_run.finished_at or finish_time(this_run)})
-    rows.sort(key=lambda row: row["run_id"])
-    frame = pd.DataFrame(
-        {
-            "run_id": [r["run_id"] for r in rows],
-            "started_at": [timestamp(r["started_at"]) for r in rows],
-            # Before runs recorded the clock apart, the start was the clock's reading.
-            "clock_started_at": [
-                timestamp(r.get("clock_started_at") or r["started_at"]) for r in rows
-            ],
-            "finished_at": [timestamp(r.get("finished_at")) for r in rows],
-            "start_urls": [r["start_urls"] for r in rows],
-            "pages_seen": [r.get("pages_seen", 0) for r in rows],
-            "models_published": [r.get("models_published", 0) for r in rows],
-            "status": [r["status"] for r in rows],
-            "message": [r.get("message") for r in rows],
-            "pages_fetched": [r.get("pages_fetched") for r in rows],
-            **{
-                f"pages_{counted}": [r.get("pages_by_outcome", {}).get(counted, 0) for r in rows]
-                for counted in COUNTED_OUTCOMES
-            },
-            "pages_retried": [r.get("pages_retried") for r in rows],
-            "models_carried_forward": [r.get("models_carried_forward") for r in rows],
-            "quality_issues_by_kind": [
-                list(r.get("quality_issues_by_kind", {}).items()) for r in rows
-            ],
-            "changes_by_kind": [list(r.get("changes_by_kind", {}).items()) for r in rows],
-        }
-    )
-    return conform(frame, TABLES[TableName.RUNS])
-
-
 def _from_row(row: dict[str, Any]) -> RunSummary:
-    """A summary from the run's row in a catalog's ``runs`` table (``runs_table`` inverted)."""
+    """A summary from the run's row in a catalog's ``runs`` table (``publishing.runs_table``
+    inverted)."""
     outcomes = {str(o): row[f"pages_{o}"] for o in COUNTED_OUTCOMES if row[f"pages_{o}"]}
     return RunSummary(
         run_id=row["run_id"],

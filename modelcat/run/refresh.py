@@ -5,6 +5,10 @@ a crash or damage left in the data directory (``recovery``), crawls (``crawl``: 
 child process, the run staged and mostly built in this one), builds, guards, advances the
 history and publishes (``publishing``), and stops cleanly on SIGINT or SIGTERM
 (``interrupts``).
+
+Nothing up to the crawl loads pandas: the crawl child is told what to crawl as soon as the
+data directory is checked, and the steps after the crawl are loaded while it runs
+(``BuildAhead.start``).
 """
 
 from __future__ import annotations
@@ -17,17 +21,18 @@ from modelcat.run.child import CrawlChild
 from modelcat.run.crawl import crawl
 from modelcat.run.interrupts import Interrupted, stop_signals
 from modelcat.run.lock import locked
-from modelcat.run.publishing import build_and_publish, return_freed_memory
+from modelcat.run.memory import return_freed_memory
 from modelcat.run.records import RunSummary, finish_time, start
 from modelcat.run.recovery import check_validators, recover
-from modelcat.run.retention import prune
 from transforms.build.ahead import BuildAhead
-from transforms.build.plan import plan_build
 from transforms.contract.layout import DataDir
 from transforms.contract.vocabulary import RunStatus, Step
 from transforms.pages.archive import PageArchive
 from transforms.pages.items import PageItem
 from transforms.publish.snapshot import PublishFailed
+
+# What the steps after the crawl import (pandas, pandera, the build, history and publishing).
+_AFTER_THE_CRAWL = ("modelcat.run.publishing", "transforms.build.plan", "modelcat.run.retention")
 
 
 def refresh(
@@ -59,7 +64,8 @@ def refresh(
         summary.recovered = recovered
         run_dir = data_dir.run(summary.run_id)
         step = "checking the validator store"
-        ahead = BuildAhead()  # the run's pages built as they are staged, on a second thread
+        # The run's pages built as they are staged, on a second thread.
+        ahead = BuildAhead(load=_AFTER_THE_CRAWL)
         try:
             with stop.held():
                 known, set_aside = check_validators(data_dir, run_dir)
@@ -70,6 +76,9 @@ def refresh(
             summary.seconds[Step.CRAWL] = round(time.perf_counter() - started, 3)
             summary.crawl_finish_reason = stats.get("finish_reason")
             step = "building the catalog"
+            from modelcat.run.publishing import build_and_publish  # loaded during the crawl
+            from transforms.build.plan import plan_build
+
             previous = data_dir.published_snapshot()
             on_step(Step.BUILD)
             plan = plan_build(run_dir, previous, PageArchive(data_dir.archive))
@@ -100,5 +109,7 @@ def refresh(
             summary.write(run_dir)
         # A stop signal that came while the run committed waits no longer than that.
         if keep is not None and summary.status == RunStatus.PUBLISHED and stop.received is None:
+            from modelcat.run.retention import prune
+
             prune(data_dir, keep)
         return summary

@@ -13,18 +13,21 @@ depends on what was built ahead, only the time does.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.build import frames
-from transforms.build.plan import fetched_sources
-from transforms.contract.casting import to_frame
 from transforms.pages import values as page_values
 from transforms.pages.log import page_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from transforms.build import frames
 
 # A chunk: its rows and its pages' keys (URL and body hash), in order.
 _ChunkKey = tuple[int, tuple[str, ...]]
@@ -33,17 +36,26 @@ _ChunkKey = tuple[int, tuple[str, ...]]
 class BuildAhead:
     """Builds the typed rows of the run's staged pages as they are staged."""
 
-    def __init__(self) -> None:
+    def __init__(self, load: Sequence[str] = ()) -> None:
+        """``load``: modules the steps after the crawl import, to load while it runs."""
         # One worker: the crawl child has the other core, and this process stages pages.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="build-ahead")
         self._pending: list[pa.Table] = []
         self._records: list[dict[str, Any]] = []
         self._rows = 0
         self._built: dict[_ChunkKey, Future[frames.PageTables]] = {}
+        self._load = load
         self.pages_taken = 0  # pages whose typed rows the build took from here
-        # A run whose every page answered 304 reads one empty chunk (``values.batched``): its
-        # fixed cost, about half a second of pandas, is paid here while the crawl starts.
+
+    def start(self) -> None:
+        """The crawl has started: load the build on the worker (pandas and the rest, a
+        second or more) while the child fetches, not before, when it would hold up the
+        crawl's start. A run whose every page answered 304 reads one empty chunk
+        (``values.batched``): it is built first, and its fixed cost paid here too. One
+        thread imports, so two never wait on each other's half-loaded modules."""
         self._submit(page_values.values_table([]), [])
+        for module in self._load:
+            self._pool.submit(importlib.import_module, module)
 
     def add(self, table: pa.Table, records: list[dict[str, Any]]) -> None:
         """A batch of staged page values (whole pages), and the log records of its pages."""
@@ -67,6 +79,10 @@ class BuildAhead:
         if future is None or future.exception() is not None:
             return None  # the build builds it, and raises what the worker raised, if anything
         part = future.result()
+        import pandas as pd  # loaded already, on the worker
+
+        from transforms.build import frames
+
         pages = pd.Index(pc.unique(values["page_url"]).to_pylist())
         if not part.sources.equals(frames.sources_of(sources, pages)):
             return None
@@ -85,5 +101,11 @@ def _key(values: pa.Table) -> _ChunkKey:
 
 
 def _build(values: pa.Table, records: list[dict[str, Any]]) -> frames.PageTables:
+    # The build's modules are imported here, on the worker, the first time: so this process
+    # loads pandas while the crawl child fetches, not before it may start.
+    from transforms.build import frames
+    from transforms.build.plan import fetched_sources
+    from transforms.contract.casting import to_frame
+
     pages, _ = page_frame(records)
     return frames.page_tables(to_frame(values), frames.source_index(fetched_sources(pages)))

@@ -1,5 +1,5 @@
-"""How frames meet the contract: the pandas and DuckDB type of each Arrow type, and casting
-a frame to a table's Arrow schema and back."""
+"""How frames meet the contract: the pandas dtype of each Arrow type, and casting a frame to
+a table's Arrow schema and back."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.extensions import ExtensionDtype
 
-from transforms.contract.columns import DESCRIPTION, TS, Column, Table
+from transforms.contract.columns import DESCRIPTION, Column, Table
 
 # The pandas dtypes of the contract's types that code names (every frame is in these).
 STRING = pd.StringDtype("pyarrow")
@@ -99,21 +99,3 @@ def describe(schema: pa.Schema, table: Table) -> pa.Schema:
 
 def empty(table: Table) -> pd.DataFrame:
     return to_frame(table.arrow_schema.empty_table())
-
-
-def sql_type(arrow_type: pa.DataType) -> str:
-    """The DuckDB type a column is published as."""
-    if pa.types.is_decimal(arrow_type):
-        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
-    if pa.types.is_list(arrow_type):
-        return sql_type(arrow_type.value_type) + "[]"
-    if pa.types.is_map(arrow_type):
-        return f"MAP({sql_type(arrow_type.key_type)}, {sql_type(arrow_type.item_type)})"
-    return {
-        pa.string(): "VARCHAR",
-        pa.int64(): "BIGINT",
-        pa.int32(): "INTEGER",
-        pa.bool_(): "BOOLEAN",
-        pa.date32(): "DATE",
-        TS: "TIMESTAMP",
-    }[arrow_type]

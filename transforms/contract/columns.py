@@ -1,5 +1,6 @@
 """How the contract declares a table: ``Column`` and ``Table``, the Arrow types and text
-patterns their columns share, and which columns are never negative."""
+patterns their columns share, which columns are never negative, and the DuckDB type each
+Arrow type is published as."""
 
 from __future__ import annotations
 
@@ -59,3 +60,21 @@ DESCRIPTION = "description"  # the Parquet metadata key of a table's and a colum
 def never_negative(column: Column) -> bool:
     """Prices and token counts."""
     return column.type == USD or column.name.endswith("_tokens")
+
+
+def sql_type(arrow_type: pa.DataType) -> str:
+    """The DuckDB type a column is published as."""
+    if pa.types.is_decimal(arrow_type):
+        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
+    if pa.types.is_list(arrow_type):
+        return sql_type(arrow_type.value_type) + "[]"
+    if pa.types.is_map(arrow_type):
+        return f"MAP({sql_type(arrow_type.key_type)}, {sql_type(arrow_type.item_type)})"
+    return {
+        pa.string(): "VARCHAR",
+        pa.int64(): "BIGINT",
+        pa.int32(): "INTEGER",
+        pa.bool_(): "BOOLEAN",
+        pa.date32(): "DATE",
+        TS: "TIMESTAMP",
+    }[arrow_type]

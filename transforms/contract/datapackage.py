@@ -9,8 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from transforms.contract.casting import sql_type
-from transforms.contract.columns import TS, Column, Table, never_negative
+from transforms.contract.columns import TS, Column, Table, never_negative, sql_type
 from transforms.contract.tables import TABLES
 
 DATAPACKAGE_FILE = "datapackage.json"

@@ -74,9 +74,11 @@ class Snapshot:
         """One of its tables (or some columns, some rows) as an Arrow table."""
         import pyarrow.parquet as pq
 
-        return pq.read_table(
-            self.table(name), columns=list(columns) if columns else None, filters=filters
-        )
+        wanted = list(columns) if columns else None
+        if filters is None:  # read as a file: Arrow's dataset reader, which filters, loads pandas
+            with pq.ParquetFile(self.table(name)) as file:
+                return file.read(columns=wanted)
+        return pq.read_table(self.table(name), columns=wanted, filters=filters)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from transforms.contract.casting import sql_type
+from transforms.contract.columns import sql_type
 from transforms.contract.tables import TABLES
 
 

@@ -3,33 +3,35 @@ happened to it (``PageItem`` without its body). The one place that knows its for
 
 The stager writes it as the crawl goes; the build's plan reads it whole (``read_page_log``),
 and the run records read what a killed run left of it (``partial=True``: a last line cut
-short is left out). Retention needs only the bodies a run saw (``body_hashes``).
+short is left out). Retention needs only the bodies a run saw (``body_hashes``). Writing it
+loads no pandas: a refresh stages its first pages before it has loaded pandas.
 """
 
 from __future__ import annotations
 
 import json
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
-from pandas.api.extensions import ExtensionDtype
 
-from transforms.contract.casting import STRING
 from transforms.contract.layout import RunDir
 from transforms.pages.items import PageItem
 
-# The log's columns as the build reads them; ``fetched_at`` and ``problems`` are read apart.
-PAGE_COLUMNS: dict[str, ExtensionDtype] = {
-    "url": STRING,
-    "final_url": STRING,
-    "http_status": pd.Int32Dtype(),
-    "outcome": STRING,
-    "content_type": STRING,
-    "error": STRING,
-    "retries": pd.Int32Dtype(),
-    "content_sha256": STRING,
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The log's columns as the build reads them, in the dtypes of these Arrow types
+# (``casting.pandas_dtype``); ``fetched_at`` and ``problems`` are read apart.
+PAGE_COLUMNS: dict[str, pa.DataType] = {
+    "url": pa.string(),
+    "final_url": pa.string(),
+    "http_status": pa.int32(),
+    "outcome": pa.string(),
+    "content_type": pa.string(),
+    "error": pa.string(),
+    "retries": pa.int32(),
+    "content_sha256": pa.string(),
 }
 
 
@@ -96,6 +98,10 @@ def read_page_log(run_dir: RunDir, *, partial: bool = False) -> tuple[pd.DataFra
 def page_frame(records: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Page log records (``page_record``) as the log's frame, and the parse problems they
     recorded (page_url, problem)."""
+    import pandas as pd  # here, not above: see the module's docstring
+
+    from transforms.contract.casting import STRING, pandas_dtype
+
     pages = pd.DataFrame(records, columns=[*PAGE_COLUMNS, "fetched_at", "problems"])
     problems = (
         pages[["final_url", "problems"]]
@@ -105,7 +111,8 @@ def page_frame(records: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFram
         .astype(STRING)
         .reset_index(drop=True)
     )
-    pages = pages.drop(columns="problems").astype(PAGE_COLUMNS)
+    dtypes = {name: pandas_dtype(arrow_type) for name, arrow_type in PAGE_COLUMNS.items()}
+    pages = pages.drop(columns="problems").astype(dtypes)
     fetched = pd.to_datetime(pages["fetched_at"], utc=True, format="ISO8601")
     pages["fetched_at"] = fetched.dt.tz_localize(None).astype("datetime64[us]")
     return pages, problems

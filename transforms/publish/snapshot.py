@@ -13,19 +13,21 @@ import json
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.contract.casting import to_arrow
 from transforms.contract.datapackage import datapackage
 from transforms.contract.layout import PARTIAL, DataDir, Snapshot
 from transforms.contract.tables import LATER_TABLES, TABLES
 from transforms.publish import catalog_file
 from transforms.publish.files import fsync_tree, point
 from transforms.publish.history_rows import Appended, write_history
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class PublishFailed(RuntimeError):
@@ -38,7 +40,7 @@ class PublishFailed(RuntimeError):
 
 # A table to publish: a frame, a Parquet file written already in the contract's schema, or a
 # history table's closed rows carried over with the rows the run wrote.
-Given = pd.DataFrame | Path | Appended
+Given: TypeAlias = "pd.DataFrame | Path | Appended"
 
 
 def publish(
@@ -98,6 +100,10 @@ def _write(tables: Mapping[str, Given], data_dir: DataDir, snapshot: Snapshot) -
         elif isinstance(given, Appended):
             write_history(given, partial.table(name))
         else:
+            # Frames come built, pandas loaded: recovery and retention, which use this module
+            # before a refresh crawls, do not load it.
+            from transforms.contract.casting import to_arrow
+
             # One chunk a column: the bytes then do not depend on how the rows were put
             # together, so an unchanged table is written as it was (the catalog keeps it).
             arrow = to_arrow(given, table).combine_chunks()

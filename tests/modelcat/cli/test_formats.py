@@ -26,7 +26,7 @@ from modelcat.cli.formats import (
     write_json,
     write_jsonl,
 )
-from transforms.contract.casting import sql_type
+from transforms.contract.columns import sql_type
 from transforms.contract.tables import TABLES
 
 # (DuckDB literal, CSV/table text, JSON value): each row is the rule for one type.

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from modelcat.run import records
-from modelcat.run.records import RUN_ID, RunSummary, reconcile, runs_table
+from modelcat.run.publishing import runs_table
+from modelcat.run.records import RUN_ID, RunSummary, reconcile
 from tests.support.runs import publish_run
 from tests.support.staging import BASE, failed, fetched
 from transforms.contract.casting import to_arrow

@@ -7,6 +7,7 @@ few dozen pages make several of them."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modelcat.run.records import start
-from tests.support import HOSTILE
+from tests.support import HOSTILE, wait_for
 from tests.support.runs import INDEX_URL, Answer, crawl_items, publish_run
 from tests.support.staging import BASE, DEMO_MODELS, demo_pages, fetched
 from transforms.build import frames
@@ -167,6 +168,7 @@ def test_a_run_whose_every_page_answered_304_builds_no_chunk_after_the_crawl(
     summary = start(data_dir, [INDEX_URL])
     run_dir, archive = data_dir.run(summary.run_id), PageArchive(data_dir.archive)
     builder = BuildAhead()
+    builder.start()  # as the crawl does once its child is told what to crawl
     stager = Stager(run_dir, archive, data_dir.validators, builder.add)
     for item in crawl_items(data_dir, site):
         stager.add(item)
@@ -247,3 +249,22 @@ def test_any_site_in_any_chunks_builds_the_same_catalog_ahead(
     after_values = pq.read_table(after.page_values)
     ahead, _ = build(items_of(picked), work / "ahead", ahead=True)
     assert_same(ahead, after, after_values)
+
+
+def test_what_the_steps_after_the_crawl_import_is_loaded_on_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "after_the_crawl_probe.py").write_text(
+        "import threading\nTHREAD = threading.current_thread().name\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "after_the_crawl_probe", raising=False)
+    builder = BuildAhead(load=["after_the_crawl_probe"])
+    assert "after_the_crawl_probe" not in sys.modules  # not before the crawl starts
+
+    builder.start()
+
+    wait_for(lambda: "after_the_crawl_probe" in sys.modules, timeout=120, every=0.01)
+    wait_for(lambda: hasattr(sys.modules["after_the_crawl_probe"], "THREAD"), timeout=60)
+    assert sys.modules["after_the_crawl_probe"].THREAD.startswith("build-ahead")
+    builder.close()

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.support.staging import failed
+from transforms.contract.casting import pandas_dtype
 from transforms.contract.layout import RunDir
 from transforms.contract.vocabulary import PageOutcome
 from transforms.pages.items import PageItem
@@ -81,9 +82,11 @@ def test_the_log_reads_back_in_the_types_the_build_reads(tmp_path: Path) -> None
 
     assert len(run_dir.page_log.read_text(encoding="utf-8").splitlines()) == 4
     assert list(pages.columns) == [*PAGE_COLUMNS, "fetched_at"]
-    assert {c: str(pages[c].dtype) for c in PAGE_COLUMNS} == {
-        c: str(pd.Series(dtype=t).dtype) for c, t in PAGE_COLUMNS.items()
+    assert {c: pages[c].dtype for c in PAGE_COLUMNS} == {
+        c: pandas_dtype(t) for c, t in PAGE_COLUMNS.items()
     }
+    assert {str(pages[c].dtype) for c in PAGE_COLUMNS} == {"string", "Int32"}
+    assert pages["http_status"].dtype == pd.Int32Dtype()
     assert pages["url"].tolist() == [item.url for item in items]
     assert pages["outcome"].tolist() == ["model", "model", "failed", "failed"]
     assert pages["http_status"].tolist() == [200, 200, 404, pd.NA]
