@@ -24,6 +24,7 @@ from modelcat.run.lock import locked
 from modelcat.run.memory import return_freed_memory
 from modelcat.run.records import RunSummary, finish_time, start
 from modelcat.run.recovery import check_validators, recover
+from modelcat.run.retention import prune
 from transforms.build.ahead import BuildAhead
 from transforms.contract.layout import DataDir
 from transforms.contract.vocabulary import RunStatus, Step
@@ -32,7 +33,7 @@ from transforms.pages.items import PageItem
 from transforms.publish.snapshot import PublishFailed
 
 # What the steps after the crawl import (pandas, pandera, the build, history and publishing).
-_AFTER_THE_CRAWL = ("modelcat.run.publishing", "transforms.build.plan", "modelcat.run.retention")
+_AFTER_THE_CRAWL = ("modelcat.run.publishing", "transforms.build.plan")
 
 
 def refresh(
@@ -109,7 +110,5 @@ def refresh(
             summary.write(run_dir)
         # A stop signal that came while the run committed waits no longer than that.
         if keep is not None and summary.status == RunStatus.PUBLISHED and stop.received is None:
-            from modelcat.run.retention import prune
-
             prune(data_dir, keep)
         return summary

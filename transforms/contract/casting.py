@@ -48,7 +48,8 @@ def conform(
     """
     wanted = _wanted(frame, table, columns)
     conformed = frame[[c.name for c in wanted]]
-    cast = [c for c in wanted if conformed.dtypes[c.name] != pandas_dtype(c.type)]
+    dtypes = conformed.dtypes
+    cast = [c for c in wanted if dtypes[c.name] != pandas_dtype(c.type)]
     if not cast:
         return conformed
     arrays = to_frame(to_arrow(conformed, table, [c.name for c in cast]))

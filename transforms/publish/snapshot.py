@@ -100,8 +100,8 @@ def _write(tables: Mapping[str, Given], data_dir: DataDir, snapshot: Snapshot) -
         elif isinstance(given, Appended):
             write_history(given, partial.table(name))
         else:
-            # Frames come built, pandas loaded: recovery and retention, which use this module
-            # before a refresh crawls, do not load it.
+            # Frames come built, pandas loaded: recovery (before a refresh crawls) and
+            # retention use this module without frames, and do not load it.
             from transforms.contract.casting import to_arrow
 
             # One chunk a column: the bytes then do not depend on how the rows were put
