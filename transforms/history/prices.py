@@ -42,8 +42,12 @@ def stated_prices(official: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
             .rename(columns={column: "usd_per_mtok"})
             .assign(metric=metric, tier_label=None, tier_min_tokens=None, tier_max_tokens=None)
         )
-    prices = conform(pd.concat(rows, ignore_index=True), PRICE_HISTORY, SPEC.columns)
-    return prices[prices["usd_per_mtok"].notna()].reset_index(drop=True)
+    # Each part typed and rid of its NULL prices before they are put together: a column
+    # of NULLs would otherwise make the whole column one of objects.
+    typed = [
+        conform(part[part["usd_per_mtok"].notna()], PRICE_HISTORY, SPEC.columns) for part in rows
+    ]
+    return conform(pd.concat(typed, ignore_index=True), PRICE_HISTORY, SPEC.columns)
 
 
 def advance_prices(

@@ -3,14 +3,27 @@ confirm, close and meet, on a small table with a tracked column of every type.""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tests.support.history_frames import RUN1, RUN2, RUN3, SAMPLES, SPEC, THINGS, TYPES, things
-from transforms.contract.casting import conform
-from transforms.history.compare import as_text
+from tests.support.history_frames import (
+    RUN1,
+    RUN2,
+    RUN3,
+    RUN4,
+    SAMPLES,
+    SPEC,
+    THINGS,
+    TYPES,
+    things,
+)
+from transforms.contract.casting import conform, to_arrow
+from transforms.history.compare import as_text, text
 from transforms.history.intervals import Observation, advance
 
 
@@ -160,3 +173,133 @@ def test_two_open_intervals_of_one_key_leave_one() -> None:
 def test_two_observed_rows_of_one_key_are_a_bug() -> None:
     with pytest.raises(ValueError, match="share a key"):
         run(None, {"key": "a", "count": 1}, {"key": "a", "count": 2})
+
+
+# A run checked against a plain model of the rules, row by row, on any history: keys with a
+# NULL part, intervals of one key open twice (in any order, started at the same instant),
+# closed ones, rows the run could not observe, values equal in another spelling (0.8, 0.80).
+VALUES = {
+    "text": [None, "a", "b"],
+    "count": [None, 1, 2],
+    "day": [None, date(2025, 4, 14)],
+    "items": [None, [], ["text"], ["text", "image"]],
+    "flag": [None, True, False],
+    "usd": [None, Decimal("0.8"), Decimal("0.80"), Decimal("1.25")],
+    "moment": [None, SAMPLES["moment"]],
+}
+KEYS = st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from([None, "x"]))
+TRACKED_VALUES = st.fixed_dictionaries({c: st.sampled_from(v) for c, v in VALUES.items()})
+EARLIER = [RUN1, RUN2, RUN3]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[dict]:
+    rows = []
+    for key, part in draw(st.lists(KEYS, max_size=8)):
+        start = draw(st.sampled_from(EARLIER))
+        ends = [None, *(r.observed_at for r in EARLIER if r.observed_at > start.observed_at)]
+        rows.append(
+            {
+                "key": key,
+                "part": part,
+                **draw(TRACKED_VALUES),
+                "valid_from": start.observed_at,
+                "valid_to": draw(st.sampled_from(ends)),
+                # Usually the run that started it; earlier versions could leave any.
+                "first_run_id": draw(st.sampled_from([start, *EARLIER])).run_id,
+                "last_run_id": draw(st.sampled_from(EARLIER)).run_id,
+            }
+        )
+    return rows
+
+
+def plainly(history: list[dict], current: list[dict], unobserved: list[dict], at: Observation):
+    """The rules, one row at a time: the next history, added, removed and changed."""
+
+    def key(row: dict) -> tuple:
+        return (row["key"], row["part"])
+
+    def unseen(row: dict) -> bool:
+        return any(all(row[c] == value for c, value in u.items()) for u in unobserved)
+
+    observed = [row for row in current if not unseen(row)]
+    by_key = {key(row): row for row in observed}
+    assert len(by_key) == len(observed)
+    untouched = [r for r in history if r["valid_to"] is not None or unseen(r)]
+    candidates = sorted(
+        (r for r in history if r["valid_to"] is None and not unseen(r)),
+        key=lambda r: (r["valid_from"], r["first_run_id"]),
+    )
+    latest = {key(r): r for r in candidates}  # the last of each key in that order
+    live = [r for r in candidates if latest[key(r)] is r]
+    old = [r for r in live if key(r) in by_key]
+    news = [by_key[key(r)] for r in old]
+    pairs = [(o, n, [c for c in TYPES if o[c] != n[c]]) for o, n in zip(old, news, strict=True)]
+    closing = {"valid_to": at.observed_at}
+    opening = {"valid_from": at.observed_at, "valid_to": None}
+    opening |= {"first_run_id": at.run_id, "last_run_id": at.run_id}
+    parts = [
+        *untouched,
+        *(o | {"last_run_id": at.run_id} for o, _, fields in pairs if not fields),
+        *(o | closing for o, _, fields in pairs if fields),
+        *(r | closing for r in live if key(r) not in by_key),
+        *(r | closing for r in candidates if latest[key(r)] is not r),
+        *(n | opening for _, n, fields in pairs if fields),
+        *(r | opening for r in observed if key(r) not in {key(o) for o in old}),
+    ]
+    order = sorted(
+        parts, key=lambda r: (r["key"], r["part"] is None, r["part"] or "", r["valid_from"])
+    )
+    changes = [
+        (n["key"], n["part"], field, text(o[field]), text(n[field]))
+        for field in TYPES
+        for o, n, fields in pairs
+        if field in fields
+    ]
+    added = [r for r in observed if key(r) not in {key(o) for o in old}]
+    removed = [r for r in live if key(r) not in by_key]
+    return order, added, removed, changes
+
+
+def rows_of(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    return to_arrow(frame, THINGS, columns).to_pylist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    history=histories(),
+    current=st.dictionaries(KEYS, TRACKED_VALUES, max_size=6),
+    unobserved=st.lists(
+        st.one_of(
+            KEYS.map(lambda k: {"key": k[0], "part": k[1]}), KEYS.map(lambda k: {"key": k[0]})
+        ),
+        max_size=2,
+    ),
+)
+def test_a_run_does_what_the_rules_say_row_by_row(history, current, unobserved) -> None:
+    observed = [{"key": k, "part": p, **values} for (k, p), values in current.items()]
+    patterns = [pd.DataFrame([u]).astype(object) for u in unobserved]
+    frame = conform(pd.DataFrame(history, columns=THINGS.names, dtype=object), THINGS)
+    step = advance(frame, things(*observed), SPEC, RUN4, unobserved=patterns)
+    order, added, removed, changes = plainly(history, observed, unobserved, RUN4)
+    equal = [c for c in THINGS.names if c not in TYPES]  # values compared by equality below
+    got = rows_of(step.history, THINGS.names)
+    assert [{c: r[c] for c in equal} for r in got] == [{c: r[c] for c in equal} for r in order]
+    assert all(
+        (g[c] == w[c] and type(g[c]) is type(w[c])) if w[c] is not None else g[c] is None
+        for g, w in zip(got, order, strict=True)
+        for c in TYPES
+    )
+    assert rows_of(step.added, list(SPEC.columns)) == [
+        {c: r[c] for c in THINGS.names if c in SPEC.columns} for r in added
+    ]
+    assert [
+        (r["key"], r["part"], r["valid_from"]) for r in rows_of(step.removed, THINGS.names)
+    ] == [(r["key"], r["part"], r["valid_from"]) for r in removed]
+    assert [
+        tuple(r)
+        for r in step.changed[["key", "part", "field", "old_value", "new_value"]]
+        .astype(object)
+        .where(step.changed.notna(), None)
+        .itertuples(index=False)
+    ] == changes
