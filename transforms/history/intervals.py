@@ -120,10 +120,11 @@ def advance(
     opened = np.concatenate([new[changed], added])
     from_history = np.concatenate([untouched, confirmed, closed])
     interval = list(INTERVAL_COLUMNS)
+    spans = history[interval]
     parts = [
-        history[interval].iloc[untouched],
-        history[interval].iloc[confirmed].assign(last_run_id=run.run_id),
-        history[interval].iloc[closed].assign(valid_to=run.observed_at),
+        spans.iloc[untouched],
+        spans.iloc[confirmed].assign(last_run_id=run.run_id),
+        spans.iloc[closed].assign(valid_to=run.observed_at),
         pd.DataFrame(index=range(len(opened))).assign(
             valid_from=run.observed_at,
             valid_to=pd.NaT,  # type: ignore[arg-type]  # the stubs leave NaT out
@@ -139,11 +140,12 @@ def advance(
     order = keys.assign(valid_from=intervals["valid_from"]).sort_values(sort_by).index.to_numpy()
     taken = {c: keys[c].array.take(order) for c in spec.key}
     del keys  # one copy of the key columns at a time
+    rows = rows[order]
     for c in spec.table.names:
         if c in INTERVAL_COLUMNS:
             taken[c] = intervals[c].array.take(order)
         elif c not in taken:
-            taken[c] = _taken(history, current, c, rows[order])
+            taken[c] = _taken(history, current, c, rows)
     result = pd.DataFrame({c: taken.pop(c) for c in spec.table.names})
     return Advanced(
         history=conform(result, spec.table),

@@ -235,6 +235,9 @@ def plainly(history: list[dict], current: list[dict], unobserved: list[dict], at
     old = [r for r in live if key(r) in by_key]
     news = [by_key[key(r)] for r in old]
     pairs = [(o, n, [c for c in TYPES if o[c] != n[c]]) for o, n in zip(old, news, strict=True)]
+    matched = {key(o) for o in old}
+    added = [r for r in observed if key(r) not in matched]
+    removed = [r for r in live if key(r) not in by_key]
     closing = {"valid_to": at.observed_at}
     opening = {"valid_from": at.observed_at, "valid_to": None}
     opening |= {"first_run_id": at.run_id, "last_run_id": at.run_id}
@@ -242,10 +245,10 @@ def plainly(history: list[dict], current: list[dict], unobserved: list[dict], at
         *untouched,
         *(o | {"last_run_id": at.run_id} for o, _, fields in pairs if not fields),
         *(o | closing for o, _, fields in pairs if fields),
-        *(r | closing for r in live if key(r) not in by_key),
+        *(r | closing for r in removed),
         *(r | closing for r in candidates if latest[key(r)] is not r),
         *(n | opening for _, n, fields in pairs if fields),
-        *(r | opening for r in observed if key(r) not in {key(o) for o in old}),
+        *(r | opening for r in added),
     ]
     order = sorted(
         parts, key=lambda r: (r["key"], r["part"] is None, r["part"] or "", r["valid_from"])
@@ -256,8 +259,6 @@ def plainly(history: list[dict], current: list[dict], unobserved: list[dict], at
         for o, n, fields in pairs
         if field in fields
     ]
-    added = [r for r in observed if key(r) not in {key(o) for o in old}]
-    removed = [r for r in live if key(r) not in by_key]
     return order, added, removed, changes
 
 
