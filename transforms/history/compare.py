@@ -54,22 +54,24 @@ def text(value: object) -> str | None:
 
 def row_codes(frames: Sequence[pd.DataFrame], columns: Sequence[str]) -> list[np.ndarray]:
     """One integer per row of each frame, equal exactly when the rows agree on ``columns``
-    (NULL = NULL), across all the frames given together.
+    (NULL = NULL), across all the frames given together, and ordered as the rows sort: by
+    ``columns`` in turn, each ascending with NULL last (``DataFrame.sort_values``).
 
     Each column is encoded on its own and the codes combined positionally, so no value,
     whatever characters it holds, can pass for another.
     """
     sizes = [len(frame) for frame in frames]
     codes = np.zeros(sum(sizes), dtype=np.int64)
-    bound = 1  # |code| < bound
+    bound = 1  # 0 <= code < bound
     for column in columns:
         values = pd.concat([frame[column] for frame in frames], ignore_index=True)
-        # NULL is -1, so a column's codes are ``width`` consecutive integers: as the digits
-        # of a number in base ``width``, they combine one-to-one.
-        column_codes, uniques = pd.factorize(values)
+        # Codes in the values' order, NULL after them all: as the digits of a number in
+        # base ``width``, they combine one-to-one and in order.
+        column_codes, uniques = pd.factorize(values, sort=True)
         width = len(uniques) + 1
-        if bound * width >= 2**62:  # renumber the codes so far before they can overflow
-            codes, seen = pd.factorize(codes)
+        column_codes[column_codes < 0] = width - 1
+        if bound * width >= 2**62:  # renumber the codes so far, in order, before they overflow
+            codes, seen = pd.factorize(codes, sort=True)
             bound = len(seen)
         codes = codes * width + column_codes
         bound *= width

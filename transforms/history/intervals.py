@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import IntEnum
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,15 @@ class Versioned:
     @property
     def columns(self) -> list[str]:
         return [*self.key, *self.tracked, *self.carried]
+
+
+class Fate(IntEnum):
+    """What a run does to a row of the next history."""
+
+    UNTOUCHED = 0  # closed before, or not observed: kept as it was
+    CONFIRMED = 1  # observed unchanged: its last_run_id moves on
+    CLOSED = 2  # changed, removed or superseded: its valid_to is the run's
+    OPENED = 3  # a new interval, from the observed row
 
 
 @dataclass(frozen=True)
@@ -113,40 +123,33 @@ def advance(
     }
     changed = np.logical_or.reduce([*changes.values(), np.zeros(len(old), dtype=bool)])
 
-    # The parts of the next history: untouched, confirmed, closed (from ``history``) and
-    # opened (from ``current``), sorted by key and start as one stable sort of them would.
-    untouched, confirmed = np.flatnonzero(~is_open | frozen), old[~changed]
-    closed = np.concatenate([old[changed], removed, superseded])
-    opened = np.concatenate([new[changed], added])
-    from_history = np.concatenate([untouched, confirmed, closed])
-    interval = list(INTERVAL_COLUMNS)
-    spans = history[interval]
-    parts = [
-        spans.iloc[untouched],
-        spans.iloc[confirmed].assign(last_run_id=run.run_id),
-        spans.iloc[closed].assign(valid_to=run.observed_at),
-        pd.DataFrame(index=range(len(opened))).assign(
-            valid_from=run.observed_at,
-            valid_to=pd.NaT,  # type: ignore[arg-type]  # the stubs leave NaT out
-            first_run_id=run.run_id,
-            last_run_id=run.run_id,
-        ),
-    ]
-    intervals = conform(pd.concat(parts, ignore_index=True), spec.table, interval)
-    # Rows of the next history as positions in ``history`` followed by ``current``.
-    rows = np.concatenate([from_history, len(history) + opened])
-    sort_by = [*spec.key, "valid_from"]
-    keys = pd.DataFrame({c: _taken(history, current, c, rows) for c in spec.key})
-    order = keys.assign(valid_from=intervals["valid_from"]).sort_values(sort_by).index.to_numpy()
-    taken = {c: keys[c].array.take(order) for c in spec.key}
-    del keys  # one copy of the key columns at a time
-    rows = rows[order]
-    for c in spec.table.names:
-        if c in INTERVAL_COLUMNS:
-            taken[c] = intervals[c].array.take(order)
-        elif c not in taken:
-            taken[c] = _taken(history, current, c, rows)
-    result = pd.DataFrame({c: taken.pop(c) for c in spec.table.names})
+    # The next history's rows, as positions in ``history`` followed by ``current``, and
+    # what the run does to each. They are put in order by key (the codes sort as the key
+    # does) and start, and each column is then taken once, in that order.
+    parts = {
+        Fate.UNTOUCHED: np.flatnonzero(~is_open | frozen),
+        Fate.CONFIRMED: old[~changed],
+        Fate.CLOSED: np.concatenate([old[changed], removed, superseded]),
+        Fate.OPENED: len(history) + np.concatenate([new[changed], added]),
+    }
+    rows = np.concatenate(list(parts.values()))
+    fates = np.repeat(np.array(list(parts), dtype=np.int8), [len(p) for p in parts.values()])
+    starts = _interval_column(history, "valid_from", rows, fates, run)
+    order = np.lexsort(
+        (
+            starts.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT")),
+            np.concatenate([history_codes, current_codes])[rows],
+        )
+    )
+    rows, fates = rows[order], fates[order]
+    result = pd.DataFrame(
+        {
+            c: _interval_column(history, c, rows, fates, run)
+            if c in INTERVAL_COLUMNS
+            else _taken(history, current, c, rows)
+            for c in spec.table.names
+        }
+    )
     return Advanced(
         history=conform(result, spec.table),
         added=current.iloc[added].reset_index(drop=True),
@@ -158,6 +161,24 @@ def advance(
             spec,
         ),
     )
+
+
+def _interval_column(
+    history: pd.DataFrame, column: str, rows: np.ndarray, fates: np.ndarray, run: Observation
+) -> ExtensionArray:
+    """An interval column of the next history at ``rows``: the old row's value, or the
+    run's where its ``fate`` sets one (an opened row's end is NULL)."""
+    sets, value = {
+        "valid_from": ({Fate.OPENED}, run.observed_at),
+        "valid_to": ({Fate.CLOSED}, run.observed_at),
+        "first_run_id": ({Fate.OPENED}, run.run_id),
+        "last_run_id": ({Fate.CONFIRMED, Fate.OPENED}, run.run_id),
+    }[column]
+    at = np.where(fates == Fate.OPENED, -1, rows)  # an opened row has no old row
+    at[np.isin(fates, list(sets))] = len(history)  # where the run's value goes
+    old = history[column]
+    both = pd.concat([old, pd.Series([value], dtype=old.dtype)], ignore_index=True)
+    return both.array.take(at, allow_fill=True)
 
 
 def _taken(

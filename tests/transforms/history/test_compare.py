@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.history_frames import SAMPLES, TYPES, things
+from transforms.contract.casting import INT64, STRING
 from transforms.contract.columns import TEXT_LIST, TS, USD
 from transforms.history.compare import as_text, differs, last_of_each, positions, row_codes
 
@@ -124,6 +125,33 @@ def test_row_codes_are_equal_exactly_when_the_rows_are(first, second, null) -> N
     for i, one in enumerate(rows):
         for j, other in enumerate(rows):
             assert (codes[i] == codes[j]) == (one == other)
+
+
+@settings(max_examples=50)
+@given(
+    st.lists(st.tuples(KEY_PARTS, st.none() | st.integers(-3, 3)), min_size=1, max_size=8),
+    st.lists(st.tuples(KEY_PARTS, st.none() | st.integers(-3, 3)), max_size=8),
+)
+def test_row_codes_sort_as_the_rows_do(first, second) -> None:
+    """Codes in ascending order put the rows in ``sort_values``' order: by each column in
+    turn, NULL last; the history's next rows are ordered by them."""
+    frames = [
+        pd.DataFrame(rows, columns=["x", "y"]).astype({"x": STRING, "y": INT64})
+        for rows in (first, second)
+    ]
+    whole = pd.concat(frames, ignore_index=True)
+    codes = np.concatenate(row_codes(frames, ["x", "y"]))
+    by_codes = whole.iloc[np.argsort(codes, kind="stable")].reset_index(drop=True)
+    by_values = whole.sort_values(["x", "y"], kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(by_codes, by_values)
+
+
+def test_row_codes_sort_past_64_bits() -> None:
+    """Renumbered to stay exact, the codes keep the rows' order."""
+    rows = [[2] + [1] * 32, [0] + [2] * 32, [1] + [0] * 32, [0] + [0] * 32, [None] + [0] * 32]
+    frame = pd.DataFrame(rows, columns=[f"c{i}" for i in range(33)]).astype(INT64)
+    (codes,) = row_codes([frame], list(frame.columns))
+    assert np.argsort(codes).tolist() == [3, 1, 2, 0, 4]
 
 
 def test_row_codes_stay_exact_past_64_bits() -> None:
