@@ -183,9 +183,11 @@ def _same_bytes(a: Path, b: Path) -> bool:
         return False
 
 
-# Loading is a stream from Parquet: a small memory budget keeps a refresh's peak low.
+# Loading is a stream from Parquet, and DuckDB keeps what it loads cached up to its limit:
+# at 256 MB, a first run of 50,000 models peaked in this load, 178 MB above the run; at
+# 64 MB, 12 MB above it, in the same time.
 _CONFIG: dict[str, str | bool | int | float | list[str]] = {
-    "memory_limit": "256MB",
+    "memory_limit": "64MB",
     "threads": 1,
     "storage_compatibility_version": STORAGE_VERSION,
 }
