@@ -33,9 +33,15 @@ def differs(old: pd.Series, new: pd.Series, arrow_type: pa.DataType) -> np.ndarr
 def as_text(values: pd.Series, arrow_type: pa.DataType) -> list[str | None]:
     """Values as the change feed writes them: exact decimals without trailing zeros
     (``0.8``), ISO dates and times, ``true``/``false``, lists as ``text, image``."""
-    return [
-        text(value) for value in pa.array(values, type=arrow_type, from_pandas=True).to_pylist()
-    ]
+    array = pa.array(values, type=arrow_type, from_pandas=True)
+    if pa.types.is_nested(arrow_type):  # Arrow cannot encode lists as a dictionary
+        return [text(value) for value in array.to_pylist()]
+    # Many rows, few values (a first run adds every price): each value is written once.
+    if isinstance(array, pa.ChunkedArray):  # a column of a Parquet file read back
+        array = array.combine_chunks()
+    encoded = array.dictionary_encode()
+    texts = pa.array([text(value) for value in encoded.dictionary.to_pylist()], pa.string())
+    return texts.take(encoded.indices).to_pylist()
 
 
 def text(value: object) -> str | None:

@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 from tests.support.history_frames import SAMPLES, TYPES, things
 from transforms.contract.casting import INT64, STRING
 from transforms.contract.columns import TEXT_LIST, TS, USD
-from transforms.history.compare import as_text, differs, last_of_each, positions, row_codes
+from transforms.history.compare import (
+    as_text,
+    differs,
+    last_of_each,
+    positions,
+    row_codes,
+    text,
+)
 
 
 @pytest.mark.parametrize("column", TYPES)
@@ -101,6 +108,30 @@ def test_differs_is_python_inequality(column, data) -> None:
 )
 def test_change_feed_text(type_, value, text) -> None:
     assert as_text(pd.Series([value], dtype=object), type_) == [text]
+
+
+OTHER = {
+    "text": "b, c",
+    "count": 0,
+    "day": date(2024, 2, 29),
+    "items": ["text"],
+    "flag": True,
+    "usd": Decimal("0.80"),  # the sample's price, written another way
+    "moment": datetime(2025, 1, 1),
+}
+
+
+@pytest.mark.parametrize("column", TYPES)
+@settings(max_examples=30)
+@given(picks=st.lists(st.sampled_from([0, 1, 2]), max_size=10), split=st.integers(0, 10))
+def test_change_feed_text_of_many_rows(column, picks, split) -> None:
+    """Each row is written as its value alone would be, whatever repeats, NULLs and chunks
+    (a column read back from Parquet) the column holds."""
+    values = [[SAMPLES[column], OTHER[column], None][i] for i in picks]
+    type_ = TYPES[column]
+    chunks = [pa.array(values[:split], type_), pa.array(values[split:], type_)]
+    read_back = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(chunks, type_)))
+    assert as_text(read_back, type_) == [text(value) for value in values]
 
 
 KEY_PARTS = st.none() | st.text(alphabet=":-\x00\x1fab1", max_size=4)
