@@ -152,7 +152,7 @@ def append_catalog_file(
         for name in TABLES:
             if name in carried:
                 con.execute(f"DELETE FROM {name} WHERE {CLOSED_BY[name]} IS NULL")
-                con.register("run_rows", carried[name].written_rows())
+                con.register("run_rows", carried[name].written_reader())
                 con.execute(f"INSERT INTO {name} SELECT * FROM run_rows")
                 con.unregister("run_rows")
             elif _same_bytes(snapshot.table(name), written_from.table(name)):

@@ -91,12 +91,23 @@ class Appended:
     closed: Closed
     rows: pa.Table
 
-    def written_rows(self) -> pa.Table:
-        """The run's rows as the file holds them after the carried ones: those the run
-        closed, then the open ones, in the contract's schema."""
-        rows = self.rows.cast(TABLES[self.closed.name].arrow_schema)
-        closed = pc.is_valid(rows[CLOSED_BY[self.closed.name]])
-        return pa.concat_tables([rows.filter(closed), rows.filter(pc.invert(closed))])
+    def written_batches(self) -> Iterator[pa.RecordBatch]:
+        """The run's rows as the file holds them after the carried ones, a batch at a time:
+        those the run closed, then the open ones, in the contract's schema. A batch at a
+        time, they are never all copied at once (at 50,000 models, ~100 MB)."""
+        schema = TABLES[self.closed.name].arrow_schema
+        closed_by = CLOSED_BY[self.closed.name]
+        for closed in (True, False):
+            for batch in self.rows.to_batches(max_chunksize=BATCH_ROWS):
+                ended = pc.is_valid(batch[closed_by])
+                kept = batch.filter(ended if closed else pc.invert(ended))
+                if kept.num_rows:
+                    yield from pa.Table.from_batches([kept]).cast(schema).to_batches()
+
+    def written_reader(self) -> pa.RecordBatchReader:
+        """``written_batches`` as a stream (DuckDB reads it once)."""
+        schema = TABLES[self.closed.name].arrow_schema
+        return pa.RecordBatchReader.from_batches(schema, self.written_batches())
 
 
 def split(
@@ -204,7 +215,6 @@ def write_history(appended: Appended, path: Path) -> None:
     however many years of history lie behind it. A file that does not allow it is written
     whole."""
     schema = TABLES[appended.closed.name].arrow_schema
-    written = appended.written_rows().to_batches()
     copied = _copied(appended.closed)
     if copied is not None:
         with pq.ParquetFile(appended.closed.source) as source:
@@ -212,15 +222,15 @@ def write_history(appended: Appended, path: Path) -> None:
         rest = rest.slice(0, copied.rest_rows).cast(schema)
         tail = path.with_name(f".{path.name}.tail")
         try:
-            _write_groups(chain(rest.to_batches(), written), schema, tail)
+            _write_groups(chain(rest.to_batches(), appended.written_batches()), schema, tail)
             append_row_groups(appended.closed.source, copied.groups, tail, path)
-            if pq.read_metadata(path).num_rows == copied.rows + sum(b.num_rows for b in written):
+            if pq.read_metadata(path).num_rows == copied.rows + appended.rows.num_rows:
                 return
         except (CannotAppend, pa.ArrowException):
             pass  # written whole below
         finally:
             tail.unlink(missing_ok=True)
-    _write_groups(chain(appended.closed.batches(), written), schema, path)
+    _write_groups(chain(appended.closed.batches(), appended.written_batches()), schema, path)
 
 
 def _write_groups(batches: Iterable[pa.RecordBatch], schema: pa.Schema, path: Path) -> None:

@@ -208,6 +208,26 @@ def test_rows_are_regrouped_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     assert list(history_rows.regrouped([], schema)) == []
 
 
+@pytest.mark.parametrize("batch_rows", [1, 2, 3, 100])
+def test_the_run_s_rows_are_written_closed_first_a_batch_at_a_time(
+    monkeypatch: pytest.MonkeyPatch, prices: Path, batch_rows: int
+) -> None:
+    """Closed, then open, each in the order given, however the batches cut them; in batches
+    of at most ``BATCH_ROWS``, and as one stream for DuckDB."""
+    monkeypatch.setattr(history_rows, "BATCH_ROWS", batch_rows)
+    ends = [None, 5, None, 6, 7, None, None]
+    rows = [interval(str(i), 4, end, f"r{i}") for i, end in enumerate(ends)]
+    appended = Appended(
+        Closed("price_history", prices), to_arrow(frame(PRICE_HISTORY, rows), PRICE_HISTORY)
+    )
+    batches = list(appended.written_batches())
+    assert all(0 < b.num_rows <= batch_rows for b in batches)
+    written = pa.Table.from_batches(batches)
+    assert written.schema == PRICE_HISTORY.arrow_schema
+    assert written["first_run_id"].to_pylist() == ["r1", "r3", "r4", "r0", "r2", "r5", "r6"]
+    assert appended.written_reader().read_all().equals(written)
+
+
 @pytest.mark.parametrize("group_rows", [1, 2, 3, 100])
 def test_open_rows_are_read_past_the_closed_ones(
     tmp_path: Path, prices: Path, monkeypatch: pytest.MonkeyPatch, group_rows: int
@@ -248,8 +268,11 @@ def test_the_full_groups_of_closed_rows_are_copied_as_they_stand(
         before = pq.read_table(source)
         carried = before.filter(pc.is_valid(before["valid_to"]))
         assert pq.read_table(path).equals(
-            pa.concat_tables(
-                [carried, Appended(Closed("price_history", source), rows).written_rows()]
+            pa.Table.from_batches(
+                [
+                    *carried.to_batches(),
+                    *Appended(Closed("price_history", source), rows).written_batches(),
+                ]
             )
         )
         metadata = pq.ParquetFile(path).metadata
