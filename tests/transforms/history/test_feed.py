@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pandas as pd
+import pytest
 
 from tests.support.history_frames import FEED, RUN1, change, feed, frame, rows_of
 from transforms.contract.casting import empty
@@ -15,21 +18,34 @@ def feed_rows(*changes: tuple) -> pd.DataFrame:
     return frame(CHANGES, [dict(zip(FEED, c, strict=True)) for c in changes])
 
 
-def test_a_model_or_offer_added_or_removed_brings_its_prices_along() -> None:
-    found = feed_rows(
-        change(K.MODEL_ADDED, "new"),
-        change(K.OFFER_ADDED, "new", provider="OpenAI"),
-        change(K.PRICE_ADDED, "new", "input", None, "1", tier="Price"),
-        change(K.MODEL_REMOVED, "gone"),
-        change(K.PRICE_REMOVED, "gone", "input", "1", provider="OpenAI"),
-        change(K.OFFER_REMOVED, "kept", provider="Azure", region="us"),
-        change(K.PRICE_REMOVED, "kept", "input", "2", provider="Azure", region="us"),
-        change(K.PRICE_REMOVED, "kept", "input", "3", provider="Azure"),
-        change(K.PRICE_REMOVED, "kept", "input", "4", tier="Price"),
-        change(K.PRICE_ADDED, "kept", "output", None, "5", provider="Azure", region="us"),
-    )
+FOUND = (
+    change(K.MODEL_ADDED, "new"),
+    change(K.OFFER_ADDED, "new", provider="OpenAI"),
+    change(K.PRICE_ADDED, "new", "input", None, "1", tier="Price"),
+    change(K.MODEL_REMOVED, "gone"),
+    change(K.PRICE_REMOVED, "gone", "input", "1", provider="OpenAI"),
+    change(K.OFFER_REMOVED, "kept", provider="Azure", region="us"),
+    change(K.PRICE_REMOVED, "kept", "input", "2", provider="Azure", region="us"),
+    change(K.PRICE_REMOVED, "kept", "input", "3", provider="Azure"),
+    change(K.PRICE_REMOVED, "kept", "input", "4", tier="Price"),
+    change(K.PRICE_ADDED, "kept", "output", None, "5", provider="Azure", region="us"),
+)
+
+
+@pytest.mark.parametrize(
+    ("cuts", "backwards"),
+    [((), False), ((1, 2), False), ((3,), False), ((0, 5, 5, 10), False), ((2, 4, 6, 8), True)],
+    ids=["one part", "model, offer, rest", "added, removed", "empty parts", "pairs backwards"],
+)
+def test_a_model_or_offer_added_or_removed_brings_its_prices_along(cuts, backwards) -> None:
+    """Whatever parts the changes come in (each history table gives its own), and in
+    whatever order, a change nested under one of another part goes."""
+    found = feed_rows(*FOUND)
+    bounds = [0, *cuts, len(found)]
+    parts = [found.iloc[a:b] for a, b in pairwise(bounds)]
+    parts = parts[::-1] if backwards else parts
     previous = empty(CHANGES).drop(columns="tier_label")  # as published before tier_label
-    result = change_feed(previous, [found], RUN1)
+    result = change_feed(previous, parts, RUN1)
     assert feed(result) == sorted(
         [
             change(K.MODEL_ADDED, "new"),
