@@ -133,25 +133,52 @@ def split(
 
 def open_rows(path: Path, name: str, ends: pa.ChunkedArray | None = None) -> pa.Table:
     """The open rows of a history file. In a file that holds its closed rows first (as
-    ``write_history`` writes), only the row groups past them are read. ``ends``: the file's
-    ``CLOSED_BY`` column, when the caller has read it already."""
+    ``write_history`` writes them), only the row groups past them are read. ``ends``: the
+    file's ``CLOSED_BY`` column, when the caller has read it already."""
     with pq.ParquetFile(path) as source:
-        if ends is None:
-            ends = source.read(columns=[CLOSED_BY[name]])[CLOSED_BY[name]]
-        closed = closed_first(ends)
-        if closed is None:  # not closed rows first: filter them all
+        groups, skipped, ends = _open_groups(source, name, ends)
+        if groups is None:  # not closed rows first: filter them all
             return source.read().filter(pc.is_null(ends))
-        if closed == len(ends):
+        if not groups:
             return source.schema_arrow.empty_table()
-        groups, start, skipped = [], 0, 0
-        for index in range(source.num_row_groups):
-            rows = source.metadata.row_group(index).num_rows
-            if start + rows > closed:
-                groups.append(index)
-            else:
-                skipped += rows
-            start += rows
-        return source.read_row_groups(groups).slice(closed - skipped)
+        return source.read_row_groups(groups).slice(skipped)
+
+
+def open_batches(
+    path: Path, name: str, ends: pa.ChunkedArray | None = None
+) -> Iterator[pa.RecordBatch]:
+    """``open_rows`` a row group at a time, in the contract's schema."""
+    schema = TABLES[name].arrow_schema
+    with pq.ParquetFile(path) as source:
+        groups, skipped, ends = _open_groups(source, name, ends)
+        if groups is None:
+            yield from read_batches(path, name, lambda batch: pc.is_null(batch[CLOSED_BY[name]]))
+            return
+        for group in groups:
+            rows = source.read_row_group(group).slice(skipped)
+            skipped = 0
+            yield from rows.cast(schema).to_batches()
+
+
+def _open_groups(
+    source: pq.ParquetFile, name: str, ends: pa.ChunkedArray | None
+) -> tuple[list[int] | None, int, pa.ChunkedArray]:
+    """The row groups that hold a file's open rows and how many closed rows lead the first
+    of them; None when its closed rows are not all first. Also its ``CLOSED_BY`` column."""
+    if ends is None:
+        ends = source.read(columns=[CLOSED_BY[name]])[CLOSED_BY[name]]
+    closed = closed_first(ends)
+    if closed is None:
+        return None, 0, ends
+    groups, start, skipped = [], 0, 0
+    for index in range(source.num_row_groups):
+        rows = source.metadata.row_group(index).num_rows
+        if start + rows > closed:
+            groups.append(index)
+        else:
+            skipped += rows
+        start += rows
+    return groups, closed - skipped, ends
 
 
 def closed_first(ends: pa.ChunkedArray) -> int | None:

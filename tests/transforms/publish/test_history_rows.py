@@ -229,23 +229,28 @@ def test_the_run_s_rows_are_written_closed_first_a_batch_at_a_time(
 
 
 @pytest.mark.parametrize("group_rows", [1, 2, 3, 100])
-def test_open_rows_are_read_past_the_closed_ones(
+def test_open_rows_are_read_past_the_closed_ones_whole_or_a_group_at_a_time(
     tmp_path: Path, prices: Path, monkeypatch: pytest.MonkeyPatch, group_rows: int
 ) -> None:
     monkeypatch.setattr(history_rows, "BATCH_ROWS", group_rows)
-    new = to_arrow(
-        frame(PRICE_HISTORY, [interval("4", 4, None, "s"), interval("5", 3, 4, "s")]),
-        PRICE_HISTORY,
-    )
+    opened = [interval("4", 4, None, "s"), interval("6", 5, None, "s"), interval("7", 6, None)]
+    new = to_arrow(frame(PRICE_HISTORY, [*opened, interval("5", 3, 4, "s")]), PRICE_HISTORY)
     appended = tmp_path / "appended.parquet"  # closed rows first, in row groups of group_rows
     write_history(Appended(Closed("price_history", prices), new), appended)
     key_sorted = tmp_path / "sorted.parquet"  # as files were written before: open rows inside
     by_key = pq.read_table(appended).sort_by([("usd_per_mtok", "descending")])
     pq.write_table(by_key, key_sorted)
-    for path in (appended, key_sorted, prices):
+    all_closed = tmp_path / "closed.parquet"
+    pq.write_table(pq.read_table(prices).slice(0, 2), all_closed)
+    schema = PRICE_HISTORY.arrow_schema
+    for path in (appended, key_sorted, prices, all_closed):
         table = pq.read_table(path)
         expected = table.filter(pc.is_null(table["valid_to"]))
         assert history_rows.open_rows(path, "price_history").equals(expected), path
+        streamed = list(history_rows.open_batches(path, "price_history"))
+        if path == appended:  # a row group at a time: never more rows than a group holds
+            assert all(batch.num_rows <= group_rows for batch in streamed)
+        assert pa.Table.from_batches(streamed, schema).equals(expected.cast(schema)), path
 
 
 def test_the_full_groups_of_closed_rows_are_copied_as_they_stand(
