@@ -44,7 +44,7 @@ def remove_orphans(data_dir: DataDir) -> list[str]:
     for snapshot in list(data_dir.published_snapshots()):
         summary = read_summary(data_dir.run(snapshot.run_id))
         status = summary["status"] if summary and summary["run_id"] == snapshot.run_id else None
-        is_current = current is not None and snapshot.path.resolve() == current.path
+        is_current = current is not None and snapshot.path == current.path
         if status in (None, RunStatus.PUBLISHED) or is_current:
             continue
         discard(data_dir, snapshot.publication)

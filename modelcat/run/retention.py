@@ -43,7 +43,7 @@ def prune(data_dir: DataDir, keep: int) -> dict[str, int]:
         wanted |= set(values["content_sha256"].drop_null().to_pylist())
     removed = {"bodies": PageArchive(data_dir.archive).prune(wanted), "snapshots": 0}
     for snapshot in list(data_dir.published_snapshots()):
-        is_current = current is not None and snapshot.path.resolve() == current.path
+        is_current = current is not None and snapshot.path == current.path
         if snapshot.run_id not in {*retained, *base} and not is_current:
             removed["snapshots"] += discard(data_dir, snapshot.publication)
     for run_id in published[: len(published) - len(retained)]:

@@ -199,6 +199,43 @@ def test_rebuild_replays_runs_from_the_archive_without_the_network(
     assert "was not published" in unknown.stderr
 
 
+def test_a_data_directory_given_relative_keeps_its_published_history_whole(
+    mirror: Path, server: MirrorServer, tmp_path: Path
+) -> None:
+    """``--data-dir data`` (the default is relative too): the published snapshot keeps its
+    history files whole, the superseded ones keep their open rows, the catalog file is
+    appended to, and no run has anything to recover. Before, the publishing run thinned its
+    own snapshot (its path, resolved, did not equal the same path relative), so between
+    runs ``current/price_history.parquet`` was missing and each run wrote it again."""
+    data_dir = tmp_path / "data"
+    for run in range(3):
+        if run:
+            change_input_prices(mirror, 2)
+        done = modelcat(
+            "refresh",
+            "--start-url",
+            server.url("/llms.txt"),
+            "--data-dir",
+            "data",
+            *FAST,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        current = (data_dir / "current").resolve()
+        for name in ("price_history", "changes", "model_history"):
+            assert (current / f"{name}.parquet").is_file(), (run, name)
+            assert not (current / f"{name}.open.parquet").exists(), (run, name)
+        written = query(data_dir, "SELECT value FROM catalog_info WHERE key = 'written'")
+        assert written == [("appended",) if run else ("whole",)]
+    snapshots = sorted(p for p in (data_dir / "snapshots").iterdir() if p != current)
+    assert len(snapshots) == 2
+    assert all((p / "changes.open.parquet").is_file() for p in snapshots)
+    # The first run's prices were all still open when the second closed some: kept whole.
+    assert (snapshots[1] / "price_history.open.parquet").is_file()
+    summaries = [json.loads(p.read_text()) for p in sorted(data_dir.glob("runs/*/summary.json"))]
+    assert [s["recovered"] for s in summaries] == [[], [], []]
+
+
 @pytest.mark.parametrize("how", DAMAGE)
 def test_a_rebuild_over_damaged_archived_bodies_keeps_their_models(
     mirror: Path, data_dir: Path, how: str

@@ -198,8 +198,14 @@ class DataDir:
         return Snapshot(existing[-1]) if existing else None
 
     def published_snapshot(self) -> Snapshot | None:
-        """The snapshot ``current`` points at: the one the catalog file was written from."""
-        return Snapshot(self.current.resolve()) if self.current.is_dir() else None
+        """The snapshot ``current`` points at: the one the catalog file was written from.
+
+        Its path is under ``snapshots`` as the others' are (``snapshot``,
+        ``published_snapshots``), so that paths compare equal whether the root was given
+        relative or absolute."""
+        if not self.current.is_dir():
+            return None
+        return self.snapshot(self.current.resolve().name)
 
     def published_snapshots(self) -> Iterator[Snapshot]:
         """Every whole snapshot, oldest publication first."""
