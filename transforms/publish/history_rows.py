@@ -150,7 +150,7 @@ def open_batches(
     """``open_rows`` a row group at a time, in the contract's schema."""
     schema = TABLES[name].arrow_schema
     with pq.ParquetFile(path) as source:
-        groups, skipped, ends = _open_groups(source, name, ends)
+        groups, skipped, _ = _open_groups(source, name, ends)
         if groups is None:
             yield from read_batches(path, name, lambda batch: pc.is_null(batch[CLOSED_BY[name]]))
             return
