@@ -39,10 +39,11 @@ from transforms.references.tables import reference_tables
 
 @contextlib.contextmanager
 def timed(summary: RunSummary, step: Step) -> Iterator[None]:
-    """Record how long ``step`` took in the run's summary."""
+    """Add how long this part of ``step`` took to the step's time in the run's summary."""
     started = time.perf_counter()
     yield
-    summary.seconds[step] = round(time.perf_counter() - started, 3)
+    spent = summary.seconds.get(step, 0.0) + time.perf_counter() - started
+    summary.seconds[step] = round(spent, 3)
 
 
 def build_and_publish(

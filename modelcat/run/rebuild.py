@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from modelcat.run.interrupts import Interrupted, stop_signals
 from modelcat.run.lock import locked
 from modelcat.run.memory import return_freed_memory
-from modelcat.run.publishing import build_and_publish
+from modelcat.run.publishing import build_and_publish, timed
 from modelcat.run.records import RunSummary, read_summaries
 from modelcat.run.recovery import recover
 from transforms.build.plan import plan_build
@@ -64,13 +64,14 @@ def rebuild(
                 summary.finished_at = original.get("finished_at")
                 summary.crawl_finish_reason = original.get("crawl_finish_reason")
                 on_step(Step.BUILD)
-                plan = plan_build(
-                    data_dir.run(run_id),
-                    previous,
-                    archive,
-                    reparse=True,
-                    published=data_dir.snapshot_of(run_id),
-                )
+                with timed(summary, Step.BUILD):
+                    plan = plan_build(
+                        data_dir.run(run_id),
+                        previous,
+                        archive,
+                        reparse=True,
+                        published=data_dir.snapshot_of(run_id),
+                    )
                 snapshot = build_and_publish(
                     data_dir,
                     plan,

@@ -77,12 +77,13 @@ def refresh(
             summary.seconds[Step.CRAWL] = round(time.perf_counter() - started, 3)
             summary.crawl_finish_reason = stats.get("finish_reason")
             step = "building the catalog"
-            from modelcat.run.publishing import build_and_publish  # loaded during the crawl
+            from modelcat.run.publishing import build_and_publish, timed  # loaded during the crawl
             from transforms.build.plan import plan_build
 
             previous = data_dir.published_snapshot()
             on_step(Step.BUILD)
-            plan = plan_build(run_dir, previous, PageArchive(data_dir.archive))
+            with timed(summary, Step.BUILD):
+                plan = plan_build(run_dir, previous, PageArchive(data_dir.archive))
             build_and_publish(
                 data_dir, plan, summary, on_step, allow_shrink=allow_shrink, stop=stop, ahead=ahead
             )

@@ -56,6 +56,7 @@ class BuildAhead:
         self._submit(page_values.values_table([]), [])
         for module in self._load:
             self._pool.submit(importlib.import_module, module)
+        self._pool.submit(_first_validation)
 
     def add(self, table: pa.Table, records: list[dict[str, Any]]) -> None:
         """A batch of staged page values (whole pages), and the log records of its pages."""
@@ -109,3 +110,15 @@ def _build(values: pa.Table, records: list[dict[str, Any]]) -> frames.PageTables
 
     pages, _ = page_frame(records)
     return frames.page_tables(to_frame(values), frames.source_index(fetched_sources(pages)))
+
+
+def _first_validation() -> None:
+    """pandera loads its backends at its first validation (and with them hypothesis, where
+    it is installed): a quarter of a second, paid here while the crawl runs."""
+    from transforms.build.validation import validate
+    from transforms.contract.casting import empty
+    from transforms.contract.tables import TABLES
+    from transforms.contract.vocabulary import TableName
+
+    models = TABLES[TableName.MODELS]
+    validate(empty(models), models)

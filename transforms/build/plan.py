@@ -265,12 +265,12 @@ def _reused_tables(previous: Snapshot, keys: frozenset[str]) -> frames.Reused:
     from transforms.contract.casting import to_frame
 
     urls = sorted({values.url_of(key) for key in keys})
-    models = to_frame(previous.read("models", filters=[("page_url", "in", urls)]))
+    models = to_frame(previous.read("models", where=("page_url", urls)))
     page_of = models.set_index("model_id")["page_url"]
     ids = sorted(page_of.index)
 
     def of_models(name: str) -> pd.DataFrame:
-        rows = to_frame(previous.read(name, filters=[("model_id", "in", ids)]))
+        rows = to_frame(previous.read(name, where=("model_id", ids)))
         return rows.assign(page_url=rows["model_id"].map(page_of).astype(STRING))
 
     issues = to_frame(previous.read("quality_issues"))

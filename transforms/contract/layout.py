@@ -18,7 +18,7 @@ costs no imports, so ``modelcat sql`` starts fast (pyarrow loads when a table is
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,16 +69,31 @@ class Snapshot:
         self,
         name: str,
         columns: Sequence[str] | None = None,
-        filters: list[tuple[str, str, Any]] | None = None,
+        where: tuple[str, Iterable[Any]] | None = None,
     ) -> pa.Table:
-        """One of its tables (or some columns, some rows) as an Arrow table."""
-        import pyarrow.parquet as pq
+        """One of its tables as an Arrow table: some ``columns`` of it, and with ``where``
+        (a column and values) only the rows whose value in that column is one of those."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-        wanted = list(columns) if columns else None
-        if filters is None:  # read as a file: Arrow's dataset reader, which filters, loads pandas
-            with pq.ParquetFile(self.table(name)) as file:
-                return file.read(columns=wanted)
-        return pq.read_table(self.table(name), columns=wanted, filters=filters)
+        filtered_by = [] if where is None else [where[0]]
+        wanted = None if columns is None else list(dict.fromkeys([*columns, *filtered_by]))
+        rows = read_parquet(self.table(name), wanted)
+        if where is not None:
+            column, values = where
+            chosen = rows[column]
+            rows = rows.filter(pc.is_in(chosen, value_set=pa.array(list(values), chosen.type)))
+        return rows if columns is None else rows.select(list(columns))
+
+
+def read_parquet(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    """A Parquet file (or some of its columns) as an Arrow table, read as one file:
+    ``pyarrow.parquet.read_table`` goes through Arrow's dataset reader, which costs a third
+    of a second to load the first time (and loads pandas)."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as file:
+        return file.read(columns=None if columns is None else list(columns))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from transforms.contract.layout import Snapshot
+from transforms.contract.layout import Snapshot, read_parquet
 from transforms.contract.tables import HISTORY_TABLES, TABLES
 from transforms.publish.parquet_append import CannotAppend, append_row_groups, record_hashes
 
@@ -123,7 +123,7 @@ def split(
     if snapshot.has(name):
         path = snapshot.table(name)
         if set(TABLES[name].names) - set(pq.read_schema(path).names):
-            return pq.read_table(path), None
+            return read_parquet(path), None
         return open_rows(path, name), Closed(name, path)
     part = snapshot.open_rows(name)
     if not part.exists():
@@ -226,7 +226,7 @@ def _thinned(part: Path, name: str, published: Snapshot | None) -> tuple[pa.Tabl
             f"{part.parent.name}/{part.name} holds only the open rows of {name}, and the "
             "published snapshot that holds the rest is missing"
         )
-    still_open = pq.read_table(part)
+    still_open = read_parquet(part)
     stamp = (still_open.schema.metadata or {}).get(CLOSED_UNTIL)
     until = datetime.fromisoformat(stamp.decode()) if stamp else None
     closed = Closed(name, published.table(name), until) if until is not None else None

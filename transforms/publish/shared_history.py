@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from transforms.contract.layout import DataDir, Snapshot
+from transforms.contract.layout import DataDir, Snapshot, read_parquet
 from transforms.contract.tables import HISTORY_TABLES, TABLES
 from transforms.publish.files import fsync_dir
 from transforms.publish.history_rows import (
@@ -90,7 +90,7 @@ def _thin(snapshot: Snapshot, name: str, published: Snapshot, streamed: bool) ->
     if not whole.exists() or not published.has(name):
         return 0
     closed_by = CLOSED_BY[name]
-    held = pq.read_table(whole, columns=[closed_by])[closed_by]
+    held = read_parquet(whole, [closed_by])[closed_by]
     until = pc.max(held).as_py()
     if until is None:  # nothing closed: nothing to share
         return 0
@@ -125,7 +125,7 @@ def _carried(
     """Whether the published file starts with this file's closed rows, as streamed: this
     file's closed rows come first, the published file's first ``closed`` rows closed at the
     same times, and none after them closed by ``until``."""
-    theirs = pq.read_table(published, columns=[closed_by])[closed_by]
+    theirs = read_parquet(published, [closed_by])[closed_by]
     later = theirs.slice(closed)
     return (
         closed_first(held) == closed

@@ -238,7 +238,7 @@ def _carried(previous: Snapshot | None, source: str) -> tuple[pd.DataFrame, pd.D
         if previous is None or not previous.has(table.name):
             frames.append(empty(table))
             continue
-        frames.append(to_frame(previous.read(table.name, filters=[("source", "==", source)])))
+        frames.append(to_frame(previous.read(table.name, where=("source", [source]))))
     return frames[0], frames[1]
 
 

@@ -8,6 +8,7 @@ The runs are real: ``two_runs`` published two runs from saved pages (``tests.sup
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
@@ -18,13 +19,14 @@ import pandas as pd
 import pytest
 
 from modelcat.run import records
-from modelcat.run.publishing import runs_table
+from modelcat.run.publishing import runs_table, timed
 from modelcat.run.records import RUN_ID, RunSummary, reconcile
 from tests.support.runs import publish_run
 from tests.support.staging import BASE, failed, fetched
 from transforms.contract.casting import to_arrow
 from transforms.contract.layout import DataDir, RunDir
 from transforms.contract.tables import TABLES
+from transforms.contract.vocabulary import Step
 from transforms.pages.log import PageLogWriter, read_page_log
 
 # The fields of a summary the runs table holds, and so restores.
@@ -295,3 +297,16 @@ def test_a_run_on_a_clock_that_is_right_starts_at_the_clock(tmp_path: Path) -> N
     started = records.timestamp(summary.started_at)
     assert abs(started - records.timestamp(summary.clock_started_at)) < timedelta(seconds=1)
     assert records.finish_time(summary) >= summary.started_at
+
+
+def test_a_step_timed_in_parts_is_recorded_as_their_sum() -> None:
+    # A refresh plans its build, then builds: both are the build step's time.
+    summary = RunSummary("20260101T000000000Z", "2026-01-01T00:00:00.000+00:00", None)
+    with timed(summary, Step.BUILD):
+        time.sleep(0.05)
+    with timed(summary, Step.HISTORY):
+        pass
+    with timed(summary, Step.BUILD):
+        time.sleep(0.05)
+    assert summary.seconds[Step.BUILD] >= 0.1
+    assert summary.seconds[Step.HISTORY] < 0.05

@@ -7,7 +7,9 @@ few dozen pages make several of them."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import textwrap
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modelcat.run.records import start
-from tests.support import HOSTILE, wait_for
+from tests.support import HOSTILE, REPO, wait_for
 from tests.support.runs import INDEX_URL, Answer, crawl_items, publish_run
 from tests.support.staging import BASE, DEMO_MODELS, demo_pages, fetched
 from transforms.build import frames
@@ -268,3 +270,28 @@ def test_what_the_steps_after_the_crawl_import_is_loaded_on_the_worker(
     wait_for(lambda: hasattr(sys.modules["after_the_crawl_probe"], "THREAD"), timeout=60)
     assert sys.modules["after_the_crawl_probe"].THREAD.startswith("build-ahead")
     builder.close()
+
+
+def test_pandera_loads_what_its_first_validation_needs_on_the_worker(tmp_path: Path) -> None:
+    # A process of its own: in this one, an earlier test may have validated already.
+    probe = textwrap.dedent(
+        """
+        import sys
+        from transforms.build.ahead import BuildAhead
+
+        builder = BuildAhead()
+        builder.start()
+        builder._pool.shutdown(wait=True)  # every job begun at the start has run
+        from transforms.build.validation import validate
+        from transforms.contract.casting import empty
+        from transforms.contract.tables import TABLES
+
+        loaded = set(sys.modules)
+        validate(empty(TABLES["official_prices"]), TABLES["official_prices"])
+        print(sorted(set(sys.modules) - loaded))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert done.stdout.strip() == "[]", done.stdout
