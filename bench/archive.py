@@ -1,6 +1,6 @@
 """What the page archive costs: synthetic pages (``bench.synth``) put into an empty archive
-as a refresh would (one writer, so one pack), checked intact by a fresh reader as the next
-refresh does before asking for a 304, then pruned with ``--keep``'s rule to half of them.
+as a refresh would (one writer, so one pack, sealed), checked intact by a fresh reader as
+the next refresh does before asking for a 304, then pruned with ``--keep``'s rule to half of them.
 Reports the median of the repeats: wall seconds, disk blocks, files and bytes.
 
 Command line: ``python -m bench.archive [--pages 10000] [--repeats 3]``.
@@ -34,6 +34,7 @@ def measure(bodies: list[bytes], shas: list[str]) -> dict[str, float]:
         writer = PageArchive(root)
         for sha, body in zip(shas, bodies, strict=True):
             writer.put(sha, body)
+        writer.seal()  # as a refresh's staging does when its crawl ends
         put = time.perf_counter() - start
         start = time.perf_counter()
         reader = PageArchive(root)

@@ -8,9 +8,12 @@
   ``pages.jsonl``; with the archive, any run can be rebuilt without the network. A body is
   checked against its SHA-256 whenever it is read: a record that does not give back exactly
   those bytes (damaged, truncated, replaced) is ``CorruptBody``, never a page, and a pack
-  damaged mid-header ends there (what follows is not in the archive). Bodies archived one
-  file each by earlier versions (``<root>/<sha[:2]>/<sha256>.zst``) still read, and move into
-  a pack at the next ``prune``.
+  damaged mid-header ends there (what follows is not in the archive). A finished pack is
+  sealed: ``<pack>.sha256`` beside it holds the SHA-256 of the bytes its writer wrote, so that
+  whether each of its bodies reads back (``intact``, asked once per URL a crawl revalidates)
+  is one pass over the file while it is unchanged. Bodies archived one file each by earlier
+  versions (``<root>/<sha[:2]>/<sha256>.zst``) still read, and move into a pack at the next
+  ``prune``.
 - ``Validators``: for each URL, the ETag / Last-Modified it was served with and what its body
   held (hash, content type, links, parse problems), so that a 304 costs no parse at all. A
   store that cannot be read loads as what can be: see ``Validators.load``.
@@ -40,6 +43,7 @@ class CorruptBody(ValueError):
 
 _RECORD = struct.Struct("<4s32sQ")  # magic, SHA-256 digest, frame length in bytes
 _MAGIC = b"MCB1"
+_SEAL = ".sha256"  # the suffix of a pack's seal
 # Packs no bigger than this are merged by ``prune`` (a run's pack holds only what changed).
 _SMALL_PACK_BYTES = 4 << 20
 
@@ -94,9 +98,15 @@ class PageArchive:
         self.codec = pa.Codec("zstd")
         self._places: dict[str, list[Place]] | None = None  # read at first use
         self._pack: Path | None = None  # this writer's own pack, made at its first put
+        self._written = hashlib.sha256()  # of the records this writer put in its pack
+        # Pack -> its size, time and inode when checked, and whether it held what it sealed.
+        self._sealed: dict[Path, tuple[tuple[int, int, int], bool]] = {}
 
     def put(self, sha256: str, body: bytes) -> None:
-        """Store a body under its hash; a body already stored intact is not written again."""
+        """Store a body under its hash; a body already stored intact is not written again.
+        Raises ``ValueError`` if ``sha256`` is not the body's: a seal vouches for every record."""
+        if hashlib.sha256(body).hexdigest() != sha256:
+            raise ValueError(f"{sha256[:12]}… is not the SHA-256 of the body given")
         if self.intact(sha256):
             return
         if self._pack is None:
@@ -112,6 +122,7 @@ class PageArchive:
                 written += os.write(descriptor, record[written:])
         finally:
             os.close(descriptor)
+        self._written.update(record)
         place = Place(self._pack, offset + _RECORD.size, len(frame))
         self._index().setdefault(sha256, []).insert(0, place)
 
@@ -135,8 +146,45 @@ class PageArchive:
         assert failure is not None
         raise failure
 
+    def seal(self) -> None:
+        """Seal this writer's pack with the SHA-256 of the records it put there; a later
+        put begins a pack of its own."""
+        if self._pack is not None:
+            _write_seal(self._pack, self._written.hexdigest())
+            self._pack, self._written = None, hashlib.sha256()
+
+    def seal_the_unsealed(self) -> None:
+        """Seal every pack with no seal (written before seals, or by a run that never ended)
+        whose records all read back, each checked in one pass over the file: the seal names
+        the bytes checked, so a pack that changes after the pass does not hold it."""
+        for path in sorted(self.packs.glob("*.pack")):
+            if path == self._pack or _seal_of(path).exists():
+                continue
+            with contextlib.suppress(OSError, CorruptBody):
+                _write_seal(path, self._checked_digest(path))
+
+    def _checked_digest(self, path: Path) -> str:
+        """The SHA-256 of a pack whose every record, up to its very end, reads back."""
+        digest = hashlib.sha256()
+        with path.open("rb") as pack:
+            size = os.fstat(pack.fileno()).st_size
+            while header := pack.read(_RECORD.size):
+                magic, raw_sha, length = (b"", b"", 0)
+                if len(header) == _RECORD.size:
+                    magic, raw_sha, length = _RECORD.unpack(header)
+                if magic != _MAGIC or pack.tell() + length > size:
+                    raise CorruptBody(f"{path.name} has a record cut short or not one")
+                frame = pack.read(length)
+                self._check(frame, Place(path, 0, length), raw_sha.hex())
+                digest.update(header)
+                digest.update(frame)
+        return digest.hexdigest()
+
     def intact(self, sha256: str) -> bool:
-        """Whether the archive can give back the body ``sha256``, byte for byte."""
+        """Whether the archive can give back the body ``sha256``, byte for byte: its pack
+        is as sealed, or a copy of it reads back."""
+        if any(self._in_sealed_pack(place) for place in self._index().get(sha256, ())):
+            return True
         try:
             self.get(sha256)
         except (FileNotFoundError, CorruptBody):
@@ -153,11 +201,12 @@ class PageArchive:
     def prune(self, keep: Iterable[str]) -> int:
         """Delete every body not in ``keep``; returns how many were deleted.
 
-        A pack stays as it is while it holds only bodies kept, each once, intact to its end.
-        The others are rewritten, with small packs merged (a run's own pack holds only what
-        changed) and bodies still in files of their own, into one new pack of the kept bodies
-        that read back intact; the new pack is whole under its name before anything it
-        replaces is deleted, so a crash costs a duplicate, never a body.
+        A pack stays as it is while it holds only bodies kept, each once, intact to its end,
+        and its seal holds. The others are rewritten, with small packs merged (a run's own
+        pack holds only what changed) and bodies still in files of their own, into one new
+        sealed pack of the kept bodies that read back intact (so a pack from before seals is
+        sealed once); the new pack is whole under its name before anything it replaces is
+        deleted, so a crash costs a duplicate, never a body.
         """
         wanted = set(keep)
         packs = [read_pack(path) for path in sorted(self.packs.glob("*.pack"))]
@@ -172,6 +221,7 @@ class PageArchive:
                 and len(set(hashes)) == len(hashes)
                 and wanted.issuperset(hashes)
                 and kept.isdisjoint(hashes)
+                and _holds_its_seal(pack.path)
             )
 
         rewrite: list[Pack] = []
@@ -201,23 +251,31 @@ class PageArchive:
             self._write_pack(carried)
         for pack in rewrite:
             pack.path.unlink()
+            _seal_of(pack.path).unlink(missing_ok=True)
+        for seal in self.packs.glob(f"*{_SEAL}*"):  # a pack's deleted by others, or half written
+            if seal.suffix != _SEAL or not seal.with_suffix("").exists():
+                seal.unlink()
         for path in loose.values():
             path.unlink()
         for directory in {path.parent for path in loose.values()}:
             with contextlib.suppress(OSError):  # something else lives there: not ours
                 directory.rmdir()
-        self._places = None
+        self._places, self._sealed = None, {}
         return len(stored - wanted)
 
     def _write_pack(self, frames: dict[str, bytes]) -> None:
         path = self._new_pack()
         partial = path.with_suffix(".partial")
+        written = hashlib.sha256()
         with partial.open("wb") as pack:
-            for sha256, frame in frames.items():
-                pack.write(pack_record(sha256, frame))
+            for sha256, frame in frames.items():  # each read back intact before it came here
+                record = pack_record(sha256, frame)
+                pack.write(record)
+                written.update(record)
             pack.flush()
             os.fsync(pack.fileno())
         os.replace(partial, path)
+        _write_seal(path, written.hexdigest())
 
     def _new_pack(self) -> Path:
         self.packs.mkdir(parents=True, exist_ok=True)
@@ -239,6 +297,22 @@ class PageArchive:
                 places.setdefault(sha256, []).append(Place(path))
             self._places = places
         return self._places
+
+    def _in_sealed_pack(self, place: Place) -> bool:
+        """Whether ``place`` is a record of a pack that holds the very bytes it was sealed
+        with: then its body reads back, as every record there does. Checked again only when
+        the file's size, time or inode has changed since."""
+        if place.length < 0:
+            return False
+        try:
+            stat = place.path.stat()
+        except OSError:
+            return False
+        version = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        checked = self._sealed.get(place.path)
+        if checked is None or checked[0] != version:
+            checked = self._sealed[place.path] = (version, _holds_its_seal(place.path))
+        return checked[1]
 
     def _loose(self) -> Iterator[tuple[str, Path]]:
         """Bodies in files of their own, as versions before packs stored them."""
@@ -272,6 +346,31 @@ class PageArchive:
             raise ValueError(f"its header claims {size} bytes")
         # One shot, into a buffer of the recorded size: about half the cost of a stream.
         return self.codec.decompress(frame, decompressed_size=size, asbytes=True)
+
+
+def _seal_of(pack: Path) -> Path:
+    return pack.with_name(pack.name + _SEAL)
+
+
+def _write_seal(pack: Path, sha256: str) -> None:
+    seal = _seal_of(pack)
+    partial = seal.with_name(seal.name + ".partial")
+    partial.write_text(sha256 + "\n", encoding="ascii")
+    os.replace(partial, seal)
+
+
+def _holds_its_seal(pack: Path) -> bool:
+    """Whether the pack's bytes have the SHA-256 its seal names (False if either is
+    missing or unreadable)."""
+    try:
+        sealed = _seal_of(pack).read_text(encoding="ascii").strip()
+        digest = hashlib.sha256()
+        with pack.open("rb") as file:
+            while block := file.read(1 << 20):
+                digest.update(block)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return digest.hexdigest() == sealed
 
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"

@@ -69,7 +69,11 @@ def test_a_damaged_pack_never_gives_back_other_bytes(tmp_path: Path, data) -> No
     writer = PageArchive(root)
     for body in bodies:
         writer.put(sha(body), body)
-    (path,) = (root / "packs").iterdir()
+    sealed = data.draw(st.sampled_from(["by its writer", "after the damage", "never"]))
+    if sealed == "by its writer":
+        writer.seal()  # as a run ends: a seal must not vouch for a pack changed since
+        assert all(PageArchive(root).intact(sha(body)) for body in bodies)
+    (path,) = (root / "packs").glob("*.pack")
     pack = bytearray(path.read_bytes())
     damage = data.draw(st.sampled_from(["flip", "truncate", "append"]))
     if damage == "flip":
@@ -80,6 +84,8 @@ def test_a_damaged_pack_never_gives_back_other_bytes(tmp_path: Path, data) -> No
     else:
         pack += data.draw(st.binary(min_size=1, max_size=64))
     path.write_bytes(bytes(pack))
+    if sealed == "after the damage":  # as the next run ends: only what reads back is sealed
+        PageArchive(root).seal_the_unsealed()
     for reader in (writer, PageArchive(root)):  # what it wrote, and what a later run finds
         for body in bodies:
             try:
@@ -93,7 +99,50 @@ def test_a_damaged_pack_never_gives_back_other_bytes(tmp_path: Path, data) -> No
         assert [reader.get(sha(body)) for body in bodies] == bodies
     PageArchive(root).prune(map(sha, bodies))  # and pruning drops the damaged copies
     assert [PageArchive(root).get(sha(body)) for body in bodies] == bodies
-    assert all(read_pack(p).whole for p in (root / "packs").iterdir())
+    assert all(read_pack(p).whole for p in (root / "packs").glob("*.pack"))
+    assert_sealed(root)
+
+
+def assert_sealed(root: Path) -> None:
+    """Every pack is sealed with the SHA-256 of its bytes, and every seal is a pack's."""
+    packs = sorted((root / "packs").glob("*.pack"))
+    seals = sorted((root / "packs").glob("*.sha256*"))
+    assert seals == [pack.with_name(pack.name + ".sha256") for pack in packs]
+    for pack, seal in zip(packs, seals, strict=True):
+        assert seal.read_text(encoding="ascii") == sha(pack.read_bytes()) + "\n"
+
+
+def test_a_body_is_put_only_under_its_own_hash(tmp_path: Path) -> None:
+    archive = PageArchive(tmp_path)
+    with pytest.raises(ValueError, match="not the SHA-256"):
+        archive.put(sha(b"another page"), PAGE)
+    assert not archive.holds(sha(b"another page"))
+
+
+@pytest.mark.parametrize("seal", ["missing", "wrong", "not text", "of another pack"])
+def test_a_pack_whose_seal_does_not_hold_is_checked_a_body_at_a_time(
+    tmp_path: Path, seal: str
+) -> None:
+    for body in (PAGE, b"second"):  # two runs, a sealed pack each
+        writer = PageArchive(tmp_path)
+        writer.put(sha(body), body)
+        writer.seal()
+    first, second = sorted((tmp_path / "packs").glob("*.pack"))
+    sealed = first.with_name(first.name + ".sha256")
+    if seal == "missing":
+        sealed.unlink()
+    elif seal == "wrong":
+        sealed.write_text("0" * 64 + "\n", encoding="ascii")
+    elif seal == "not text":
+        sealed.write_bytes(b"\xff\xfe")
+    else:
+        sealed.write_bytes(second.with_name(second.name + ".sha256").read_bytes())
+    assert PageArchive(tmp_path).intact(sha(PAGE))  # the body reads back: it is intact
+    replace_frame(tmp_path, sha(PAGE), b"garbage")
+    assert not PageArchive(tmp_path).intact(sha(PAGE))
+    assert PageArchive(tmp_path).intact(sha(b"second"))
+    PageArchive(tmp_path).prune([sha(PAGE), sha(b"second")])
+    assert_sealed(tmp_path)
 
 
 def test_an_unfinished_record_is_not_in_the_archive(tmp_path: Path) -> None:
@@ -170,6 +219,7 @@ def test_prune_keeps_big_clean_packs_and_merges_the_rest(tmp_path: Path) -> None
     first = PageArchive(tmp_path)
     for body in big:
         first.put(sha(body), body)
+    first.seal()
     small = [PAGE + bytes([i]) for i in range(3)]
     for body in small:  # three later runs, a small pack each
         PageArchive(tmp_path).put(sha(body), body)
@@ -177,14 +227,15 @@ def test_prune_keeps_big_clean_packs_and_merges_the_rest(tmp_path: Path) -> None
     everything = [sha(body) for body in big + small]
 
     assert PageArchive(tmp_path).prune(everything) == 0
-    packs = sorted((tmp_path / "packs").iterdir())
+    packs = sorted((tmp_path / "packs").glob("*.pack"))
     assert len(packs) == 2  # the small ones merged into one
     assert big_pack in packs  # and the big one as it was
     assert PageArchive(tmp_path).prune(everything) == 0
-    assert sorted((tmp_path / "packs").iterdir()) == packs  # nothing left to do: nothing done
+    assert sorted((tmp_path / "packs").glob("*.pack")) == packs  # nothing left to do: nothing done
 
     assert PageArchive(tmp_path).prune(everything[1:]) == 1
     assert not big_pack.exists()  # it held a body no longer kept
+    assert_sealed(tmp_path)
     archive = PageArchive(tmp_path)
     assert sorted(archive.hashes()) == sorted(everything[1:])
     assert [archive.get(sha(body)) for body in big[1:] + small] == big[1:] + small
@@ -276,3 +327,53 @@ def test_any_json_loads_as_a_store_of_whole_validators(tmp_path: Path, value: ob
     store.save(tmp_path / "again.json")
     again = Validators.load(tmp_path / "again.json")
     assert (again.entries, again.dropped, again.unreadable) == (store.entries, 0, None)
+
+
+def test_a_big_pack_from_before_seals_is_sealed_by_the_next_prune(tmp_path: Path) -> None:
+    big = [os.urandom(700_000) for _ in range(8)]
+    unsealed = PageArchive(tmp_path)
+    for body in big:
+        unsealed.put(sha(body), body)  # never sealed, as by a version before seals
+    (before,) = (tmp_path / "packs").glob("*.pack")
+    records = before.read_bytes()
+
+    assert PageArchive(tmp_path).prune(map(sha, big)) == 0
+
+    (after,) = (tmp_path / "packs").glob("*.pack")
+    assert after != before
+    assert after.read_bytes() == records
+    assert_sealed(tmp_path)
+    PageArchive(tmp_path).prune(map(sha, big))
+    assert list((tmp_path / "packs").glob("*.pack")) == [after]  # sealed: kept as it is
+
+
+def test_a_reader_sees_a_sealed_pack_changed_after_it_checked_it(tmp_path: Path) -> None:
+    writer = PageArchive(tmp_path)
+    for body in (PAGE, b"second"):
+        writer.put(sha(body), body)
+    writer.seal()
+    reader = PageArchive(tmp_path)  # a crawl asks all along
+    assert reader.intact(sha(PAGE))
+    assert reader.intact(sha(b"second"))
+    replace_frame(tmp_path, sha(PAGE), b"garbage")
+    assert not reader.intact(sha(PAGE))
+
+
+def test_the_packs_a_run_did_not_seal_are_sealed_if_every_record_reads_back(
+    tmp_path: Path,
+) -> None:
+    bodies = [PAGE + bytes([i]) for i in range(3)]
+    for body in bodies:  # three runs that never sealed their packs
+        PageArchive(tmp_path).put(sha(body), body)
+    _damaged, cut, whole = sorted((tmp_path / "packs").glob("*.pack"))
+    replace_frame(tmp_path, sha(bodies[0]), b"garbage")
+    cut.write_bytes(cut.read_bytes()[:-1])
+
+    PageArchive(tmp_path).seal_the_unsealed()
+
+    assert [p.name for p in (tmp_path / "packs").glob("*.sha256")] == [whole.name + ".sha256"]
+    reader = PageArchive(tmp_path)
+    assert [reader.intact(sha(body)) for body in bodies] == [False, False, True]
+    assert reader.get(sha(bodies[2])) == bodies[2]
+    PageArchive(tmp_path).prune([sha(bodies[2])])
+    assert_sealed(tmp_path)

@@ -81,6 +81,10 @@ def test_a_staged_run_is_its_page_log_values_archive_and_store(place: Place) -> 
     assert (entry.content_sha256, entry.content_type) == (sha256(body), "model-detail-page")
     assert entry.etag == fetched(url, body).etag
     assert store.get(INDEX).links == ["https://mirror.test/llms/models/a.md"]
+    # The run's pack is sealed with the SHA-256 of its bytes.
+    (pack,) = (place.root / "archive" / "packs").glob("*.pack")
+    seal = pack.with_name(pack.name + ".sha256").read_text(encoding="ascii")
+    assert seal == sha256(pack.read_bytes()) + "\n"
 
 
 def test_a_staged_item_lets_go_of_its_body(place: Place) -> None:
