@@ -353,10 +353,15 @@ def _seal_of(pack: Path) -> Path:
 
 
 def _write_seal(pack: Path, sha256: str) -> None:
+    """Seal ``pack``; a seal that cannot be written (a full disk) costs only checks."""
     seal = _seal_of(pack)
     partial = seal.with_name(seal.name + ".partial")
-    partial.write_text(sha256 + "\n", encoding="ascii")
-    os.replace(partial, seal)
+    try:
+        partial.write_text(sha256 + "\n", encoding="ascii")
+        os.replace(partial, seal)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
 
 
 def _holds_its_seal(pack: Path) -> bool:

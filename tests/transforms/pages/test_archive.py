@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.archive import replace_frame
+from tests.support.limits import file_size_limit
 from transforms.pages.archive import (
     CorruptBody,
     PageArchive,
@@ -377,3 +378,13 @@ def test_the_packs_a_run_did_not_seal_are_sealed_if_every_record_reads_back(
     assert reader.get(sha(bodies[2])) == bodies[2]
     PageArchive(tmp_path).prune([sha(bodies[2])])
     assert_sealed(tmp_path)
+
+
+def test_a_seal_that_cannot_be_written_costs_only_checks(tmp_path: Path) -> None:
+    writer = PageArchive(tmp_path)
+    writer.put(sha(PAGE), PAGE)
+    with file_size_limit(10):  # a full disk: the seal's 65 bytes do not fit
+        writer.seal()
+        PageArchive(tmp_path).seal_the_unsealed()
+    assert list((tmp_path / "packs").glob("*.sha256*")) == []  # no seal, nor half of one
+    assert PageArchive(tmp_path).intact(sha(PAGE))
