@@ -40,6 +40,14 @@ _HASHES_ONLY = pa_json.ParseOptions(
     explicit_schema=pa.schema([("content_sha256", pa.string())]),
     unexpected_field_behavior="ignore",
 )
+# Every field the build reads, read by Arrow's JSON reader: a line that does not fit (not
+# JSON, a field of another type or given twice) makes the whole log read line by line.
+_LINES = pa_json.ParseOptions(
+    explicit_schema=pa.schema(
+        [*PAGE_COLUMNS.items(), ("fetched_at", pa.string()), ("problems", pa.list_(pa.string()))]
+    ),
+    unexpected_field_behavior="ignore",
+)
 
 
 def page_record(item: PageItem) -> dict[str, Any]:
@@ -81,6 +89,10 @@ def read_page_log(run_dir: RunDir, *, partial: bool = False) -> tuple[pd.DataFra
     ``partial``: the log of a run that may have been killed while writing it; a line that
     cannot be read (the last one, cut short) is left out, and a missing log is empty.
     """
+    if not partial:
+        lines = _arrow_lines(run_dir)
+        if lines is not None:
+            return _frames(lines)
     records = []
     if run_dir.page_log.exists() or not partial:
         with run_dir.page_log.open(encoding="utf-8", errors="replace" if partial else None) as log:
@@ -113,9 +125,48 @@ def page_frame(records: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFram
     )
     dtypes = {name: pandas_dtype(arrow_type) for name, arrow_type in PAGE_COLUMNS.items()}
     pages = pages.drop(columns="problems").astype(dtypes)
-    fetched = pd.to_datetime(pages["fetched_at"], utc=True, format="ISO8601")
-    pages["fetched_at"] = fetched.dt.tz_localize(None).astype("datetime64[us]")
+    pages["fetched_at"] = _fetched_at(pages["fetched_at"])
     return pages, problems
+
+
+def _arrow_lines(run_dir: RunDir) -> pa.Table | None:
+    """The log as Arrow reads it (about 10x cheaper than ``json``, a line at a time), or
+    None where Arrow cannot read it as the lines we write: ``json`` then decides."""
+    try:
+        lines = pa_json.read_json(run_dir.page_log, parse_options=_LINES)
+        lines.validate(full=True)  # Arrow's JSON reader lets bytes that are not UTF-8 through
+    except pa.ArrowInvalid:
+        return None
+    return lines
+
+
+def _frames(lines: pa.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``page_frame`` of the records Arrow read as ``lines``."""
+    import pyarrow.compute as pc
+
+    from transforms.contract.casting import STRING, pandas_dtype
+
+    listed = lines["problems"].combine_chunks()
+    pages_of = pc.list_parent_indices(listed)
+    problems = pa.table(
+        {
+            "page_url": lines["final_url"].take(pages_of),
+            "problem": pc.list_flatten(listed),
+        }
+    )
+    problems = problems.filter(
+        pc.and_(pc.is_valid(problems["page_url"]), pc.is_valid(problems["problem"]))
+    )
+    pages = lines.select(list(PAGE_COLUMNS)).to_pandas(types_mapper=pandas_dtype)
+    pages["fetched_at"] = _fetched_at(lines["fetched_at"].to_pandas())
+    return pages, problems.to_pandas().astype(STRING)
+
+
+def _fetched_at(iso: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    fetched = pd.to_datetime(iso, utc=True, format="ISO8601")
+    return fetched.dt.tz_localize(None).astype("datetime64[us]")
 
 
 def body_hashes(run_dir: RunDir) -> set[str]:

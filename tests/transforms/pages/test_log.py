@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support.staging import failed
 from transforms.contract.casting import pandas_dtype
@@ -20,6 +22,7 @@ from transforms.pages.log import (
     PAGE_COLUMNS,
     PageLogWriter,
     body_hashes,
+    page_frame,
     page_record,
     read_page_log,
 )
@@ -167,3 +170,67 @@ def test_a_log_cut_short_stops_retention_as_it_stops_the_build(tmp_path: Path) -
     run_dir.page_log.write_text(line + line[:25], encoding="utf-8")
     with pytest.raises(ValueError, match=r"Unterminated|Expecting"):  # json's words, not Arrow's
         body_hashes(run_dir)
+
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    items=st.lists(
+        st.builds(
+            PageItem,
+            url=_TEXT,
+            final_url=st.none() | _TEXT,
+            http_status=st.none() | st.integers(-(2**31), 2**31 - 1),
+            outcome=st.sampled_from(PageOutcome),
+            content_type=st.none() | _TEXT,
+            error=st.none() | _TEXT,
+            fetched_at=st.datetimes(
+                timezones=st.sampled_from([UTC, timezone(timedelta(hours=-7))])
+            ),
+            retries=st.integers(0, 2**31 - 1),
+            content_sha256=st.none() | _TEXT,
+            problems=st.lists(_TEXT, max_size=3),
+        ),
+        max_size=8,
+    )
+)
+def test_the_log_as_arrow_reads_it_is_the_log_as_json_reads_it(
+    tmp_path_factory: pytest.TempPathFactory, items: list[PageItem]
+) -> None:
+    run_dir = RunDir(tmp_path_factory.mktemp("runs") / "r")
+    written(run_dir, items)
+    lines = run_dir.page_log.read_text(encoding="utf-8").split("\n")[:-1]
+    pages, problems = read_page_log(run_dir)
+    # One json.loads a line, as the log was read before Arrow read it.
+    json_pages, json_problems = page_frame([json.loads(line) for line in lines])
+    pd.testing.assert_frame_equal(pages, json_pages)
+    pd.testing.assert_frame_equal(problems, json_problems)
+    fetched = [item.fetched_at.astimezone(UTC).replace(tzinfo=None) for item in items]
+    assert pages["fetched_at"].tolist() == fetched  # to the microsecond, in UTC
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        pytest.param(b'{"url": "\xff"}', UnicodeDecodeError, id="not UTF-8"),
+        pytest.param(b'{"url": 1', ValueError, id="cut short"),
+    ],
+)
+def test_a_log_arrow_reads_wrongly_or_not_at_all_raises_as_json_does(
+    tmp_path: Path, line: bytes, error: type[Exception]
+) -> None:
+    run_dir = RunDir(tmp_path / "runs" / "r")
+    written(run_dir, [model("a.md")])
+    run_dir.page_log.write_bytes(run_dir.page_log.read_bytes() + line + b"\n")
+    with pytest.raises(error):
+        read_page_log(run_dir)
+
+
+def test_a_field_given_twice_is_read_as_json_reads_it(tmp_path: Path) -> None:
+    run_dir = RunDir(tmp_path / "runs" / "r")
+    written(run_dir, [model("a.md")])
+    line = run_dir.page_log.read_text(encoding="utf-8").strip()
+    run_dir.page_log.write_text(line[:-1] + ', "retries": 7}\n', encoding="utf-8")
+    assert read_page_log(run_dir)[0]["retries"].tolist() == [7]  # the last, as json takes it
