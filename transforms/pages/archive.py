@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 
@@ -44,6 +44,7 @@ class CorruptBody(ValueError):
 _RECORD = struct.Struct("<4s32sQ")  # magic, SHA-256 digest, frame length in bytes
 _MAGIC = b"MCB1"
 _SEAL = ".sha256"  # the suffix of a pack's seal
+_Record = tuple[str, int, int]  # a body's hash, and where its frame lies in its pack
 # Packs no bigger than this are merged by ``prune`` (a run's pack holds only what changed).
 _SMALL_PACK_BYTES = 4 << 20
 
@@ -99,8 +100,8 @@ class PageArchive:
         self._places: dict[str, list[Place]] | None = None  # read at first use
         self._pack: Path | None = None  # this writer's own pack, made at its first put
         self._written = hashlib.sha256()  # of the records this writer put in its pack
-        # Pack -> its size, time and inode when checked, and whether it held what it sealed.
-        self._sealed: dict[Path, tuple[tuple[int, int, int], bool]] = {}
+        # Pack -> its size, time and inode when checked, and its records if it held its seal.
+        self._sealed: dict[Path, tuple[tuple[int, int, int], frozenset[_Record] | None]] = {}
 
     def put(self, sha256: str, body: bytes) -> None:
         """Store a body under its hash; a body already stored intact is not written again.
@@ -167,23 +168,14 @@ class PageArchive:
         """The SHA-256 of a pack whose every record, up to its very end, reads back."""
         digest = hashlib.sha256()
         with path.open("rb") as pack:
-            size = os.fstat(pack.fileno()).st_size
-            while header := pack.read(_RECORD.size):
-                magic, raw_sha, length = (b"", b"", 0)
-                if len(header) == _RECORD.size:
-                    magic, raw_sha, length = _RECORD.unpack(header)
-                if magic != _MAGIC or pack.tell() + length > size:
-                    raise CorruptBody(f"{path.name} has a record cut short or not one")
-                frame = pack.read(length)
-                self._check(frame, Place(path, 0, length), raw_sha.hex())
-                digest.update(header)
-                digest.update(frame)
+            for sha256, place, frame in _records_read(pack, path, digest):
+                self._check(frame, place, sha256)
         return digest.hexdigest()
 
     def intact(self, sha256: str) -> bool:
         """Whether the archive can give back the body ``sha256``, byte for byte: its pack
         is as sealed, or a copy of it reads back."""
-        if any(self._in_sealed_pack(place) for place in self._index().get(sha256, ())):
+        if any(self._in_sealed_pack(sha256, place) for place in self._index().get(sha256, ())):
             return True
         try:
             self.get(sha256)
@@ -221,7 +213,7 @@ class PageArchive:
                 and len(set(hashes)) == len(hashes)
                 and wanted.issuperset(hashes)
                 and kept.isdisjoint(hashes)
-                and _holds_its_seal(pack.path)
+                and _sealed_records(pack.path) is not None
             )
 
         rewrite: list[Pack] = []
@@ -298,10 +290,14 @@ class PageArchive:
             self._places = places
         return self._places
 
-    def _in_sealed_pack(self, place: Place) -> bool:
-        """Whether ``place`` is a record of a pack that holds the very bytes it was sealed
-        with: then its body reads back, as every record there does. Checked again only when
-        the file's size, time or inode has changed since."""
+    def _in_sealed_pack(self, sha256: str, place: Place) -> bool:
+        """Whether ``place`` is the record of ``sha256`` in a pack that holds the very bytes
+        it was sealed with: then its body reads back, as every record there does. The pack's
+        records are read in the same pass as its hash, so a place read before the pack
+        changed is not taken for one of them. Checked again only when
+        the file's size, time or inode has changed since: a pack rewritten in place at its
+        size within the file system's clock tick is seen by the next reader (the next
+        crawl), and a body read is checked against its hash whatever a seal says."""
         if place.length < 0:
             return False
         try:
@@ -311,8 +307,8 @@ class PageArchive:
         version = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
         checked = self._sealed.get(place.path)
         if checked is None or checked[0] != version:
-            checked = self._sealed[place.path] = (version, _holds_its_seal(place.path))
-        return checked[1]
+            checked = self._sealed[place.path] = (version, _sealed_records(place.path))
+        return checked[1] is not None and (sha256, place.offset, place.length) in checked[1]
 
     def _loose(self) -> Iterator[tuple[str, Path]]:
         """Bodies in files of their own, as versions before packs stored them."""
@@ -364,18 +360,38 @@ def _write_seal(pack: Path, sha256: str) -> None:
             partial.unlink(missing_ok=True)
 
 
-def _holds_its_seal(pack: Path) -> bool:
-    """Whether the pack's bytes have the SHA-256 its seal names (False if either is
-    missing or unreadable)."""
+def _sealed_records(pack: Path) -> frozenset[_Record] | None:
+    """The records of a pack whose bytes have the SHA-256 its seal names; None if they
+    do not, or the pack or its seal cannot be read."""
+    digest = hashlib.sha256()
     try:
         sealed = _seal_of(pack).read_text(encoding="ascii").strip()
-        digest = hashlib.sha256()
         with pack.open("rb") as file:
-            while block := file.read(1 << 20):
-                digest.update(block)
-    except (OSError, UnicodeDecodeError):
-        return False
-    return digest.hexdigest() == sealed
+            records = frozenset(
+                (sha256, place.offset, place.length)
+                for sha256, place, _ in _records_read(file, pack, digest)
+            )
+    except (OSError, UnicodeDecodeError, CorruptBody):
+        return None
+    return records if digest.hexdigest() == sealed else None
+
+
+def _records_read(pack: IO[bytes], path: Path, digest: Any) -> Iterator[tuple[str, Place, bytes]]:
+    """Each record of the open pack ``path`` in turn (its body's hash, its place, its
+    frame), its bytes added to ``digest``; ``CorruptBody`` at anything that is not a whole
+    record, up to the file's very end."""
+    size = os.fstat(pack.fileno()).st_size
+    while header := pack.read(_RECORD.size):
+        magic, raw_sha, length = (b"", b"", 0)
+        if len(header) == _RECORD.size:
+            magic, raw_sha, length = _RECORD.unpack(header)
+        start = pack.tell()
+        if magic != _MAGIC or start + length > size:
+            raise CorruptBody(f"{path.name} has a record cut short or not one")
+        frame = pack.read(length)
+        digest.update(header)
+        digest.update(frame)
+        yield raw_sha.hex(), Place(path, start, length), frame
 
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"

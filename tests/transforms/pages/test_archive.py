@@ -63,9 +63,11 @@ def test_a_writer_appends_to_one_pack_and_stores_a_body_once(tmp_path: Path) -> 
 
 @ARCHIVE
 @given(data=st.data())
-def test_a_damaged_pack_never_gives_back_other_bytes(tmp_path: Path, data) -> None:
+def test_a_damaged_pack_never_gives_back_other_bytes(
+    tmp_path_factory: pytest.TempPathFactory, data
+) -> None:
     """Any damage to a pack file: each body reads back exactly, or is not given at all."""
-    root = tmp_path / str(data.draw(st.integers(0, 10**9)))
+    root = tmp_path_factory.mktemp("archive")  # an archive of its own for each example
     bodies = [PAGE, PAGE[:100], b"", b"x" * 5000]
     writer = PageArchive(root)
     for body in bodies:
@@ -388,3 +390,13 @@ def test_a_seal_that_cannot_be_written_costs_only_checks(tmp_path: Path) -> None
         PageArchive(tmp_path).seal_the_unsealed()
     assert list((tmp_path / "packs").glob("*.sha256*")) == []  # no seal, nor half of one
     assert PageArchive(tmp_path).intact(sha(PAGE))
+
+
+def test_a_seal_vouches_only_for_the_records_its_pack_holds(tmp_path: Path) -> None:
+    writer = PageArchive(tmp_path)
+    writer.put(sha(PAGE), PAGE)  # the writer knows where the record lies
+    (pack,) = (tmp_path / "packs").glob("*.pack")
+    pack.write_bytes(b"")  # and the pack loses it
+    PageArchive(tmp_path).seal_the_unsealed()  # nothing in it fails to read: it is sealed
+    assert pack.with_name(pack.name + ".sha256").exists()
+    assert not writer.intact(sha(PAGE))
