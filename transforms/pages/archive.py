@@ -244,7 +244,7 @@ class PageArchive:
         for pack in rewrite:
             pack.path.unlink()
             _seal_of(pack.path).unlink(missing_ok=True)
-        for seal in self.packs.glob(f"*{_SEAL}*"):  # a pack's deleted by others, or half written
+        for seal in self.packs.glob(f"*{_SEAL}*"):  # of a pack gone, or half written
             if seal.suffix != _SEAL or not seal.with_suffix("").exists():
                 seal.unlink()
         for path in loose.values():
@@ -292,12 +292,13 @@ class PageArchive:
 
     def _in_sealed_pack(self, sha256: str, place: Place) -> bool:
         """Whether ``place`` is the record of ``sha256`` in a pack that holds the very bytes
-        it was sealed with: then its body reads back, as every record there does. The pack's
-        records are read in the same pass as its hash, so a place read before the pack
-        changed is not taken for one of them. Checked again only when
-        the file's size, time or inode has changed since: a pack rewritten in place at its
-        size within the file system's clock tick is seen by the next reader (the next
-        crawl), and a body read is checked against its hash whatever a seal says."""
+        it was sealed with: then its body reads back, as every record there does.
+
+        The pack's records are read in the same pass as its hash, so a place found before the
+        pack changed is not taken for one of them. A pack is checked again only when its
+        size, time or inode has changed: one rewritten in place at its size within the file
+        system's clock tick is seen by the next reader (the next crawl). A body read is
+        checked against its hash whatever a seal says."""
         if place.length < 0:
             return False
         try:
