@@ -148,21 +148,17 @@ class PageArchive:
         raise failure
 
     def seal(self) -> None:
-        """Seal this writer's pack with the SHA-256 of the records it put there; a later
-        put begins a pack of its own."""
+        """Seal this writer's pack with the SHA-256 of the records it put there (a later put
+        begins a pack of its own), and every other pack with no seal (written before seals,
+        or by a run that never ended) whose records all read back: the seal names the bytes
+        checked, so a pack that changes after the check does not hold it."""
         if self._pack is not None:
             _write_seal(self._pack, self._written.hexdigest())
             self._pack, self._written = None, hashlib.sha256()
-
-    def seal_the_unsealed(self) -> None:
-        """Seal every pack with no seal (written before seals, or by a run that never ended)
-        whose records all read back, each checked in one pass over the file: the seal names
-        the bytes checked, so a pack that changes after the pass does not hold it."""
         for path in sorted(self.packs.glob("*.pack")):
-            if path == self._pack or _seal_of(path).exists():
-                continue
-            with contextlib.suppress(OSError, CorruptBody):
-                _write_seal(path, self._checked_digest(path))
+            if not _seal_of(path).exists():
+                with contextlib.suppress(OSError, CorruptBody):
+                    _write_seal(path, self._checked_digest(path))
 
     def _checked_digest(self, path: Path) -> str:
         """The SHA-256 of a pack whose every record, up to its very end, reads back."""

@@ -120,7 +120,6 @@ class Stager:
         self.log.close()
         if self.archive is not None:
             self.archive.seal()
-            self.archive.seal_the_unsealed()
         if self.validators_file is None:
             return
         # Every body ``seen`` names was archived above, before the store is written.

@@ -88,7 +88,7 @@ def test_a_damaged_pack_never_gives_back_other_bytes(
         pack += data.draw(st.binary(min_size=1, max_size=64))
     path.write_bytes(bytes(pack))
     if sealed == "after the damage":  # as the next run ends: only what reads back is sealed
-        PageArchive(root).seal_the_unsealed()
+        PageArchive(root).seal()
     for reader in (writer, PageArchive(root)):  # what it wrote, and what a later run finds
         for body in bodies:
             try:
@@ -372,7 +372,7 @@ def test_the_packs_a_run_did_not_seal_are_sealed_if_every_record_reads_back(
     replace_frame(tmp_path, sha(bodies[0]), b"garbage")
     cut.write_bytes(cut.read_bytes()[:-1])
 
-    PageArchive(tmp_path).seal_the_unsealed()
+    PageArchive(tmp_path).seal()  # a later run's
 
     assert [p.name for p in (tmp_path / "packs").glob("*.sha256")] == [whole.name + ".sha256"]
     reader = PageArchive(tmp_path)
@@ -387,7 +387,7 @@ def test_a_seal_that_cannot_be_written_costs_only_checks(tmp_path: Path) -> None
     writer.put(sha(PAGE), PAGE)
     with file_size_limit(10):  # a full disk: the seal's 65 bytes do not fit
         writer.seal()
-        PageArchive(tmp_path).seal_the_unsealed()
+        PageArchive(tmp_path).seal()  # a later run's, sealing the pack left unsealed
     assert list((tmp_path / "packs").glob("*.sha256*")) == []  # no seal, nor half of one
     assert PageArchive(tmp_path).intact(sha(PAGE))
 
@@ -397,6 +397,6 @@ def test_a_seal_vouches_only_for_the_records_its_pack_holds(tmp_path: Path) -> N
     writer.put(sha(PAGE), PAGE)  # the writer knows where the record lies
     (pack,) = (tmp_path / "packs").glob("*.pack")
     pack.write_bytes(b"")  # and the pack loses it
-    PageArchive(tmp_path).seal_the_unsealed()  # nothing in it fails to read: it is sealed
+    PageArchive(tmp_path).seal()  # a later run's: nothing in it fails to read, so sealed
     assert pack.with_name(pack.name + ".sha256").exists()
     assert not writer.intact(sha(PAGE))
