@@ -1,7 +1,5 @@
 """``python -m modelcat``: the ``modelcat`` command."""
 
-import sys
+from modelcat.cli.main import program
 
-from modelcat.cli.main import main
-
-sys.exit(main())
+program()

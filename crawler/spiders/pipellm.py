@@ -83,7 +83,9 @@ class PipeLLMSpider(scrapy.Spider):
             spider.archive = PageArchive(Path(path))
         if (fd := crawler.settings.getint("MODELCAT_STREAM_FD", -1)) >= 0:
             spider.parent = ParentPipe(fd)
-            crawler.signals.connect(spider.parent.close, signal=signals.spider_closed)
+            # Closed once the spider is closed and the stats file written (``StatsFile``, on
+            # spider_closed): the parent goes on building while this process shuts down.
+            crawler.signals.connect(spider.parent.close, signal=signals.engine_stopped)
         return spider
 
     def emit(self, item: Item) -> Iterator[Item]:

@@ -4,7 +4,9 @@ The child (``python -I -m crawler``) imports Scrapy, about 0.6 s, while this pro
 imports pandas, pyarrow and DuckDB, takes the lock and checks the data directory, 0.6-1.1 s:
 the two start-ups overlap instead of running one after the other. The child then waits for
 its SPEC on stdin; a refresh that ends without crawling (the lock held, a broken state, an
-interrupt) closes stdin or stops it, and it exits. Only the standard library is imported
+interrupt) closes stdin or stops it, and it exits. When its crawl is over, the child
+writes its stats, ends the pipe and shuts down (about 0.2 s) while the refresh builds; the
+command line reaps it when the run is done (``end``). Only the standard library is imported
 here, so the command line can start the child before it imports the run.
 """
 
@@ -14,20 +16,23 @@ import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from types import TracebackType
 from typing import IO
 
 CHILD_GRACE_SECONDS = 5  # how long a crawl being stopped may take to close before it is killed
+# Isolated: only installed code, never a module of the working directory.
+CRAWL_COMMAND = (sys.executable, "-I", "-m", "crawler")
 
 
 class CrawlChild:
     """The crawl process and the pipe it hands pages down (``crawler.handover``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, command: Sequence[str] = CRAWL_COMMAND) -> None:
         read_end, write_end = os.pipe()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "crawler"],
+                list(command),
                 pass_fds=(write_end,),
                 stdin=subprocess.PIPE,
             )
@@ -35,7 +40,7 @@ class CrawlChild:
             os.close(read_end)
             raise
         finally:
-            os.close(write_end)  # the child's copy alone: the pipe ends when the child does
+            os.close(write_end)  # the child's copy alone: the pipe ends when the child ends it
         self.stream_fd = write_end  # the pipe's number in the child
         self.pages: IO[bytes] = os.fdopen(read_end, "rb")
 
@@ -48,14 +53,16 @@ class CrawlChild:
             stdin.close()
 
     def end(self, *, stopping: bool) -> None:
-        """Wait for the child to exit; one being stopped is asked to (SIGTERM), then killed."""
+        """Wait for the child to exit. One being stopped is asked to (SIGTERM) at once, one
+        that is not after ``CHILD_GRACE_SECONDS``; it is killed if it has not exited
+        ``CHILD_GRACE_SECONDS`` later."""
         self.pages.close()
         if self.process.stdin is not None:  # never told what to crawl: it exits
             with contextlib.suppress(BrokenPipeError):
                 self.process.stdin.close()
         if not stopping:
-            self.process.wait()
-            return
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=CHILD_GRACE_SECONDS)
         if self.process.poll() is None:
             self.process.terminate()
         try:
@@ -73,4 +80,4 @@ class CrawlChild:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.end(stopping=self.process.poll() is None)
+        self.end(stopping=kind is not None)

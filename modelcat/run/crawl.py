@@ -48,8 +48,12 @@ def crawl(
     stay, and the validator store learns from them without forgetting what the crawl did
     not reach. With ``ahead``, the run's pages are built a chunk at a time as they are
     staged. ``known``: the validator store as the run found it, if read already.
+
+    A ``child`` given is the caller's to end (``CrawlChild.end``): once its pages and stats
+    are in, the crawl returns while the child is still shutting down.
     """
     stop = stop or StopSignals()
+    given = child is not None
     run_dir.path.mkdir(parents=True, exist_ok=True)
     archive = PageArchive(data_dir.archive)
     on_values = ahead.add if ahead is not None else None
@@ -78,8 +82,14 @@ def crawl(
         finished = True
     finally:
         with stop.held():
-            if child is not None:
+            # The pages end once the child has written its stats: a child the caller
+            # gave is left to shut down (~0.2 s) while the run builds, and the caller
+            # reaps it. One that ended without its stats is waited for.
+            stats = read_stats(run_dir.crawl_stats) if finished else {}
+            if child is not None and (not stats or not given):
                 child.end(stopping=not finished)
-            stats = read_stats(run_dir.crawl_stats)
+                stats = read_stats(run_dir.crawl_stats)
+            elif child is not None:
+                child.pages.close()
             stager.close()
     return stats
