@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -32,9 +33,10 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class CorruptBody(ValueError):
@@ -96,12 +98,19 @@ class PageArchive:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.packs = self.root / "packs"
-        self.codec = pa.Codec("zstd")
         self._places: dict[str, list[Place]] | None = None  # read at first use
         self._pack: Path | None = None  # this writer's own pack, made at its first put
         self._written = hashlib.sha256()  # of the records this writer put in its pack
         # Pack -> its size, time and inode when checked, and its records if it held its seal.
         self._sealed: dict[Path, tuple[tuple[int, int, int], frozenset[_Record] | None]] = {}
+
+    @functools.cached_property
+    def codec(self) -> pa.Codec:
+        # pyarrow loads at the first body compressed or read, not with this module: the
+        # crawl child checks sealed packs without it, and starts 0.1 s sooner.
+        import pyarrow as pa
+
+        return pa.Codec("zstd")
 
     def put(self, sha256: str, body: bytes) -> None:
         """Store a body under its hash; a body already stored intact is not written again.
@@ -322,6 +331,8 @@ class PageArchive:
         """The body ``frame`` holds, if it is the body ``sha256`` names."""
         if place.length >= 0 and len(frame) != place.length:
             raise CorruptBody(f"archived body {sha256[:12]}… is damaged: its pack is cut short")
+        import pyarrow as pa
+
         try:
             body = self._decompress(frame)
         except (OSError, ValueError, pa.ArrowException) as error:
@@ -333,6 +344,8 @@ class PageArchive:
     def _decompress(self, frame: bytes) -> bytes:
         size = _content_size(frame)
         if size is None:  # not one of ours (they all record their size): decode as a stream
+            import pyarrow as pa
+
             with pa.input_stream(pa.BufferReader(frame), compression="zstd") as stream:
                 return stream.read()
         if size > _MAX_BODY:

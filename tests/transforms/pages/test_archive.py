@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -360,6 +362,35 @@ def test_a_reader_sees_a_sealed_pack_changed_after_it_checked_it(tmp_path: Path)
     assert reader.intact(sha(b"second"))
     replace_frame(tmp_path, sha(PAGE), b"garbage")
     assert not reader.intact(sha(PAGE))
+
+
+# What the crawl child does with the archive: load the spider, ask whether bodies are intact.
+CHILD_CHECKS = """
+import sys
+from pathlib import Path
+
+import crawler.spiders.pipellm
+from transforms.pages.archive import PageArchive
+
+archive = PageArchive(Path(sys.argv[1]))
+print(all(archive.intact(sha) for sha in sys.argv[2:]), "pyarrow" in sys.modules)
+"""
+
+
+def test_the_crawl_child_checks_sealed_packs_without_loading_pyarrow(tmp_path: Path) -> None:
+    """pyarrow (with numpy, 0.1 s) loads at the first body compressed or read: a crawl child
+    whose packs hold their seals never needs it, and starts crawling that much sooner."""
+    bodies = [PAGE, b"second"]
+    writer = PageArchive(tmp_path)
+    for body in bodies:
+        writer.put(sha(body), body)
+    writer.seal()
+    checks = [sys.executable, "-I", "-c", CHILD_CHECKS, str(tmp_path), *map(sha, bodies)]
+    sealed = subprocess.run(checks, capture_output=True, text=True, check=True)
+    assert sealed.stdout.split() == ["True", "False"]
+    next((tmp_path / "packs").glob("*.sha256")).unlink()  # unsealed: each body is read
+    unsealed = subprocess.run(checks, capture_output=True, text=True, check=True)
+    assert unsealed.stdout.split() == ["True", "True"]
 
 
 def test_the_packs_a_run_did_not_seal_are_sealed_if_every_record_reads_back(
