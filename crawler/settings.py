@@ -45,7 +45,11 @@ RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry; doubles each time, w
 RETRY_BACKOFF_MAX = 60.0  # also caps a server's Retry-After
 
 COOKIES_ENABLED = False
+# No console into the crawl: neither the telnet one nor Scrapy 2.19's remote control, an
+# HTTP server on localhost that runs the Python code it is sent (on by default, since
+# Scrapy requires aiohttp). A cron job opens no port into itself.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {

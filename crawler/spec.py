@@ -63,7 +63,7 @@ def _header_text(text: str) -> str:
 
 # What ``--set`` may change: the network, retries, politeness, timeouts, size caps and the
 # log level, each read by its own reader. Anything else (pipelines, extensions,
-# middlewares, spider modules, file paths, the telnet console, robots.txt) would let a
+# middlewares, spider modules, file paths, the consoles, robots.txt) would let a
 # command line load code, write files or drop a promise, so it is refused.
 USER_SETTINGS: dict[str, Callable[[str], Any]] = {
     "DOWNLOAD_TIMEOUT": _seconds,

@@ -68,3 +68,11 @@ def test_the_spec_is_what_the_child_is_given() -> None:
     assert spec["start_urls"] == ["http://127.0.0.1:1/llms.txt"]
     assert spec["settings"]["LOG_LEVEL"] == "DEBUG"
     assert settings(options).get("LOG_LEVEL") == "DEBUG"
+
+
+def test_the_crawl_opens_no_console() -> None:
+    """Neither the telnet console nor the remote control (which runs the code it is sent):
+    a cron job opens no port into itself (``tests/e2e/test_crawl_end.py`` reads the log)."""
+    crawl = settings(CrawlOptions(delay=0, concurrency=16))
+    assert not crawl.getbool("TELNETCONSOLE_ENABLED")
+    assert not crawl.getbool("REMOTE_CONTROL_ENABLED")

@@ -77,6 +77,11 @@ def test_the_pages_end_only_once_the_stats_are_written(server: MirrorServer, tmp
     assert pages > 100
     assert stats.get("finish_reason") == "finished"
     assert stats["modelcat/items_handed_over"] == pages
+    # No console was opened into the crawl (Scrapy's remote control runs code it is sent).
+    log = run_dir.crawl_log.read_text()
+    assert "Enabled extensions" in log
+    assert "Remote control" not in log
+    assert "Telnet console listening" not in log
 
 
 def test_a_crawl_given_its_child_returns_while_the_child_shuts_down(

@@ -62,6 +62,7 @@ def test_refresh_from_a_hostile_directory_runs_only_installed_code(tmp_path: Pat
         'ITEM_PIPELINES={"evilmod.Evil": 1}',
         "LOG_FILE=/tmp/modelcat-hostile.log",
         "TELNETCONSOLE_ENABLED=True",
+        "REMOTE_CONTROL_ENABLED=True",
         "ROBOTSTXT_OBEY=False",
         "RETRY_TIMES=many",
         "DOWNLOAD_TIMEOUT=-1",
