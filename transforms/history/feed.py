@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from transforms.contract.casting import conform
+from transforms.contract.casting import conform, empty
 from transforms.contract.tables import CHANGES
 from transforms.contract.vocabulary import ChangeKind
 from transforms.history.compare import row_codes
@@ -28,6 +28,8 @@ DEPARTURES = [ChangeKind.OFFER_REMOVED, ChangeKind.PRICE_REMOVED]
 def change_rows(rows: pd.DataFrame, kind: ChangeKind, **values: object) -> pd.DataFrame:
     """``rows`` as changes of ``kind``: the columns they share with the feed, then
     ``values`` (Series over ``rows`` or constants); the rest NULL."""
+    if rows.empty:  # most tables, most runs: conforming no rows still casts through Arrow
+        return empty(CHANGES)[list(COLUMNS)]
     columns = {c: rows[c] for c in COLUMNS if c in rows} | values
     frame = pd.DataFrame(columns, index=rows.index).assign(kind=str(kind))
     return conform(frame.reindex(columns=list(COLUMNS)), CHANGES, COLUMNS).reset_index(drop=True)

@@ -516,6 +516,11 @@ class Validators:
         )
         os.replace(partial, path)
 
+    @property
+    def whole(self) -> bool:
+        """Whether the store loaded every entry its file held (or had no file)."""
+        return self.unreadable is None and self.dropped == 0
+
     def get(self, url: str) -> Validator | None:
         return self.entries.get(url)
 

@@ -68,3 +68,14 @@ def test_change_rows_take_the_feed_columns_and_leave_the_rest_null() -> None:
     assert rows_of(
         result, ["kind", "model_id", "field", "tier_min_tokens", "new_value", "old_value"]
     ) == [("price_added", "a", "input", 0, "0.8", None)]
+
+
+@pytest.mark.parametrize("given", [{}, {"field": "input", "provider": None}])
+def test_no_rows_are_no_changes_in_the_feeds_columns_and_types(given) -> None:
+    """Most runs change nothing in most tables: no rows give the same empty frame that one
+    row taken away from its changes gives."""
+    rows = pd.DataFrame({"model_id": ["a"], "tier_min_tokens": [0], "ignored": ["x"]})
+    taken_away = change_rows(rows, K.PRICE_ADDED, **given).iloc[:0].reset_index(drop=True)
+    none = change_rows(rows.iloc[:0], K.PRICE_ADDED, **given)
+    pd.testing.assert_frame_equal(none, taken_away)
+    assert none.columns.equals(taken_away.columns)

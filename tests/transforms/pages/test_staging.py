@@ -5,6 +5,7 @@ validator store."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -154,6 +155,26 @@ def test_the_store_keeps_what_a_failed_or_unreached_page_needs_for_its_next_304(
     assert set(third.entries) == {a, b, c}
     assert third.get(a).content_sha256 == sha256(changed)
     assert (third.get(b), third.get(c)) == (first.get(b), first.get(c))
+
+
+def test_a_run_that_learnt_nothing_leaves_the_store_as_it_was(place: Place) -> None:
+    """Every page answering 304 with what the store holds: the file is not written again.
+    One the run read only in part (an entry that was not a validator) is written whole."""
+    pages = demo_pages(MODELS)
+    place.run("r1", [fetched(url, body) for url, body in pages.items()])
+    first = place.store()
+    unchanged = [not_modified(url, first.get(url)) for url in pages]
+    stamped = 1_000_000_000 * 10**9  # a time no write now would give the file
+    os.utime(place.validators, ns=(stamped, stamped))
+    place.run("r2", unchanged)
+    assert place.validators.stat().st_mtime_ns == stamped
+    assert place.store().entries == first.entries
+
+    raw = json.loads(place.validators.read_text())
+    place.validators.write_text(json.dumps(raw | {"https://mirror.test/x.md": {"etag": 1}}))
+    place.run("r3", unchanged)
+    assert place.store().dropped == 0
+    assert place.store().entries == first.entries
 
 
 def test_a_redirect_teaches_the_store_nothing(place: Place) -> None:
