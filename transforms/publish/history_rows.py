@@ -192,11 +192,22 @@ def history_readable(snapshot: Snapshot, published: Snapshot | None) -> bool:
     """Whether every history table of ``snapshot`` can be read whole: held, or thinned with
     the published snapshot there to give back the rest."""
     return all(
-        snapshot.has(name)
-        or not snapshot.open_rows(name).exists()
-        or (published is not None and published.has(name))
+        not needs_published(snapshot, name) or (published is not None and published.has(name))
         for name in HISTORY_TABLES
     )
+
+
+def needs_published(snapshot: Snapshot, name: str) -> bool:
+    """Whether ``snapshot`` keeps only the open rows of ``name`` and the published snapshot
+    holds the rest: a thinned file with its time stamped (one that had nothing closed is
+    whole as it is)."""
+    part = snapshot.open_rows(name)
+    if snapshot.has(name) or not part.exists():
+        return False
+    try:
+        return CLOSED_UNTIL in (pq.read_schema(part).metadata or {})
+    except (OSError, pa.ArrowException):
+        return True  # unreadable: what it needs cannot be told
 
 
 def read_history(snapshot: Snapshot, name: str, published: Snapshot | None) -> pa.Table | None:
@@ -221,16 +232,17 @@ def rejoin(part: Path, name: str, published: Snapshot | None) -> pa.Table:
 
 
 def _thinned(part: Path, name: str, published: Snapshot | None) -> tuple[pa.Table, Closed | None]:
+    still_open = read_parquet(part)
+    stamp = (still_open.schema.metadata or {}).get(CLOSED_UNTIL)
+    if stamp is None:  # nothing was closed: the file holds the whole table, as it was
+        return still_open.replace_schema_metadata(None), Closed(name, part)
     if published is None or not published.has(name):
         raise HistoryUnavailable(
             f"{part.parent.name}/{part.name} holds only the open rows of {name}, and the "
             "published snapshot that holds the rest is missing"
         )
-    still_open = read_parquet(part)
-    stamp = (still_open.schema.metadata or {}).get(CLOSED_UNTIL)
-    until = datetime.fromisoformat(stamp.decode()) if stamp else None
-    closed = Closed(name, published.table(name), until) if until is not None else None
-    return still_open.replace_schema_metadata(None), closed
+    until = datetime.fromisoformat(stamp.decode())
+    return still_open.replace_schema_metadata(None), Closed(name, published.table(name), until)
 
 
 def write_history(appended: Appended, path: Path) -> None:

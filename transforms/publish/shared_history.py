@@ -12,7 +12,10 @@ closed in the file's metadata; ``read_history`` puts the table back together fro
 rows and the published snapshot's rows closed by then (``transforms.publish.history_rows``).
 The whole file goes only when that gives back the very table it held, row for row and in
 order; else it stays. For the snapshot whose closed rows the publishing run streamed over
-itself, their count and closing times are the check; any other is compared row for row.
+itself, their count and closing times are the check; any other is compared row for row. A
+table with nothing closed is all open rows already: its file is renamed, with no time
+stamped, and needs no other snapshot. Either way a superseded snapshot is thinned once, and
+no later run reads it again.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from transforms.publish.history_rows import (
     CLOSED_UNTIL,
     Closed,
     closed_first,
+    needs_published,
     open_batches,
     read_batches,
     regrouped,
@@ -58,12 +62,14 @@ def share_history(data_dir: DataDir, carried: Mapping[str, Closed] | None = None
         return 0
     carried = carried or {}
     thinned = 0
-    for snapshot in list(data_dir.published_snapshots()):
+    snapshots = list(data_dir.published_snapshots())
+    # Oldest publication first, so a run's last one is its newest (its own, or a rebuild's).
+    newest = {snapshot.run_id: snapshot.path for snapshot in snapshots}
+    for snapshot in snapshots:
         if snapshot.path == published.path:
             continue
-        newest = data_dir.snapshot_of(snapshot.run_id)
-        if newest is None or newest.path != snapshot.path:
-            if any(snapshot.open_rows(name).exists() for name in HISTORY_TABLES):
+        if newest[snapshot.run_id] != snapshot.path:
+            if any(needs_published(snapshot, name) for name in HISTORY_TABLES):
                 discard(data_dir, snapshot.publication)
             continue
         for name in HISTORY_TABLES:
@@ -92,8 +98,15 @@ def _thin(snapshot: Snapshot, name: str, published: Snapshot, streamed: bool) ->
     closed_by = CLOSED_BY[name]
     held = read_parquet(whole, [closed_by])[closed_by]
     until = pc.max(held).as_py()
-    if until is None:  # nothing closed: nothing to share
-        return 0
+    part = snapshot.open_rows(name)
+    if until is None:
+        # Nothing closed: the file is its open rows already. Named so, with no time stamped
+        # (it needs no other snapshot), it is not read again by every later run. The
+        # datapackage names it first: a crash in between leaves the file to be renamed.
+        _describe(snapshot, name)
+        os.replace(whole, part)
+        fsync_dir(snapshot.path)
+        return 1
     schema = TABLES[name].arrow_schema
     closed = held.length() - held.null_count
     if not (streamed and _carried(held, closed, published.table(name), closed_by, until)):
@@ -102,7 +115,6 @@ def _thin(snapshot: Snapshot, name: str, published: Snapshot, streamed: bool) ->
         )
         if not _same(regrouped(given_back, schema), regrouped(read_batches(whole, name), schema)):
             return 0
-    part = snapshot.open_rows(name)
     writing = part.with_name(f"{part.name}.writing")
     # A row group at a time: the open rows are the whole catalog's (at 50,000 models, ~100 MB).
     stamped = schema.with_metadata({CLOSED_UNTIL: until.isoformat().encode()})

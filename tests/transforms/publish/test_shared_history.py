@@ -24,7 +24,15 @@ from tests.support.runs import SITE_MODELS, publish_run, raise_input_price
 from tests.support.staging import demo_pages
 from transforms.contract.layout import DataDir, Snapshot
 from transforms.contract.tables import HISTORY_TABLES
-from transforms.publish.history_rows import CLOSED_BY, Closed, HistoryUnavailable, read_history
+from transforms.publish.history_rows import (
+    CLOSED_BY,
+    CLOSED_UNTIL,
+    Closed,
+    HistoryUnavailable,
+    history_readable,
+    needs_published,
+    read_history,
+)
 from transforms.publish.shared_history import share_history
 
 PAGES = demo_pages(SITE_MODELS)
@@ -92,19 +100,45 @@ def test_superseded_snapshots_keep_only_open_rows_and_the_published_one_stays_wh
 ) -> None:
     data_dir, copies = runs
     assert all(published(data_dir).has(name) for name in HISTORY_TABLES)
-    thinned = 0
+    shared = 0
     for snapshot in superseded(data_dir):
         for name in HISTORY_TABLES:
             whole = as_published(copies, snapshot, name)
-            if not snapshot.has(name):
-                kept = pq.read_table(snapshot.open_rows(name))
-                assert kept.num_rows == pc.sum(pc.is_null(whole[CLOSED_BY[name]])).as_py()
-                assert kept.num_rows < whole.num_rows  # something was shared
-                thinned += 1
-            else:  # only a table with nothing closed yet stays
-                assert pc.all(pc.is_null(whole[CLOSED_BY[name]])).as_py() is not False
+            assert not snapshot.has(name)
+            kept = pq.read_table(snapshot.open_rows(name))
+            assert kept.num_rows == whole[CLOSED_BY[name]].null_count
+            stamped = CLOSED_UNTIL in (kept.schema.metadata or {})
+            # Only a table with something closed leaves rows to the published snapshot; one
+            # with nothing closed keeps its file as it was, under the open rows' name.
+            assert stamped == (kept.num_rows < whole.num_rows)
+            assert stamped == needs_published(snapshot, name)
+            if not stamped:
+                assert kept.equals(whole)
+            shared += stamped
     # The feed of every superseded run, and the prices of runs 2 and 3, which changed.
-    assert thinned >= len(superseded(data_dir)) + 2
+    assert shared >= len(superseded(data_dir)) + 2
+
+
+def test_a_thinned_snapshot_is_not_read_again(data_dir: DataDir) -> None:
+    """Every superseded history is thinned once, nothing closed or not: a later run reads
+    none of them again (a data directory of years of snapshots costs each run nothing)."""
+    files = sorted(p for s in superseded(data_dir) for p in s.path.iterdir())
+    stamps = [p.stat().st_mtime_ns for p in files]
+    assert share_history(data_dir) == 0
+    assert sorted(p for s in superseded(data_dir) for p in s.path.iterdir()) == files
+    assert [p.stat().st_mtime_ns for p in files] == stamps
+
+
+def test_a_history_with_nothing_closed_reads_back_without_the_published_snapshot(
+    runs: tuple[DataDir, Path],
+) -> None:
+    data_dir, copies = runs
+    first = superseded(data_dir)[0]
+    assert not needs_published(first, "model_history")  # no model changed before run 2
+    held = read_history(first, "model_history", None)
+    assert held is not None
+    assert held.equals(as_published(copies, first, "model_history"))
+    assert history_readable(first, None) is False  # its feed needs the published snapshot
 
 
 def test_the_datapackage_names_the_file_a_thinned_table_is_in(runs: tuple[DataDir, Path]) -> None:
