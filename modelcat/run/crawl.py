@@ -86,10 +86,11 @@ def crawl(
             # gave is left to shut down (~0.2 s) while the run builds, and the caller
             # reaps it. One that ended without its stats is waited for.
             stats = read_stats(run_dir.crawl_stats) if finished else {}
-            if child is not None and (not stats or not given):
-                child.end(stopping=not finished)
-                stats = read_stats(run_dir.crawl_stats)
-            elif child is not None:
-                child.pages.close()
+            if child is not None:
+                if stats and given:
+                    child.pages.close()
+                else:
+                    child.end(stopping=not finished)
+                    stats = read_stats(run_dir.crawl_stats)
             stager.close()
     return stats
